@@ -1,0 +1,26 @@
+"""``fit``: run a whole Stata command line by dispatching to the command's function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from ..errors import StataSyntaxError
+from ..syntax import split_command
+from .mixed import mixed
+
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "mixed": mixed,
+}
+
+
+def fit(cmdline: str, data: pd.DataFrame, **options: Any):
+    """Run a Stata estimation command line, e.g. ``fit("mixed weight week || id:", df)``."""
+    command, rest = split_command(cmdline)
+    func = COMMANDS.get(command)
+    if func is None:
+        known = ", ".join(sorted(COMMANDS))
+        raise StataSyntaxError(f"command '{command}' is not available yet (available: {known})")
+    return func(rest, data, **options)

@@ -1,0 +1,25 @@
+"""Exceptions raised for bad input; each message names the offending token, variable or option."""
+
+
+class MemodelsError(ValueError):
+    """Base class for user-facing errors (bad syntax, bad data, bad options)."""
+
+
+class StataSyntaxError(MemodelsError):
+    """A command line or formula that cannot be parsed; the message quotes the token."""
+
+
+class VariableNotFoundError(StataSyntaxError):
+    """A variable name (or abbreviation / wildcard) that matches no column."""
+
+
+class OptionError(StataSyntaxError):
+    """An unknown, ambiguous, misplaced or malformed option."""
+
+
+class DataError(MemodelsError):
+    """Data that cannot be used as asked: string outcome, empty sample, bad weights..."""
+
+
+class ConvergenceWarning(UserWarning):
+    """The optimizer stopped without meeting its convergence criteria."""

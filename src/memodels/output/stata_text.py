@@ -1,0 +1,160 @@
+"""Render estimation results as Stata's text output: header, group table, coefficient
+table, random-effects table and the LR test line ([ME] mixed, Remarks, example 1)."""
+
+from __future__ import annotations
+
+import math
+
+from . import numfmt
+
+RULE = "-" * 78
+
+
+def _header_pair(left: str, label: str, value: str) -> str:
+    return f"{left:<48}{label:<18}= {value:>10}"
+
+
+def _header(res) -> list[str]:
+    out = []
+    levels = res.levels
+    nobs = numfmt.comma_int(res.nobs)
+    out.append(_header_pair(res.title, "Number of obs", nobs))
+    if len(levels) == 1:
+        lv = levels[0]
+        out.append(_header_pair(f"Group variable: {lv.level}", "Number of groups",
+                                numfmt.comma_int(lv.n_groups)))
+        if not res.options.get("nogroup"):
+            out.append("")
+            out.append(f"{'':<48}Obs per group:")
+            out.append(f"{'':<62}min = {lv.min:>10}")
+            out.append(f"{'':<62}avg = {lv.avg:>10.1f}")
+            out.append(f"{'':<62}max = {lv.max:>10}")
+    elif levels and not res.options.get("nogroup"):
+        out.append("")
+        out.append("-" * 61)
+        out.append("                |     No. of       Observations per Group")
+        out.append(" Group Variable |     Groups    Minimum    Average    Maximum")
+        out.append("----------------+--------------------------------------------")
+        for lv in levels:
+            out.append(
+                f"{lv.level[:15]:>15} | {lv.n_groups:>10} {lv.min:>10} {lv.avg:>10.1f} {lv.max:>10}"
+            )
+        out.append("-" * 61)
+    out.append("")
+    if res.wald is not None:
+        chi2, df = res.wald
+        val = "." if df == 0 or math.isnan(chi2) else f"{chi2:.2f}"
+        out.append(_header_pair("", f"Wald chi2({df})", val))
+        ll = f"{res.ll_label} = {numfmt.g_ll(res.llf)}"
+        p = "." if df == 0 else f"{res.wald_p:.4f}"
+        out.append(_header_pair(ll, "Prob > chi2", p))
+    else:
+        out.append(f"{res.ll_label} = {numfmt.g_ll(res.llf)}")
+    return out
+
+
+def _coef_line(label: str, est: str, se: str, z: str, p: str, lo: str, hi: str) -> str:
+    return f"{label[-12:]:>12} |{est:>11}{se:>11}{z:>9}{p:>8}{lo:>13}{hi:>12}"
+
+
+def _fixed_table(res) -> list[str]:
+    lev = res.level
+    out = [RULE]
+    out.append(
+        f"{res.depvar[-12:]:>12} |      Coef.   Std. Err.      z    P>|z|     "
+        f"[{lev:g}% Conf. Interval]"
+    )
+    out.append("-" * 13 + "+" + "-" * 64)
+    block = None
+    noomitted = res.options.get("noomitted")
+    for r in res.rows:
+        if r.section != "fixed":
+            continue
+        if r.status == "empty" or (noomitted and r.status == "omitted"):
+            continue
+        if r.block and r.block != block:
+            if block is not None:
+                out.append(f"{'':>12} |")
+            out.append(f"{r.block[-12:]:>12} |")
+        block = r.block or None
+        if r.status == "base":
+            out.append(f"{r.label[-12:]:>12} |          0  (base)")
+            continue
+        if r.status == "omitted":
+            out.append(f"{r.label[-12:]:>12} |          0  (omitted)")
+            continue
+        lo, hi = r.ci(lev)
+        out.append(
+            _coef_line(r.label, numfmt.g9(r.estimate), numfmt.g9(r.se), numfmt.fixed(r.z, 2),
+                       numfmt.pvalue(r.p), numfmt.g9(lo), numfmt.g9(hi))
+        )
+    out.append(RULE)
+    return out
+
+
+def _random_table(res) -> list[str]:
+    lev = res.level
+    out = [RULE]
+    out.append(f"  Random-effects Parameters  |   Estimate   Std. Err.     [{lev:g}% Conf. Interval]")
+    out.append("-" * 29 + "+" + "-" * 48)
+    block = None
+    for r in res.rows:
+        if r.section not in ("random", "residual"):
+            continue
+        if r.section == "residual" and block != "__res__":
+            out.append("-" * 29 + "+" + "-" * 48)
+            block = "__res__"
+        elif r.section == "random" and r.block != block:
+            if block is not None:
+                out.append("-" * 29 + "+" + "-" * 48)
+            out.append(f"{r.block[:28]:<28} |")
+            block = r.block
+        lo, hi = r.ci(lev)
+        se = "" if res.options.get("nostderr") else numfmt.g9(r.se)
+        out.append(
+            f"{r.label[-27:]:>28} |{numfmt.g9(r.estimate):>11}{se:>11}"
+            f"{numfmt.g9(lo):>14}{numfmt.g9(hi):>12}"
+        )
+    out.append(RULE)
+    return out
+
+
+def _lr_line(res) -> list[str]:
+    lr = res.lr_test
+    if lr is None:
+        return []
+    p = lr.p
+    ptxt = "0.0000" if p < 0.00005 else f"{p:.4f}"
+    if lr.conservative:
+        line = f"{lr.label}: {lr.kind} = {lr.stat:.2f}"
+        tail = f"Prob > chi2 = {ptxt}"
+        out = [line + tail.rjust(78 - len(line))]
+        out.append("")
+        out.append("Note: LR test is conservative and provided only for reference.")
+        return out
+    line = f"{lr.label}: {lr.kind} = {lr.stat:.2f}"
+    tail = f"Prob >= chibar2 = {ptxt}"
+    return [line + tail.rjust(78 - len(line))]
+
+
+def render(res) -> str:
+    opts = res.options
+    lines: list[str] = []
+    for note in res.notes:
+        lines.append(note)
+    if res.n_dropped:
+        lines.append(f"({res.n_dropped} observations with missing values excluded)")
+    if lines:
+        lines.append("")
+    if not opts.get("noheader"):
+        lines += _header(res)
+        lines.append("")
+    if not opts.get("nofetable"):
+        lines += _fixed_table(res)
+    if not (opts.get("noretable") or opts.get("norettable")):
+        lines.append("")
+        lines += _random_table(res)
+    lines += _lr_line(res)
+    for w in res.warnings:
+        lines.append(f"Warning: {w}")
+    return "\n".join(lines)

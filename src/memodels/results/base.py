@@ -1,0 +1,154 @@
+"""The results object shared by every estimation command.
+
+Holds Stata's e()-style facts (header fields, log likelihood, tests) and the displayed
+parameter rows; exposes them the way a Python user expects: ``params``, ``bse``,
+``vcov`` (pandas, named as Stata's e(b)), ``llf``, ``aic``, ``bic``, ``table()`` and
+``summary()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..design.types import LevelInfo
+from .rows import ParamRow
+
+
+@dataclass
+class LRTest:
+    """LR test against the model without random effects ([ME] me, Remarks)."""
+
+    label: str  # "LR test vs. linear model"
+    kind: str  # "chibar2(01)" or "chi2(k)"
+    stat: float
+    df: int
+
+    @property
+    def p(self) -> float:
+        if self.kind.startswith("chibar2"):
+            return float(0.5 * stats.chi2.sf(self.stat, 1)) if self.stat > 0 else 1.0
+        return float(stats.chi2.sf(max(self.stat, 0.0), self.df))
+
+    @property
+    def conservative(self) -> bool:
+        return not self.kind.startswith("chibar2")
+
+
+@dataclass
+class EstimationResults:
+    command: str
+    cmdline: str
+    title: str
+    depvar: str
+    nobs: int
+    llf: float
+    ll_label: str  # "Log likelihood" / "Log restricted-likelihood"
+    rows: list[ParamRow]
+    vcov_matrix: np.ndarray  # over rows with status ok, in row order, reporting metric
+    levels: list[LevelInfo]
+    converged: bool
+    iterations: int
+    n_params: int  # for AIC/BIC: every estimated parameter
+    wald: tuple[float, int] | None = None
+    lr_test: LRTest | None = None
+    level: float = 95.0
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    estmetric: pd.Series | None = None  # Stata's e(b): beta, alpha (ln sd, atanh corr), ln sigma
+    estmetric_vcov: pd.DataFrame | None = None
+    n_dropped: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # ---------------------------------------------------------------- pandas
+    @property
+    def _ok_rows(self) -> list[ParamRow]:
+        return [r for r in self.rows if r.status == "ok"]
+
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series({r.name: r.estimate for r in self._ok_rows}, name="params", dtype=float)
+
+    @property
+    def bse(self) -> pd.Series:
+        return pd.Series({r.name: r.se for r in self._ok_rows}, name="bse", dtype=float)
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        names = [r.name for r in self._ok_rows]
+        return pd.DataFrame(self.vcov_matrix, index=names, columns=names)
+
+    @property
+    def fe_params(self) -> pd.Series:
+        return pd.Series(
+            {r.name: r.estimate for r in self._ok_rows if r.section == "fixed"}, dtype=float
+        )
+
+    @property
+    def ngroups(self) -> dict[str, int]:
+        return {lv.level: lv.n_groups for lv in self.levels}
+
+    @property
+    def aic(self) -> float:
+        return -2.0 * self.llf + 2.0 * self.n_params
+
+    @property
+    def bic(self) -> float:
+        return -2.0 * self.llf + np.log(self.nobs) * self.n_params
+
+    @property
+    def wald_chi2(self) -> float:
+        return np.nan if self.wald is None else self.wald[0]
+
+    @property
+    def wald_df(self) -> int:
+        return 0 if self.wald is None else self.wald[1]
+
+    @property
+    def wald_p(self) -> float:
+        if self.wald is None or self.wald[1] == 0:
+            return np.nan
+        return float(stats.chi2.sf(self.wald[0], self.wald[1]))
+
+    def table(self, level: float | None = None) -> pd.DataFrame:
+        """Every displayed row: estimate, se, z, p and the confidence interval."""
+        lev = self.level if level is None else level
+        recs = []
+        for r in self.rows:
+            lo, hi = r.ci(lev)
+            recs.append(
+                {
+                    "name": r.name,
+                    "section": r.section,
+                    "block": r.block,
+                    "label": r.label,
+                    "status": r.status,
+                    "estimate": r.estimate,
+                    "se": r.se,
+                    "z": r.z,
+                    "p": r.p,
+                    "ci_lower": lo,
+                    "ci_upper": hi,
+                }
+            )
+        return pd.DataFrame.from_records(recs).set_index("name")
+
+    # --------------------------------------------------------------- display
+    def summary(self) -> str:
+        from ..output.stata_text import render
+
+        return render(self)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {self.command}: {self.depvar}, N={self.nobs}, "
+            f"{self.ll_label.lower()} = {self.llf:.8g}>"
+        )

@@ -1,0 +1,141 @@
+"""Results of ``mixed``: rows, tests and e()-style facts from an LMM fit ([ME] mixed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..design.types import Design
+from ..lmm.fit import LMMFit
+from .base import EstimationResults, LRTest
+from .fixed_rows import fixed_rows
+from .varcomp import VarianceBlock, residual_row, variance_rows
+
+
+@dataclass(repr=False)
+class MixedResults(EstimationResults):
+    design: Design | None = None
+    fit: LMMFit | None = None
+    spec: Any = None
+
+    @property
+    def reml(self) -> bool:
+        return bool(self.fit is not None and self.fit.reml)
+
+
+def _blocks(design: Design, fit: LMMFit) -> list[VarianceBlock]:
+    counts: dict[str, int] = {}
+    for t in design.terms:
+        counts[t.level] = counts.get(t.level, 0) + 1
+    blocks, offset = [], 0
+    for et in fit.terms:
+        dt = design.terms[et.source]
+        s = et.structure
+        names = dt.names
+        kind = s.kind.capitalize()
+        header = f"{dt.level}: {kind}"
+        if counts[dt.level] > 1 or (s.kind == "identity" and len(names) > 1):
+            header += f" ({' '.join(names)})"
+        blocks.append(VarianceBlock(s, tuple(names), dt.path, header, offset))
+        offset += len(s.phi_names())
+    return blocks
+
+
+def build_mixed_results(
+    design: Design, fit: LMMFit, *, cmdline: str, options: dict[str, Any], spec: Any = None
+) -> MixedResults:
+    stddev = bool(options.get("stddeviations"))
+    level = float(options.get("level", 95) or 95)
+    frows = fixed_rows(design, fit.beta)
+    blocks = _blocks(design, fit)
+    vrows, jac = variance_rows(blocks, fit.phi, stddev)
+    rrow, rgrad = residual_row(fit.phi, fit.phi.size - 1, stddev)
+    jac = np.vstack([jac, rgrad[None, :]]) if jac.size else rgrad[None, :]
+    v_rep = jac @ fit.vcov_phi @ jac.T
+    se_rep = np.sqrt(np.clip(np.diag(v_rep), 0, None))
+    for r, se in zip(vrows + [rrow], se_rep, strict=True):
+        r.se = float(se)
+    se_b = np.sqrt(np.clip(np.diag(fit.vcov_beta), 0, None))
+    ok = [r for r in frows if r.status == "ok"]
+    for r, se in zip(ok, se_b, strict=True):
+        r.se = float(se)
+    nb = len(ok)
+    k = nb + v_rep.shape[0]
+    vmat = np.zeros((k, k))
+    vmat[:nb, :nb] = fit.vcov_beta
+    vmat[nb:, nb:] = v_rep
+    if fit.boundary and any(fit.boundary):
+        pass
+
+    # Wald test of all fixed effects but the constant
+    keep = [i for i, r in enumerate(ok) if r.name != "_cons"]
+    wald = None
+    if keep:
+        b = fit.beta[keep]
+        v = fit.vcov_beta[np.ix_(keep, keep)]
+        wald = (float(b @ np.linalg.solve(v, b)), len(keep))
+    else:
+        wald = (np.nan, 0)
+
+    n_var = sum(s.structure.n_params for s in fit.terms)
+    lr = None
+    if n_var > 0 and not options.get("nolrtest"):
+        stat = max(2.0 * (fit.llf - fit.ll_linear), 0.0)
+        kind = "chibar2(01)" if n_var == 1 else f"chi2({n_var})"
+        lr = LRTest("LR test vs. linear model", kind, stat, n_var)
+
+    title = "Mixed-effects REML regression" if fit.reml else "Mixed-effects ML regression"
+    ll_label = "Log restricted-likelihood" if fit.reml else "Log likelihood"
+    est_names = [r.name for r in ok] + _estmetric_names(blocks) + ["lnsig_e"]
+    est_vals = np.concatenate([fit.beta, fit.phi])
+    est_v = np.zeros((est_vals.size, est_vals.size))
+    est_v[:nb, :nb] = fit.vcov_beta
+    est_v[nb:, nb:] = fit.vcov_phi
+    res = MixedResults(
+        command="mixed",
+        cmdline=cmdline,
+        title=title,
+        depvar=design.depvar,
+        nobs=design.nobs,
+        llf=float(fit.llf),
+        ll_label=ll_label,
+        rows=frows + vrows + [rrow],
+        vcov_matrix=vmat,
+        levels=design.levels,
+        converged=fit.converged,
+        iterations=fit.iterations,
+        n_params=nb + n_var + 1,
+        wald=wald,
+        lr_test=lr,
+        level=level,
+        notes=list(design.notes),
+        warnings=list(fit.messages),
+        options=dict(options),
+        estmetric=pd.Series(est_vals, index=est_names),
+        estmetric_vcov=pd.DataFrame(est_v, index=est_names, columns=est_names),
+        n_dropped=design.n_dropped,
+        design=design,
+        fit=fit,
+        spec=spec,
+    )
+    if any(fit.boundary):
+        res.warnings.append("a variance component is at the boundary of the parameter space (0)")
+    return res
+
+
+def _estmetric_names(blocks: list[VarianceBlock]) -> list[str]:
+    out = []
+    for blk in blocks:
+        names = blk.effect_names
+        shared = blk.structure.kind in ("identity", "exchangeable")
+        for kind, i, j in blk.structure.phi_names():
+            if kind == "lnsd":
+                inner = " ".join(names) if shared else names[i]
+                out.append(f"lnsd({inner}[{blk.path}])")
+            else:
+                inner = " ".join(names) if shared else f"{names[j]},{names[i]}"
+                out.append(f"atanh({inner}[{blk.path}])")
+    return out
