@@ -14,22 +14,23 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_PUBLIC = {
-    "fit": "memodels.commands.dispatch",
-    "mixed": "memodels.commands.mixed",
-    "datasets": "memodels.datasets",
-    "read_data": "memodels.io",
+# public name -> (module, attribute or None for the module itself)
+_PUBLIC: dict[str, tuple[str, str | None]] = {
+    "fit": ("memodels.commands.dispatch", "fit"),
+    "mixed": ("memodels.commands.mixed", "mixed"),
+    "datasets": ("memodels.datasets", None),
+    "read_data": ("memodels.io", "read_data"),
 }
 
 __all__ = ["__version__", *_PUBLIC]
 
 
 def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
+    if name not in _PUBLIC:
         raise AttributeError(f"module 'memodels' has no attribute '{name}'")
+    module, attr = _PUBLIC[name]
     mod = import_module(module)
-    value = mod if module.endswith("." + name) else getattr(mod, name)
+    value = mod if attr is None else getattr(mod, attr)
     globals()[name] = value
     return value
 

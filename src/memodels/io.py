@@ -27,5 +27,6 @@ def read_data(path: str | Path) -> pd.DataFrame:
         try:
             return pd.read_parquet(p)
         except ImportError as exc:  # pragma: no cover - depends on optional pyarrow
-            raise DataError("reading Parquet needs pyarrow: pip install 'memodels[parquet]'") from exc
+            msg = "reading Parquet needs pyarrow: pip install 'memodels[parquet]'"
+            raise DataError(msg) from exc
     raise DataError(f"unknown data file type '{ext}' (use .csv, .dta or .parquet)")

@@ -16,7 +16,10 @@ EXAMPLES = {
     "pig": ("pig", "mixed weight week || id:"),
     "pig-slope": ("pig", "mixed weight week || id: week, covariance(unstructured)"),
     "pig-reml": ("pig", "mixed weight week || id: week, reml"),
-    "productivity": ("productivity", "mixed gsp private emp hwy water other unemp || region: || state:"),
+    "productivity": (
+        "productivity",
+        "mixed gsp private emp hwy water other unemp || region: || state:",
+    ),
 }
 
 

@@ -119,10 +119,8 @@ def _fit_lmm(
     theta = res.x
     ev = model.evaluate(_split(theta, tsizes))
     s2 = model.sigma2(ev, reml)
-    sigmas = [
-        s2 * (lam @ lam.T)
-        for lam in (s.relative_factor(t) for s, t in zip(structs, _split(theta, tsizes), strict=True))
-    ]
+    lams = [s.relative_factor(t) for s, t in zip(structs, _split(theta, tsizes), strict=True)]
+    sigmas = [s2 * (lam @ lam.T) for lam in lams]
     phi = np.concatenate([s.phi_from_sigma(sg) for s, sg in zip(structs, sigmas, strict=True)])
     phi = np.append(phi, 0.5 * np.log(s2))
     boundary = _boundary_flags(structs, phi)
@@ -184,42 +182,50 @@ def _newton_polish(
 ) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """Newton-Raphson on the free coordinates of phi, maximizing f.
 
-    The Hessian is computed once at the start and reused (the start is already close to
-    the optimum); it is recomputed at the end when the steps moved phi noticeably, so
-    that the returned Hessian is the observed information at the reported optimum.
-    Returns phi, Hessian, whether g'H^{-1}g < nrtol, and the number of steps.
+    The Hessian is recomputed while the scaled gradient g'H^{-1}g is large and reused
+    once it is small (the last steps are then nearly free); where the Hessian is not
+    negative definite its eigenvalues are reflected (a modified Newton step).  The
+    returned Hessian is the one at the reported optimum.  Returns phi, Hessian, whether
+    g'H^{-1}g < nrtol, and the number of steps.
     """
     idx = np.flatnonzero(free)
-    start = phi.copy()
     hess = numdiff.hessian(f, phi)
-    h = hess[np.ix_(idx, idx)]
+    fresh = True
     steps = 0
-    nr = np.inf
-    concave = bool(np.linalg.eigvalsh(h).max() < 0) if idx.size else True
-    for _ in range(20):
+    nr = np.inf if idx.size else 0.0
+    for _ in range(60):
         if not idx.size:
-            nr = 0.0
             break
-        g = numdiff.gradient(lambda v: f(_put(phi, idx, v)), phi[idx])
-        if concave:
-            step = -np.linalg.solve(h, g)
-        else:  # not concave here: a cautious gradient step
-            step = g / max(np.abs(np.diag(h)).max(), 1.0)
+        here = phi
+        g = numdiff.gradient(lambda v, here=here: f(_put(here, idx, v)), phi[idx])
+        h = hess[np.ix_(idx, idx)]
+        w, v = np.linalg.eigh(h)
+        concave = bool(w.max() < 0)
+        w_mod = -np.maximum(np.abs(w), 1e-8 * max(np.abs(w).max(), 1.0))
+        step = -(v @ ((v.T @ g) / w_mod))
         nr = float(abs(g @ step))
-        if nr < 1e-12:
+        if nr < 1e-13 or (nr < nrtol * 1e-4 and concave and fresh):
             break
         f0 = f(phi)
         lam = 1.0
-        while lam > 1e-4:
+        moved = False
+        while lam > 1e-6:
             cand = _put(phi, idx, phi[idx] + lam * step)
-            if f(cand) >= f0 - 1e-10:
-                phi = cand
+            if f(cand) >= f0 - 1e-12:
+                phi, moved = cand, True
                 break
             lam /= 2
-        else:
-            break
         steps += 1
-    if np.abs(phi - start).max() > 1e-4 or not concave:
+        if not moved:
+            if fresh:
+                break
+            hess, fresh = numdiff.hessian(f, phi), True
+            continue
+        if nr > 1e-8 or lam < 1.0 or not concave:
+            hess, fresh = numdiff.hessian(f, phi), True
+        else:
+            fresh = False
+    if not fresh:
         hess = numdiff.hessian(f, phi)
     return phi, hess, bool(nr < nrtol), steps
 

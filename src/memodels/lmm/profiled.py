@@ -81,6 +81,12 @@ class ProfiledLMM:
     ) -> None:
         n, p = X.shape
         w = np.ones(n) if weights is None else np.asarray(weights, float)
+        # Work with OLS residuals: y - X b0 has the same penalized residual sum of
+        # squares (beta is free) but a far smaller y'y, so r^2 = y'y - ... keeps its
+        # digits and the numerical Hessian is not swamped by cancellation error.
+        sw = np.sqrt(w)
+        self.beta0 = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0] if p else np.zeros(0)
+        y = y - X @ self.beta0
         self.n_obs = n
         self.n = float(w.sum())
         self.p = p
@@ -192,7 +198,7 @@ class ProfiledLMM:
         else:
             beta, logdet_x = np.zeros(0), 0.0
         r2 = self.yty - cc - float(beta @ rhs)
-        return Evaluation(logdet, logdet_x, max(r2, 1e-300), beta, rxtrx)
+        return Evaluation(logdet, logdet_x, max(r2, 1e-300), beta + self.beta0, rxtrx)
 
     # --------------------------------------------------------------- criteria
     def deviance(self, thetas: list[np.ndarray], reml: bool) -> float:

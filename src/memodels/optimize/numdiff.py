@@ -26,7 +26,7 @@ def gradient(f: Callable[[np.ndarray], float], x: np.ndarray, rel: float = 1e-5)
     return g
 
 
-def hessian(f: Callable[[np.ndarray], float], x: np.ndarray, rel: float = 1e-4) -> np.ndarray:
+def hessian(f: Callable[[np.ndarray], float], x: np.ndarray, rel: float = 1e-3) -> np.ndarray:
     """Symmetric Hessian by central differences (4 evaluations per off-diagonal pair)."""
     x = np.asarray(x, float)
     k = x.size

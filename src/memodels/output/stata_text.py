@@ -66,26 +66,30 @@ def _fixed_table(res) -> list[str]:
     )
     out.append("-" * 13 + "+" + "-" * 64)
     block = None
-    noomitted = res.options.get("noomitted")
+    opts = res.options
+    noomitted = opts.get("noomitted")
     for r in res.rows:
         if r.section != "fixed":
             continue
         if r.status == "empty" or (noomitted and r.status == "omitted"):
+            continue
+        if r.status == "base" and not (opts.get("baselevels") or opts.get("allbaselevels")):
             continue
         if r.block and r.block != block:
             if block is not None:
                 out.append(f"{'':>12} |")
             out.append(f"{r.block[-12:]:>12} |")
         block = r.block or None
+        label = f"{r.label[-10:]:>10}  " if r.block else r.label
         if r.status == "base":
-            out.append(f"{r.label[-12:]:>12} |          0  (base)")
+            out.append(f"{label[-12:]:>12} |          0  (base)")
             continue
         if r.status == "omitted":
-            out.append(f"{r.label[-12:]:>12} |          0  (omitted)")
+            out.append(f"{label[-12:]:>12} |          0  (omitted)")
             continue
         lo, hi = r.ci(lev)
         out.append(
-            _coef_line(r.label, numfmt.g9(r.estimate), numfmt.g9(r.se), numfmt.fixed(r.z, 2),
+            _coef_line(label, numfmt.g9(r.estimate), numfmt.g9(r.se), numfmt.fixed(r.z, 2),
                        numfmt.pvalue(r.p), numfmt.g9(lo), numfmt.g9(hi))
         )
     out.append(RULE)
@@ -95,7 +99,9 @@ def _fixed_table(res) -> list[str]:
 def _random_table(res) -> list[str]:
     lev = res.level
     out = [RULE]
-    out.append(f"  Random-effects Parameters  |   Estimate   Std. Err.     [{lev:g}% Conf. Interval]")
+    out.append(
+        f"  Random-effects Parameters  |   Estimate   Std. Err.     [{lev:g}% Conf. Interval]"
+    )
     out.append("-" * 29 + "+" + "-" * 48)
     block = None
     for r in res.rows:

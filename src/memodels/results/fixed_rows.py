@@ -20,7 +20,8 @@ def fixed_rows(design: Design, beta: np.ndarray) -> list[ParamRow]:
     for col in design.columns:
         factor = is_factor_column(col.name)
         block = col.term if factor else ""
-        label = (col.level_labels or col.name) if factor else col.name
+        # Stata prints interaction cells as "2 4" (levels separated by spaces)
+        label = (col.level_labels or col.name).replace("#", " ") if factor else col.name
         row = ParamRow(name=col.name, section="fixed", label=label, block=block,
                        status=col.status)
         if col.status == "ok":
@@ -29,4 +30,18 @@ def fixed_rows(design: Design, beta: np.ndarray) -> list[ParamRow]:
         else:
             row.estimate = 0.0
         rows.append(row)
+    _collapse_single_row_terms(rows)
     return rows
+
+
+def _collapse_single_row_terms(rows: list[ParamRow]) -> None:
+    """Stata prints a factor term with one displayed level as ``2.program`` on one line,
+    and terms with several levels under a header (``day`` then ``4``, ``6``, ...)."""
+    shown: dict[str, list[ParamRow]] = {}
+    for r in rows:
+        if r.block and r.status in ("ok", "omitted"):
+            shown.setdefault(r.block, []).append(r)
+    for members in shown.values():
+        if len(members) == 1:
+            members[0].block = ""
+            members[0].label = members[0].name

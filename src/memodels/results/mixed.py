@@ -67,8 +67,6 @@ def build_mixed_results(
     vmat = np.zeros((k, k))
     vmat[:nb, :nb] = fit.vcov_beta
     vmat[nb:, nb:] = v_rep
-    if fit.boundary and any(fit.boundary):
-        pass
 
     # Wald test of all fixed effects but the constant
     keep = [i for i, r in enumerate(ok) if r.name != "_cons"]

@@ -43,7 +43,6 @@ def variance_rows(
     for blk in blocks:
         s = blk.structure
         pn = s.phi_names()
-        local = phi[blk.offset : blk.offset + len(pn)]
         shared = s.kind in ("identity", "exchangeable")
         names = blk.effect_names
         group_label = " ".join(names) if shared else None

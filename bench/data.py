@@ -1,0 +1,132 @@
+"""Benchmark cases: data (generated with a fixed seed or shipped) and each contestant's model.
+
+Every contestant reads the very same CSV file that :func:`write_case` writes, so that all
+of them fit bit-identical data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SEED = 20240517
+SHARED = Path("/work/shared/data")
+
+
+def make_slope(n: int, groups: int, seed: int = SEED) -> pd.DataFrame:
+    """y = 1 + 0.5 x + u0 + u1 x + e, (u0, u1) ~ N(0, [[1, .3], [.3, .5]]), e ~ N(0, 1)."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(1, groups + 1), n // groups)
+    g = np.concatenate([g, rng.integers(1, groups + 1, n - g.size)])
+    x = rng.normal(size=n)
+    u = rng.multivariate_normal([0.0, 0.0], [[1.0, 0.3], [0.3, 0.5]], size=groups)
+    y = 1.0 + 0.5 * x + u[g - 1, 0] + u[g - 1, 1] * x + rng.normal(size=n)
+    return pd.DataFrame({"y": y, "x": x, "g": g})
+
+
+def make_crossed(n: int, levels1: int, levels2: int, seed: int = SEED) -> pd.DataFrame:
+    """y = 1 + 0.5 x + a[f1] + b[f2] + e with a ~ N(0, 1), b ~ N(0, 0.5), e ~ N(0, 1)."""
+    rng = np.random.default_rng(seed)
+    f1 = rng.integers(1, levels1 + 1, n)
+    f2 = rng.integers(1, levels2 + 1, n)
+    x = rng.normal(size=n)
+    a = rng.normal(size=levels1)
+    b = rng.normal(scale=np.sqrt(0.5), size=levels2)
+    y = 1.0 + 0.5 * x + a[f1 - 1] + b[f2 - 1] + rng.normal(size=n)
+    return pd.DataFrame({"y": y, "x": x, "f1": f1, "f2": f2})
+
+
+def _shared(name: str, columns: list[str]) -> pd.DataFrame:
+    return pd.read_csv(SHARED / f"{name}.csv")[columns]
+
+
+PRODUCTIVITY_X = ["private", "emp", "hwy", "water", "other", "unemp"]
+
+
+def _slope_case(name: str, n: int, groups: int) -> dict:
+    return {
+        "name": name,
+        "what": f"correlated random intercept and slope, {n:,} obs in {groups:,} groups",
+        "make": lambda: make_slope(n, groups),
+        "stata": "y x || g: x, covariance(unstructured)",
+        "factors": ["g"],
+        "lme4": "y ~ x + (1 + x | g)",
+        "glmm": "y ~ x + (1 + x | g)",
+        "statsmodels": {"formula": "y ~ x", "groups": "g", "re_formula": "~x"},
+    }
+
+
+CASES: dict[str, dict] = {
+    c["name"]: c
+    for c in [
+        _slope_case("slope50k", 50_000, 1_000),
+        _slope_case("slope200k", 200_000, 5_000),
+        {
+            "name": "crossed100k",
+            "what": "crossed random intercepts, 100,000 obs, factors of 2,000 and 500 levels",
+            "make": lambda: make_crossed(100_000, 2_000, 500),
+            "stata": "y x || _all: R.f1 || f2:",
+            "factors": ["f1", "f2"],
+            "lme4": "y ~ x + (1 | f1) + (1 | f2)",
+            "glmm": "y ~ x + (1 | f1) + (1 | f2)",
+            # statsmodels has no crossed effects: one group holding every row, with
+            # variance components for both factors (dense, very slow at this size).
+            "statsmodels": {
+                "formula": "y ~ x",
+                "groups": "_one",
+                "re_formula": "0",
+                "vc_formula": {"f1": "0 + C(f1)", "f2": "0 + C(f2)"},
+            },
+        },
+        {
+            "name": "pig_ri",
+            "what": "manual: pig data, random intercept (mixed weight week || id:)",
+            "make": lambda: _shared("pig", ["id", "week", "weight"]),
+            "stata": "weight week || id:",
+            "factors": ["id"],
+            "lme4": "weight ~ week + (1 | id)",
+            "glmm": "weight ~ week + (1 | id)",
+            "statsmodels": {"formula": "weight ~ week", "groups": "id", "re_formula": "1"},
+        },
+        {
+            "name": "pig_slope",
+            "what": "manual: pig data, || id: week, covariance(unstructured)",
+            "make": lambda: _shared("pig", ["id", "week", "weight"]),
+            "stata": "weight week || id: week, covariance(unstructured)",
+            "factors": ["id"],
+            "lme4": "weight ~ week + (1 + week | id)",
+            "glmm": "weight ~ week + (1 + week | id)",
+            "statsmodels": {"formula": "weight ~ week", "groups": "id", "re_formula": "~week"},
+        },
+        {
+            "name": "productivity",
+            "what": "manual: productivity data, two-level nested || region: || state:",
+            "make": lambda: _shared("productivity", ["gsp", *PRODUCTIVITY_X, "region", "state"]),
+            "stata": "gsp " + " ".join(PRODUCTIVITY_X) + " || region: || state:",
+            "factors": ["region", "state"],
+            "lme4": "gsp ~ " + " + ".join(PRODUCTIVITY_X) + " + (1 | region/state)",
+            "glmm": "gsp ~ " + " + ".join(PRODUCTIVITY_X) + " + (1 | region/state)",
+            "statsmodels": {
+                "formula": "gsp ~ " + " + ".join(PRODUCTIVITY_X),
+                "groups": "region",
+                "re_formula": "1",
+                "vc_formula": {"state": "0 + C(state)"},
+            },
+        },
+    ]
+}
+
+
+def write_case(case: dict, directory: Path) -> Path:
+    """Write the case's data to ``directory/<name>.csv`` (round-trip float precision)."""
+    path = Path(directory) / f"{case['name']}.csv"
+    if not path.exists():
+        case["make"]().to_csv(path, index=False, float_format="%.17g")
+    return path
+
+
+def peer_spec(case: dict) -> dict:
+    """The JSON-serialisable part of a case (everything but the data generator)."""
+    return {k: v for k, v in case.items() if k != "make"}

@@ -1,0 +1,77 @@
+"""Print the results table and write the JSON results."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+OURS = "memodels"
+
+
+def _fmt_time(r: dict) -> str:
+    if "time" in r:
+        return f"{r['time']:.4g}"
+    return "n/a" if "skipped" in r else "error"
+
+
+def _note(r: dict) -> str:
+    if "skipped" in r:
+        return r["skipped"]
+    if "error" in r:
+        return "ERROR: " + r["error"].splitlines()[-1][:90]
+    notes = [w[:70] for w in r.get("warnings", [])[:2]]
+    if len(r.get("times", [])) > 1:
+        notes.insert(0, f"{len(r['times'])} runs")
+    return "; ".join(notes)
+
+
+def case_rows(case: str, results: dict) -> list[list[str]]:
+    """One row per contestant: time, ratio ours/peer, llf, llf minus the reference llf."""
+    ours = results.get(OURS, {})
+    ref_name = OURS if "llf" in ours else "lme4"
+    ref = results.get(ref_name, {}).get("llf")
+    rows = []
+    for name, r in results.items():
+        ratio = "n/a"
+        if name != OURS and "time" in ours and "time" in r and r["time"] > 0:
+            ratio = f"{ours['time'] / r['time']:.2f}"
+        elif name == OURS and "time" in ours:
+            ratio = "1.00"
+        llf = f"{r['llf']:.4f}" if "llf" in r else ""
+        diff = ""
+        if "llf" in r and ref is not None:
+            diff = "ref" if name == ref_name else f"{r['llf'] - ref:+.2e}"
+        rows.append([case, name, _fmt_time(r), ratio, llf, diff, _note(r)])
+    return rows
+
+
+HEADER = ["case", "contestant", "time_s", "ours/peer", "loglik", "d_llf", "note"]
+
+
+def table(all_results: dict) -> str:
+    rows = [HEADER]
+    for case, results in all_results.items():
+        rows.extend(case_rows(case, results))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER) - 1)]
+    lines = []
+    for i, r in enumerate(rows):
+        cells = [
+            c.rjust(w) if 2 <= j <= 5 else c.ljust(w)
+            for j, (c, w) in enumerate(zip(r, widths, strict=False))
+        ]
+        lines.append("  ".join(cells + [r[-1]]).rstrip())
+        if i == 0:
+            lines.append("-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def write_json(payload: dict) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = RESULTS / f"bench-{stamp}.json"
+    text = json.dumps(payload, indent=2, default=str)
+    path.write_text(text)
+    (RESULTS / "latest.json").write_text(text)
+    return path

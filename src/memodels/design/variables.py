@@ -1,0 +1,98 @@
+"""Column access with Stata's notions of *string*, *numeric* and *missing*.
+
+Stata has two storage kinds ([U] 12 Data): numeric variables, whose missing values are
+``.`` and ``.a``-``.z`` (read into pandas as NaN / None / ``pd.NA``), and string
+variables, whose missing value is the empty string ``""``.  A pandas Categorical is
+what a ``.dta`` file with value labels becomes; its labels are Stata's value labels.
+
+Every helper here works on whole columns (no Python loops over rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, VariableNotFoundError
+
+ALL = "_all"
+
+
+def require_columns(data: pd.DataFrame, names: Iterable[str], role: str = "variable") -> None:
+    """Raise :class:`VariableNotFoundError` for the first name that is not a column."""
+    for name in names:
+        if name not in data.columns:
+            raise VariableNotFoundError(f"{role} '{name}' not found in the data")
+
+
+def is_categorical(series: pd.Series) -> bool:
+    return isinstance(series.dtype, pd.CategoricalDtype)
+
+
+def is_string(series: pd.Series) -> bool:
+    """True for a Stata *string* variable: object/str columns and Categoricals whose
+    categories are not numbers (value-labelled variables count as numeric in Stata, but
+    the numeric codes are not kept by pandas, so they can only be used as factors)."""
+    if is_categorical(series):
+        return not pd.api.types.is_numeric_dtype(series.cat.categories.dtype)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return False
+    return not pd.api.types.is_numeric_dtype(series.dtype)
+
+
+def missing_mask(series: pd.Series) -> np.ndarray:
+    """Stata's missing values of a column: NaN/None/NA, and ``""`` in string columns."""
+    miss = np.array(series.isna(), dtype=bool)  # a writable copy (pandas CoW views)
+    if is_categorical(series):
+        cats = series.cat.categories
+        if not pd.api.types.is_numeric_dtype(cats.dtype):
+            empty = np.asarray(cats.astype(str) == "")
+            if empty.any():
+                codes = series.cat.codes.to_numpy()
+                miss |= (codes >= 0) & empty[np.maximum(codes, 0)]
+        return miss
+    if is_string(series):
+        text = series.astype(object).to_numpy()
+        miss |= text == ""
+    return miss
+
+
+def numeric_values(series: pd.Series, name: str, role: str) -> np.ndarray:
+    """The column as float64, NaN for missing; :class:`DataError` for a string column.
+
+    ``role`` words the message (``"outcome variable"``, ``"covariate"``...).
+    """
+    if is_string(series):
+        hint = ""
+        if role in ("covariate", "independent variable"):
+            hint = f"; use i.{name} to include it as a factor variable"
+        raise DataError(f"{role} '{name}' is a string variable{hint}")
+    if is_categorical(series):
+        series = series.astype(series.cat.categories.dtype)
+    return np.array(series.to_numpy(dtype=float, na_value=np.nan), dtype=float, copy=True)
+
+
+def python_value(value: object) -> object:
+    """A level value as a plain Python scalar: ``int`` for integral numbers."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        if np.isfinite(f) and f == int(f):
+            return int(f)
+        return f
+    return value
+
+
+def format_level(value: object) -> str:
+    """Stata's display of a numeric level value in names: ``2``, ``-1``, ``2.5``."""
+    v = python_value(value)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return np.format_float_positional(v, trim="-")
+    return str(v)
