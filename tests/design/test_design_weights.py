@@ -62,7 +62,7 @@ def test_missing_weight_drops_row(wdata):
     data = wdata.copy()
     data.loc[2, "fw"] = np.nan
     d = build(data, Weight("fweight", "fw"))
-    assert d.nobs == 5 and d.n_dropped == 1
+    assert d.y.size == 5 and d.n_dropped == 1
     assert not d.sample[2]
 
 
@@ -70,7 +70,7 @@ def test_zero_weight_drops_row(wdata):
     data = wdata.copy()
     data.loc[4, "fw"] = 0.0
     d = build(data, Weight("fweight", "fw"))
-    assert d.nobs == 5 and not d.sample[4]
+    assert d.y.size == 5 and not d.sample[4]
 
 
 def test_weight_expression(wdata):

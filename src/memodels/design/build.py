@@ -67,7 +67,6 @@ def build_design(spec: ModelSpec, data: pd.DataFrame) -> Design:
     for eq, plan in zip(spec.equations, plans, strict=True):
         lw = level_weights[plan.eq_index][mask] if plan.eq_index in level_weights else None
         terms.append(build_random_term(eq, plan, data, mask, lw, notes, cache))
-    levels = level_table(plans, terms)
 
     weights = None
     weight_kind = None
@@ -75,6 +74,9 @@ def build_design(spec: ModelSpec, data: pd.DataFrame) -> Design:
         weights = obs_weights[mask]
         check_weights(weights, spec.weight.kind, f"[{spec.weight.kind}={spec.weight.expression}]")
         weight_kind = spec.weight.kind
+    # with frequency weights Stata counts the observations they stand for
+    freq = weights if weight_kind == "fweight" else None
+    levels = level_table(plans, terms, freq)
 
     extra = {name: _extra_values(data[name][mask], name) for name in spec.extra_vars}
 

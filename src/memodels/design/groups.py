@@ -15,15 +15,19 @@ from .hierarchy import LevelPlan
 from .types import LevelInfo, RandomTerm
 
 
-def level_table(plans: list[LevelPlan], terms: list[RandomTerm]) -> list[LevelInfo]:
-    """One :class:`LevelInfo` per distinct level, in order of first appearance."""
+def level_table(
+    plans: list[LevelPlan], terms: list[RandomTerm], freq: np.ndarray | None = None
+) -> list[LevelInfo]:
+    """One :class:`LevelInfo` per distinct level, in order of first appearance; with
+    frequency weights ``freq`` the counts are sums of weights."""
     rows: list[LevelInfo] = []
     seen: set[int] = set()
     for plan, term in zip(plans, terms, strict=True):
         if plan.distinct in seen:
             continue
         seen.add(plan.distinct)
-        counts = np.bincount(term.groups, minlength=term.n_groups)
+        counts = np.bincount(term.groups, weights=freq, minlength=term.n_groups)
+        counts = np.rint(counts).astype(np.int64)
         n = int(counts.sum())
         rows.append(
             LevelInfo(

@@ -112,6 +112,9 @@ class Design:
 
     @property
     def nobs(self) -> int:
+        """Number of observations; with frequency weights, the sum of the weights."""
+        if self.weight_kind == "fweight" and self.weights is not None:
+            return int(round(float(self.weights.sum())))
         return int(self.y.shape[0])
 
     @property
