@@ -116,3 +116,39 @@ def test_frequency_weights_equal_replication():
     a = ProfiledLMM(y, X, [t], weights=w).loglik_at(thetas, 1.1, False)
     b = ProfiledLMM(y[rep], X[rep], [t_rep]).loglik_at(thetas, 1.1, False)
     assert a == pytest.approx(b, rel=1e-12)
+
+
+def _central_gradient(f, x, h=1e-6):
+    g = np.empty_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("reml", [False, True])
+@pytest.mark.parametrize("shape", ["two-level", "nested", "crossed", "nested+crossed"])
+def test_dense_gradient_is_exact(shape, reml):
+    from memodels.lmm.dense import DenseLMM
+
+    y, X, terms, thetas = _problem(nested="nested" in shape, crossed="crossed" in shape)
+    model = DenseLMM(y, X, terms)
+    sizes = [t.structure.n_theta for t in terms]
+    cuts = np.cumsum(sizes)[:-1]
+    theta = np.concatenate(thetas)
+    dev, grad = model.deviance_and_gradient(np.split(theta, cuts), reml)
+    assert dev == pytest.approx(ProfiledLMM(y, X, terms).deviance(thetas, reml), rel=1e-12)
+    num = _central_gradient(lambda v: model.deviance(np.split(v, cuts), reml), theta)
+    np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("reml", [False, True])
+@pytest.mark.parametrize("q", [1, 2])
+def test_blocked_gradient_is_exact(q, reml):
+    y, X, terms, thetas = _problem(q=q)
+    model = ProfiledLMM(y, X, terms)
+    assert model.has_gradient
+    _, grad = model.deviance_and_gradient(thetas, reml)
+    num = _central_gradient(lambda v: model.deviance([v], reml), thetas[0])
+    np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-6)

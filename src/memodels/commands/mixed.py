@@ -71,6 +71,10 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         kwargs["iterate"] = int(float(opts["iterate"]))
     if opts.get("nrtolerance") not in (None, True):
         kwargs["nrtolerance"] = float(opts["nrtolerance"])
+    if opts.get("emiterate") not in (None, True):
+        kwargs["emiterate"] = int(float(opts["emiterate"]))
+    if opts.get("emtolerance") not in (None, True):
+        kwargs["emtolerance"] = float(opts["emtolerance"])
     weights = design.weights if design.weight_kind == "fweight" else None
     fit = fit_lmm(design.y, design.X, engine_terms(design.terms), reml=reml, weights=weights,
                   log=log, **kwargs)

@@ -93,6 +93,32 @@ class CovStructure:
         rho = _exchangeable_rho(theta[1], q)
         return _safe_cholesky(sd * sd * _exchangeable_corr(rho, q))
 
+    def factor_derivatives(self, theta: np.ndarray) -> np.ndarray:
+        """d Lambda / d theta_k for every k, shape (n_theta, q, q).
+
+        Exact for the structures that are linear in theta; central differences for the
+        exchangeable structure's (log sd, logit rho) parameters."""
+        q, k = self.q, self.n_theta
+        out = np.zeros((k, q, q))
+        if self.kind == "independent":
+            out[np.arange(q), np.arange(q), np.arange(q)] = 1.0
+        elif self.kind == "identity":
+            out[0] = np.eye(q)
+        elif self.kind == "unstructured":
+            rows, cols = np.tril_indices(q)
+            out[np.arange(k), rows, cols] = 1.0
+        elif q == 1:
+            out[0] = 1.0
+        else:
+            for i in range(k):
+                h = 1e-6
+                e = np.zeros(k)
+                e[i] = h
+                out[i] = (self.relative_factor(theta + e) - self.relative_factor(theta - e)) / (
+                    2 * h
+                )
+        return out
+
     def theta_from_sigma(self, rel_sigma: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`relative_factor` (up to sign) for a relative Sigma."""
         q = self.q

@@ -23,7 +23,9 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import ConvergenceWarning
 from ..optimize import numdiff
-from .profiled import Evaluation, ProfiledLMM
+from .dense import DENSE_MAX_Q, DenseLMM
+from .criteria import Evaluation
+from .profiled import ProfiledLMM
 from .terms import EngineTerm
 
 BOUNDARY_LOG_RATIO = -9.0  # sd / sigma_e below e^-9: treat as a variance at the boundary
@@ -44,7 +46,7 @@ class LMMFit:
     hessian_ok: bool
     boundary: list[bool]
     ll_linear: float
-    model: ProfiledLMM
+    model: ProfiledLMM | DenseLMM
     terms: list[EngineTerm]
     evaluation: Evaluation | None = None
     log: list[tuple[int, float]] = field(default_factory=list)
@@ -75,9 +77,15 @@ def _fit_lmm(
     weights: np.ndarray | None = None,
     iterate: int = 300,
     nrtolerance: float = 1e-5,
+    emiterate: int = 20,
+    emtolerance: float = 1e-10,
     log: Callable[[int, float], None] | None = None,
 ) -> LMMFit:
-    model = ProfiledLMM(y, X, terms, weights)
+    q_total = sum(t.n_groups * t.Z.shape[1] for t in terms)
+    if len(terms) > 1 and q_total <= DENSE_MAX_Q:
+        model: ProfiledLMM | DenseLMM = DenseLMM(y, X, terms, weights)
+    else:
+        model = ProfiledLMM(y, X, terms, weights)
     linear = ProfiledLMM(y, X, [], weights)
     ll_linear = -0.5 * linear.deviance_from(linear.evaluate([]), reml)
     structs = [t.structure for t in terms]
@@ -89,7 +97,7 @@ def _fit_lmm(
         ev = model.evaluate([], keep=True)
         s2 = model.sigma2(ev, reml)
         phi = np.array([0.5 * np.log(s2)])
-        f = _make_lstar(model, structs, reml)
+        f, _ = _make_lstar(model, structs, reml)
         hess = numdiff.hessian(f, phi)
         return LMMFit(
             reml, -0.5 * model.deviance_from(ev, reml), ev.beta,
@@ -97,24 +105,35 @@ def _fit_lmm(
             True, 0, True, [], ll_linear, model, terms, ev, history, messages,
         )
 
-    def dev(theta: np.ndarray) -> float:
-        return model.deviance(_split(theta, tsizes), reml)
+    last = {"x": None, "f": np.inf}
+    analytic = bool(getattr(model, "has_gradient", True))
+
+    def dev(theta: np.ndarray):
+        if analytic:
+            val, grad = model.deviance_and_gradient(_split(theta, tsizes), reml)
+        else:
+            val, grad = model.deviance(_split(theta, tsizes), reml), None
+        last["x"], last["f"] = theta.copy(), val
+        return (val, grad) if analytic else val
 
     theta0 = np.concatenate([s.start_theta() for s in structs])
+    if isinstance(model, ProfiledLMM) and model.has_gradient and emiterate > 0:
+        theta0 = model.em_iterations(theta0, reml, emiterate, emtolerance)
     it = [0]
 
     def callback(xk: np.ndarray) -> None:
         it[0] += 1
-        val = -0.5 * dev(xk)
-        history.append((it[0], val))
+        val = last["f"] if np.array_equal(last["x"], xk) else model.deviance(
+            _split(xk, tsizes), reml)
+        history.append((it[0], -0.5 * val))
         if log is not None:
-            log(it[0], val)
+            log(it[0], -0.5 * val)
 
     if log is not None:
-        log(0, -0.5 * dev(theta0))
+        log(0, -0.5 * model.deviance(_split(theta0, tsizes), reml))
     res = minimize(
-        dev, theta0, method="BFGS", jac="2-point", callback=callback,
-        options={"gtol": 1e-6, "maxiter": iterate},
+        dev, theta0, method="BFGS", jac=True if analytic else "2-point", callback=callback,
+        options={"gtol": 1e-8 if analytic else 1e-6, "maxiter": iterate},
     )
     theta = res.x
     ev = model.evaluate(_split(theta, tsizes))
@@ -125,10 +144,10 @@ def _fit_lmm(
     phi = np.append(phi, 0.5 * np.log(s2))
     boundary = _boundary_flags(structs, phi)
 
-    lstar = _make_lstar(model, structs, reml)
+    lstar, lstar_grad = _make_lstar(model, structs, reml)
     free = ~np.array(boundary + [False])
-    phi, hess, nr_ok, n_newton = _newton_polish(lstar, phi, free, nrtolerance)
-    converged = bool(res.success or nr_ok)
+    phi, hess, nr_ok, n_newton = _newton_polish(lstar, phi, free, nrtolerance, lstar_grad)
+    converged = bool(nr_ok)
     if not converged:
         messages.append("convergence not achieved")
         warnings.warn("mixed: convergence not achieved", ConvergenceWarning, stacklevel=3)
@@ -161,24 +180,50 @@ def _boundary_flags(structs, phi: np.ndarray) -> list[bool]:
     return flags
 
 
-def _make_lstar(model: ProfiledLMM, structs, reml: bool) -> Callable[[np.ndarray], float]:
+def _thetas_of_phi(structs, sizes: list[int], phi: np.ndarray) -> list[np.ndarray]:
+    s2 = float(np.exp(2 * phi[-1]))
+    return [
+        s.theta_from_sigma(s.sigma_from_phi(pp) / s2)
+        for s, pp in zip(structs, _split(phi[:-1], sizes), strict=True)
+    ]
+
+
+def _make_lstar(model: ProfiledLMM | DenseLMM, structs, reml: bool):
+    """L*(phi) in Stata's metric, and its exact gradient where the model has one.
+
+    The gradient is the chain rule through theta(phi) = relative factor of
+    Sigma(phi) / sigma^2, whose small Jacobian is taken by central differences."""
     sizes = [s.n_theta for s in structs]
 
     def lstar(phi: np.ndarray) -> float:
-        s2 = float(np.exp(2 * phi[-1]))
-        thetas = []
-        for s, pp in zip(structs, _split(phi[:-1], sizes), strict=True):
-            thetas.append(s.theta_from_sigma(s.sigma_from_phi(pp) / s2))
         try:
-            return model.loglik_at(thetas, s2, reml)
+            return model.loglik_at(_thetas_of_phi(structs, sizes, phi), float(np.exp(2 * phi[-1])),
+                                   reml)
         except (np.linalg.LinAlgError, ValueError):
             return -np.inf
 
-    return lstar
+    if not getattr(model, "has_gradient", False):
+        return lstar, None
+
+    def grad(phi: np.ndarray) -> np.ndarray:
+        thetas = _thetas_of_phi(structs, sizes, phi)
+        _, g_theta, g_lns = model.lstar_and_gradient(
+            thetas, float(np.exp(2 * phi[-1])), reml)
+        jac = numdiff.jacobian(
+            lambda v: np.concatenate(_thetas_of_phi(structs, sizes, v)), phi, rel=1e-7)
+        out = jac.T @ g_theta
+        out[-1] += g_lns
+        return out
+
+    return lstar, grad
 
 
 def _newton_polish(
-    f: Callable[[np.ndarray], float], phi: np.ndarray, free: np.ndarray, nrtol: float
+    f: Callable[[np.ndarray], float],
+    phi: np.ndarray,
+    free: np.ndarray,
+    nrtol: float,
+    grad: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """Newton-Raphson on the free coordinates of phi, maximizing f.
 
@@ -189,15 +234,25 @@ def _newton_polish(
     g'H^{-1}g < nrtol, and the number of steps.
     """
     idx = np.flatnonzero(free)
-    hess = numdiff.hessian(f, phi)
+
+    def hessian_at(x: np.ndarray) -> np.ndarray:
+        if grad is not None:
+            return numdiff.hessian_from_gradient(grad, x)
+        return numdiff.hessian(f, x)
+
+    def gradient_at(x: np.ndarray) -> np.ndarray:
+        if grad is not None:
+            return grad(x)[idx]
+        return numdiff.gradient(lambda v: f(_put(x, idx, v)), x[idx])
+
+    hess = hessian_at(phi)
     fresh = True
     steps = 0
     nr = np.inf if idx.size else 0.0
     for _ in range(60):
         if not idx.size:
             break
-        here = phi
-        g = numdiff.gradient(lambda v, here=here: f(_put(here, idx, v)), phi[idx])
+        g = gradient_at(phi)
         h = hess[np.ix_(idx, idx)]
         w, v = np.linalg.eigh(h)
         concave = bool(w.max() < 0)
@@ -219,14 +274,14 @@ def _newton_polish(
         if not moved:
             if fresh:
                 break
-            hess, fresh = numdiff.hessian(f, phi), True
+            hess, fresh = hessian_at(phi), True
             continue
         if nr > 1e-8 or lam < 1.0 or not concave:
-            hess, fresh = numdiff.hessian(f, phi), True
+            hess, fresh = hessian_at(phi), True
         else:
             fresh = False
     if not fresh:
-        hess = numdiff.hessian(f, phi)
+        hess = hessian_at(phi)
     return phi, hess, bool(nr < nrtol), steps
 
 

@@ -19,33 +19,16 @@ terms enter through their Schur complement, dense when small, sparse LU otherwis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from . import batched
+from .criteria import Criteria, Evaluation
 from .terms import EngineTerm
 
 DENSE_LIMIT = 4000
-
-
-@dataclass
-class Evaluation:
-    """Pieces of one likelihood evaluation at a relative covariance (theta)."""
-
-    logdet: float  # log det(Lambda'Z'Z Lambda + I)
-    logdet_x: float  # log det(R_X'R_X) = log det(X'V^{-1}X) sigma^{2p}
-    r2: float  # penalized residual sum of squares
-    beta: np.ndarray
-    rxtrx: np.ndarray  # X'V^{-1}X * sigma^2
-    lam1: np.ndarray | None = None
-    low1: np.ndarray | None = None
-    c1: np.ndarray | None = None
-    c1x: np.ndarray | None = None
-    rest: dict | None = None
 
 
 def _sparse_z(terms: list[EngineTerm], n: int) -> tuple[sp.csr_matrix, list[int]]:
@@ -69,7 +52,7 @@ def _sparse_z(terms: list[EngineTerm], n: int) -> tuple[sp.csr_matrix, list[int]
     return mat, offsets
 
 
-class ProfiledLMM:
+class ProfiledLMM(Criteria):
     """Sufficient statistics of a linear mixed model and its profiled likelihood."""
 
     def __init__(
@@ -200,30 +183,70 @@ class ProfiledLMM:
         r2 = self.yty - cc - float(beta @ rhs)
         return Evaluation(logdet, logdet_x, max(r2, 1e-300), beta + self.beta0, rxtrx)
 
-    # --------------------------------------------------------------- criteria
-    def deviance(self, thetas: list[np.ndarray], reml: bool) -> float:
-        """-2 x profiled log (restricted) likelihood; +inf where not computable."""
-        try:
-            ev = self.evaluate(thetas)
-        except (np.linalg.LinAlgError, ValueError):
-            return np.inf
-        return self.deviance_from(ev, reml)
+    # --------------------------------------------------------------------- EM
+    def em_iterations(
+        self, theta: np.ndarray, reml: bool, iterations: int, tolerance: float = 1e-10
+    ) -> np.ndarray:
+        """EM iterations for the starting values of a single-term model ([ME] mixed,
+        Methods and formulas: u_j treated as missing data, beta and sigma^2 profiled).
 
-    def deviance_from(self, ev: Evaluation, reml: bool) -> float:
-        n = self.n - self.p if reml else self.n
-        dev = ev.logdet + n * (1.0 + np.log(2.0 * np.pi * ev.r2 / n))
-        if reml:
-            dev += ev.logdet_x
-        return float(dev)
+        M-step: Sigma = (1/M) sum_j E(u_j u_j' | y) = (1/M) sum_j {b_j b_j' +
+        sigma^2 Lambda A_j^{-1} Lambda'}, then projected on the term's structure.
+        """
+        structure = self.first.structure
+        previous = np.inf
+        for _ in range(iterations):
+            ev = self.evaluate([theta], keep=True)
+            dev = self.deviance_from(ev, reml)
+            if abs(previous - dev) <= tolerance * abs(dev):
+                break
+            previous = dev
+            lam, low = ev.lam1, ev.low1
+            s2 = self.sigma2(ev, reml)
+            u = batched.backward_solve_t(low, ev.c1 - ev.c1x @ (ev.beta - self.beta0))
+            b = u @ lam.T
+            q = lam.shape[0]
+            eye = np.ascontiguousarray(np.broadcast_to(np.eye(q), low.shape))
+            linv = batched.forward_solve(low, eye)
+            ainv_sum = (np.swapaxes(linv, 1, 2) @ linv).sum(0)
+            sigma = (b.T @ b + s2 * lam @ ainv_sum @ lam.T) / low.shape[0]
+            theta = structure.theta_from_sigma(sigma / s2)
+        return theta
 
-    def sigma2(self, ev: Evaluation, reml: bool) -> float:
-        return ev.r2 / (self.n - self.p if reml else self.n)
+    # --------------------------------------------------------------- gradient
+    @property
+    def has_gradient(self) -> bool:  # type: ignore[override]
+        """Exact gradients are available for one random-effects term (two-level models)."""
+        return self.has_re and not self.rest_terms
 
-    def loglik_at(self, thetas: list[np.ndarray], sigma2: float, reml: bool) -> float:
-        """Log likelihood with only beta profiled out (L* of Methods and formulas)."""
-        ev = self.evaluate(thetas)
-        n = self.n - self.p if reml else self.n
-        ll = -0.5 * (n * np.log(2.0 * np.pi * sigma2) + ev.logdet + ev.r2 / sigma2)
-        if reml:
-            ll -= 0.5 * ev.logdet_x
-        return float(ll)
+    def grad_pieces(
+        self, thetas: list[np.ndarray], reml: bool
+    ) -> tuple[Evaluation, np.ndarray, np.ndarray]:
+        """Exact derivatives for a single random-effects term, group by group (batched).
+
+        The formulas of :mod:`memodels.lmm.dense` with every matrix block diagonal:
+        S1 = sum_g D_g Lambda A_g^{-1} (ML), or with (M^{-1})_gg = A_g^{-1} + W_g H W_g'
+        and (M^{-1})_xg = -H W_g' (REML; W_g = A_g^{-1} Lambda' Z_g'X, H = (R_X'R_X)^{-1});
+        S2 = sum_g (Z_g'r) u_g'.  d log|.|/d theta_k = <2 S1, dLambda_k>,
+        d r^2/d theta_k = <-2 S2, dLambda_k>.
+        """
+        ev = self.evaluate(thetas, keep=True)
+        lam, low, p = ev.lam1, ev.low1, self.p
+        beta_c = ev.beta - self.beta0
+        u = batched.backward_solve_t(low, ev.c1 - ev.c1x @ beta_c)
+        ztr = self.z1y - self.z1x @ beta_c - np.matmul(self.d1, (u @ lam.T)[:, :, None])[:, :, 0]
+        q = lam.shape[0]
+        eye = np.ascontiguousarray(np.broadcast_to(np.eye(q), low.shape))
+        ainv = batched.backward_solve_t(low, batched.forward_solve(low, eye))
+        dlam = self.d1 @ lam
+        if reml and p:
+            w = batched.backward_solve_t(low, ev.c1x)
+            wh = w @ np.linalg.inv(ev.rxtrx)
+            s1 = (dlam @ (ainv + wh @ np.swapaxes(w, 1, 2))).sum(0)
+            s1 -= (self.z1x @ np.swapaxes(wh, 1, 2)).sum(0)
+        else:
+            s1 = (dlam @ ainv).sum(0)
+        dl = self.first.structure.factor_derivatives(thetas[self.order[0]])
+        g_det = 2.0 * np.einsum("kij,ij->k", dl, s1)
+        g_r2 = -2.0 * np.einsum("kij,ij->k", dl, ztr.T @ u)
+        return ev, g_det, g_r2

@@ -45,3 +45,25 @@ def hessian(f: Callable[[np.ndarray], float], x: np.ndarray, rel: float = 1e-3) 
             )
             hess[i, j] = hess[j, i] = val
     return hess
+
+
+def jacobian(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, rel: float = 1e-6
+) -> np.ndarray:
+    """Central-difference Jacobian of a vector function, shape (len(f(x)), len(x))."""
+    x = np.asarray(x, float)
+    h = _steps(x, rel)
+    cols = []
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h[i]
+        cols.append((np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * h[i]))
+    return np.column_stack(cols) if cols else np.zeros((0, 0))
+
+
+def hessian_from_gradient(
+    grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray, rel: float = 1e-5
+) -> np.ndarray:
+    """Hessian as the symmetrized central-difference Jacobian of an exact gradient."""
+    jac = jacobian(grad, x, rel)
+    return 0.5 * (jac + jac.T)

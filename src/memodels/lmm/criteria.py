@@ -1,0 +1,100 @@
+"""The (restricted) log-likelihood criteria shared by the LMM evaluators.
+
+An evaluator supplies ``evaluate(thetas)`` -> :class:`Evaluation` (log|A|, log|R_X'R_X|,
+the penalized residual sum of squares r^2, beta) and, where it can, ``grad_pieces``:
+the exact derivatives of log|A| (ML) or log|M| (REML) and of r^2 with respect to the
+concatenated theta.  From these, [ME] mixed, Methods and formulas, eqs. (11)-(13):
+
+* the profiled deviance  -2 L = log|A| [+ log|R_X'R_X|] + n'(1 + log(2 pi r^2 / n'))
+  with n' = n (ML) or n - p (REML), sigma^2 = r^2 / n';
+* L*, the log likelihood with only beta profiled out, as a function of theta and
+  sigma^2: -1/2{n' log(2 pi sigma^2) + log|A| [+ log|R_X'R_X|] + r^2 / sigma^2}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Evaluation:
+    """Pieces of one likelihood evaluation at a relative covariance (theta)."""
+
+    logdet: float  # log det(Lambda'Z'Z Lambda + I)
+    logdet_x: float  # log det(R_X'R_X) = log det(X'V^{-1}X) sigma^{2p}
+    r2: float  # penalized residual sum of squares
+    beta: np.ndarray
+    rxtrx: np.ndarray  # X'V^{-1}X * sigma^2
+    lam1: np.ndarray | None = None
+    low1: np.ndarray | None = None
+    c1: np.ndarray | None = None
+    c1x: np.ndarray | None = None
+    rest: dict | None = None
+
+
+class Criteria:
+    """Mixin: likelihood criteria from ``evaluate`` and ``grad_pieces``."""
+
+    n: float
+    p: int
+
+    has_gradient = False
+
+    def evaluate(self, thetas: list[np.ndarray], keep: bool = False) -> Evaluation:
+        raise NotImplementedError
+
+    def grad_pieces(
+        self, thetas: list[np.ndarray], reml: bool
+    ) -> tuple[Evaluation, np.ndarray, np.ndarray]:
+        """Evaluation, d log|A or M| / d theta, d r^2 / d theta."""
+        raise NotImplementedError
+
+    def dof(self, reml: bool) -> float:
+        return self.n - self.p if reml else self.n
+
+    def deviance_from(self, ev: Evaluation, reml: bool) -> float:
+        n = self.dof(reml)
+        dev = ev.logdet + n * (1.0 + np.log(2.0 * np.pi * ev.r2 / n))
+        return float(dev + (ev.logdet_x if reml else 0.0))
+
+    def deviance(self, thetas: list[np.ndarray], reml: bool) -> float:
+        """-2 x profiled log (restricted) likelihood; +inf where not computable."""
+        try:
+            return self.deviance_from(self.evaluate(thetas), reml)
+        except (np.linalg.LinAlgError, ValueError):
+            return np.inf
+
+    def sigma2(self, ev: Evaluation, reml: bool) -> float:
+        return ev.r2 / self.dof(reml)
+
+    def _lstar(self, ev: Evaluation, sigma2: float, reml: bool) -> float:
+        n = self.dof(reml)
+        ll = -0.5 * (n * np.log(2.0 * np.pi * sigma2) + ev.logdet + ev.r2 / sigma2)
+        return float(ll - (0.5 * ev.logdet_x if reml else 0.0))
+
+    def loglik_at(self, thetas: list[np.ndarray], sigma2: float, reml: bool) -> float:
+        """L*: the log likelihood with only beta profiled out."""
+        return self._lstar(self.evaluate(thetas), sigma2, reml)
+
+    def deviance_and_gradient(
+        self, thetas: list[np.ndarray], reml: bool
+    ) -> tuple[float, np.ndarray]:
+        """Profiled deviance and its exact gradient in the concatenated theta."""
+        try:
+            ev, g_det, g_r2 = self.grad_pieces(thetas, reml)
+        except (np.linalg.LinAlgError, ValueError):
+            return np.inf, np.zeros(sum(t.size for t in thetas))
+        n = self.dof(reml)
+        return self.deviance_from(ev, reml), g_det + (n / ev.r2) * g_r2
+
+    def lstar_and_gradient(
+        self, thetas: list[np.ndarray], sigma2: float, reml: bool
+    ) -> tuple[float, np.ndarray, float]:
+        """L*, dL*/d theta (sigma fixed) and dL*/d ln sigma (theta fixed)."""
+        ev, g_det, g_r2 = self.grad_pieces(thetas, reml)
+        val = self._lstar(ev, sigma2, reml)
+        g_theta = -0.5 * (g_det + g_r2 / sigma2)
+        g_lnsigma = -self.dof(reml) + ev.r2 / sigma2
+        return val, g_theta, float(g_lnsigma)
