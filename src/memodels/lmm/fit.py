@@ -26,6 +26,7 @@ from ..optimize import numdiff
 from .dense import DENSE_MAX_Q, DenseLMM
 from .criteria import Evaluation
 from .profiled import ProfiledLMM
+from .start import moment_start
 from .terms import EngineTerm
 
 BOUNDARY_LOG_RATIO = -9.0  # sd / sigma_e below e^-9: treat as a variance at the boundary
@@ -116,7 +117,7 @@ def _fit_lmm(
         last["x"], last["f"] = theta.copy(), val
         return (val, grad) if analytic else val
 
-    theta0 = np.concatenate([s.start_theta() for s in structs])
+    theta0 = np.concatenate(moment_start(y, X, terms))
     if isinstance(model, ProfiledLMM) and model.has_gradient and emiterate > 0:
         theta0 = model.em_iterations(theta0, reml, emiterate, emtolerance)
     it = [0]
@@ -131,10 +132,12 @@ def _fit_lmm(
 
     if log is not None:
         log(0, -0.5 * model.deviance(_split(theta0, tsizes), reml))
-    res = minimize(
-        dev, theta0, method="BFGS", jac=True if analytic else "2-point", callback=callback,
-        options={"gtol": 1e-8 if analytic else 1e-6, "maxiter": iterate},
-    )
+    if analytic:
+        res = minimize(dev, theta0, method="BFGS", jac=True, callback=callback,
+                       options={"gtol": 1e-8, "maxiter": iterate})
+    else:  # finite-difference gradients: L-BFGS-B needs the fewest evaluations here
+        res = minimize(dev, theta0, method="L-BFGS-B", jac="2-point", callback=callback,
+                       options={"maxiter": iterate, "ftol": 1e-12, "gtol": 1e-7})
     theta = res.x
     ev = model.evaluate(_split(theta, tsizes))
     s2 = model.sigma2(ev, reml)
@@ -246,6 +249,7 @@ def _newton_polish(
         return numdiff.gradient(lambda v: f(_put(x, idx, v)), x[idx])
 
     hess = hessian_at(phi)
+    hess_at = phi.copy()
     fresh = True
     steps = 0
     nr = np.inf if idx.size else 0.0
@@ -259,7 +263,7 @@ def _newton_polish(
         w_mod = -np.maximum(np.abs(w), 1e-8 * max(np.abs(w).max(), 1.0))
         step = -(v @ ((v.T @ g) / w_mod))
         nr = float(abs(g @ step))
-        if nr < 1e-13 or (nr < nrtol * 1e-4 and concave and fresh):
+        if nr < 1e-11 or (nr < nrtol * 1e-4 and concave and fresh):
             break
         f0 = f(phi)
         lam = 1.0
@@ -274,13 +278,15 @@ def _newton_polish(
         if not moved:
             if fresh:
                 break
-            hess, fresh = hessian_at(phi), True
+            hess, hess_at, fresh = hessian_at(phi), phi.copy(), True
             continue
         if nr > 1e-8 or lam < 1.0 or not concave:
-            hess, fresh = hessian_at(phi), True
+            hess, hess_at, fresh = hessian_at(phi), phi.copy(), True
         else:
             fresh = False
-    if not fresh:
+    # the information matrix at the reported optimum (a tiny final step changes it by
+    # far less than the finite-difference error)
+    if not fresh and np.abs(phi - hess_at).max() > 1e-4:
         hess = hessian_at(phi)
     return phi, hess, bool(nr < nrtol), steps
 

@@ -104,6 +104,12 @@ class ProfiledLMM(Criteria):
             self.z1r = (z1.T @ zrw).tocsr()
             self.q_rest = zr.shape[1]
             self.dense_rest = self.q_rest <= DENSE_LIMIT
+            # all effects scalar (crossed/nested random intercepts): Lambda is diagonal
+            # and the sparse products reduce to scalings of fixed sparsity patterns
+            self.scalar = first.Z.shape[1] == 1 and all(t.Z.shape[1] == 1 for t in self.rest_terms)
+            if self.scalar:
+                self.z1r_rows = np.repeat(np.arange(self.z1r.shape[0]), np.diff(self.z1r.indptr))
+                self.rr_rows = np.repeat(np.arange(self.rr.shape[0]), np.diff(self.rr.indptr))
 
     # ------------------------------------------------------------------ pieces
     def _rest_lambda(self, thetas: list[np.ndarray]) -> sp.csr_matrix:
@@ -112,6 +118,32 @@ class ProfiledLMM(Criteria):
             lam = t.structure.relative_factor(th)
             blocks.append(sp.kron(sp.identity(t.n_groups, format="csr"), sp.csr_matrix(lam)))
         return sp.block_diag(blocks, format="csr")
+
+    def _rest_lambda_diag(self, thetas: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([
+            np.full(t.n_groups, t.structure.relative_factor(th)[0, 0])
+            for t, th in zip(self.rest_terms, thetas[1:], strict=True)
+        ])
+
+    def _rest_products(self, thetas, low1, lam1):
+        """W = L1^{-1} Lambda1' Z1'Z_R Lambda_R and Lambda_R' Z_R'Z_R Lambda_R."""
+        if self.scalar:
+            lr = self._rest_lambda_diag(thetas)
+            a = lam1[0, 0] / low1[:, 0, 0]
+            wmat = self.z1r.copy()
+            wmat.data = wmat.data * a[self.z1r_rows] * lr[wmat.indices]
+            rr = self.rr.copy()
+            rr.data = rr.data * lr[self.rr_rows] * lr[rr.indices]
+            return sp.diags(lr, format="csr"), wmat, rr
+        lam_r = self._rest_lambda(thetas)
+        g1, q1 = low1.shape[0], low1.shape[1]
+        eye = np.broadcast_to(lam1.T, low1.shape)
+        m1 = batched.forward_solve(low1, np.ascontiguousarray(eye))
+        m1s = sp.bsr_matrix(
+            (m1, np.arange(g1), np.arange(g1 + 1)), shape=(g1 * q1, g1 * q1)
+        ).tocsr()
+        wmat = (m1s @ self.z1r @ lam_r).tocsr()
+        return lam_r, wmat, lam_r.T @ self.rr @ lam_r
 
     def evaluate(self, thetas_by_term: list[np.ndarray], keep: bool = False) -> Evaluation:
         """Evaluate at per-term theta (in the caller's term order)."""
@@ -135,17 +167,12 @@ class ProfiledLMM(Criteria):
         cxcx = flat.T @ flat
         rest = None
         if self.rest_terms:
-            lam_r = self._rest_lambda(thetas)
+            lam_r, wmat, rr_scaled = self._rest_products(thetas, low1, lam1)
             g1 = low1.shape[0]
-            eye = np.broadcast_to(lam1.T, low1.shape)
-            m1 = batched.forward_solve(low1, np.ascontiguousarray(eye))
-            m1s = sp.bsr_matrix(
-                (m1, np.arange(g1), np.arange(g1 + 1)), shape=(g1 * q1, g1 * q1)
-            ).tocsr()
-            wmat = (m1s @ self.z1r @ lam_r).tocsr()
-            b_r = lam_r.T @ self.zry - wmat.T @ c1.ravel()
-            bx_r = lam_r.T @ self.zrx - wmat.T @ c1x.reshape(g1 * q1, p)
-            s = lam_r.T @ self.rr @ lam_r - wmat.T @ wmat
+            wt = wmat.T.tocsr()
+            b_r = lam_r.T @ self.zry - wt @ c1.ravel()
+            bx_r = lam_r.T @ self.zrx - wt @ c1x.reshape(g1 * q1, p)
+            s = rr_scaled - wt @ wmat
             if self.dense_rest:
                 sd = s.toarray()
                 sd[np.diag_indices_from(sd)] += 1.0
