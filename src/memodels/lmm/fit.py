@@ -23,8 +23,8 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import ConvergenceWarning
 from ..optimize import numdiff
-from .dense import DENSE_MAX_Q, DenseLMM
 from .criteria import Evaluation
+from .dense import DENSE_MAX_Q, DenseLMM
 from .profiled import ProfiledLMM
 from .start import moment_start
 from .terms import EngineTerm
