@@ -161,3 +161,29 @@ def test_table_rows_ci_and_tests(case_id):
         lo, hi = row.ci(95)
         assert close(lo, printed["ci"][0], rel), (printed["term"], lo, printed["ci"][0])
         assert close(hi, printed["ci"][1], rel), (printed["term"], hi, printed["ci"][1])
+
+
+def test_information_criteria_mixed_ex10():
+    """estimates stats after mixed ex10: df counts every parameter, BIC uses N = obs."""
+    ex = reference_examples("mixed")["mixed_ex10"]
+    crossed = fitted("pig", ex["command"][0])
+    slope = fitted("pig", "mixed weight week || id: week")
+    table = ex["postestimation"][0]["result"]
+    for res, printed in zip((crossed, slope), table, strict=True):
+        assert res.n_params == printed["df"]
+        assert close(res.aic, printed["AIC"], 1e-7)
+        assert close(res.bic, printed["BIC"], 1e-7)
+
+
+@pytest.mark.parametrize(
+    "full,reduced,case",
+    [("mixed weight week || id: week", "mixed weight week || id:", "mixed_ex2"),
+     ("mixed weight week || id: week, covariance(unstructured)",
+      "mixed weight week || id: week", "mixed_ex3")],
+)
+def test_lr_statistics_between_fits(full, reduced, case):
+    """The LR statistics the manual prints after lrtest (the lrtest command itself is
+    postestimation, a later issue): 2 (ll_full - ll_reduced)."""
+    printed = reference_examples("mixed")[case]["postestimation"][0]["result"]["LR_chi2"]
+    stat = 2 * (fitted("pig", full).llf - fitted("pig", reduced).llf)
+    assert close(stat, printed, 1e-4)
