@@ -18,8 +18,18 @@ q(q+1)/2 elements).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
+
+
+@cache
+def _tril(q: int, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """np.tril_indices, cached (it is called on every likelihood evaluation)."""
+    rows, cols = np.tril_indices(q, k)
+    rows.setflags(write=False)
+    cols.setflags(write=False)
+    return rows, cols
 
 KINDS = ("independent", "exchangeable", "identity", "unstructured")
 
@@ -73,7 +83,7 @@ class CovStructure:
         return np.full(self.n_theta, scale)
 
     def _diag_positions(self) -> np.ndarray:
-        rows, cols = np.tril_indices(self.q)
+        rows, cols = _tril(self.q)
         return np.flatnonzero(rows == cols)
 
     def relative_factor(self, theta: np.ndarray) -> np.ndarray:
@@ -85,7 +95,7 @@ class CovStructure:
             return theta[0] * np.eye(q)
         if self.kind == "unstructured":
             lam = np.zeros((q, q))
-            lam[np.tril_indices(q)] = theta
+            lam[_tril(q)] = theta
             return lam
         if q == 1:
             return np.array([[theta[0]]])
@@ -105,7 +115,7 @@ class CovStructure:
         elif self.kind == "identity":
             out[0] = np.eye(q)
         elif self.kind == "unstructured":
-            rows, cols = np.tril_indices(q)
+            rows, cols = _tril(q)
             out[np.arange(k), rows, cols] = 1.0
         elif q == 1:
             out[0] = 1.0
@@ -127,7 +137,7 @@ class CovStructure:
         if self.kind == "identity":
             return np.array([np.sqrt(max(np.mean(np.diag(rel_sigma)), 0.0))])
         if self.kind == "unstructured":
-            return _safe_cholesky(rel_sigma)[np.tril_indices(q)]
+            return _safe_cholesky(rel_sigma)[_tril(q)]
         if q == 1:
             return np.array([np.sqrt(max(rel_sigma[0, 0], 0.0))])
         var = max(np.mean(np.diag(rel_sigma)), 1e-300)
@@ -152,7 +162,7 @@ class CovStructure:
                 out.append(np.arctanh(np.clip(cov / var, -1 + 1e-15, 1 - 1e-15)))
             return np.array(out)
         corr = sigma / np.outer(sd, sd)
-        rows, cols = np.tril_indices(self.q, -1)
+        rows, cols = _tril(self.q, -1)
         z = np.arctanh(np.clip(corr[rows, cols], -1 + 1e-15, 1 - 1e-15))
         return np.concatenate([np.log(sd), z])
 
@@ -168,7 +178,7 @@ class CovStructure:
             return var * _exchangeable_corr(rho, q)
         sd = np.exp(phi[:q])
         corr = np.eye(q)
-        rows, cols = np.tril_indices(q, -1)
+        rows, cols = _tril(q, -1)
         corr[rows, cols] = np.tanh(phi[q:])
         corr[cols, rows] = corr[rows, cols]
         return corr * np.outer(sd, sd)
@@ -182,7 +192,7 @@ class CovStructure:
             return [("lnsd", 0, 0)]
         if self.kind == "exchangeable":
             return [("lnsd", 0, 0)] + ([("atanh", 1, 0)] if q > 1 else [])
-        rows, cols = np.tril_indices(q, -1)
+        rows, cols = _tril(q, -1)
         return [("lnsd", i, i) for i in range(q)] + [
             ("atanh", int(r), int(c)) for r, c in zip(rows, cols, strict=True)
         ]
