@@ -1,0 +1,207 @@
+"""Fitting a GLMM as Stata's me commands do ([ME] meglm, Remarks: starting values;
+Methods and formulas).
+
+1. "Fitting fixed-effects model": the GLM without random effects (its log likelihood is
+   the LR-test comparison) gives beta and the ancillary parameters.
+2. "Refining starting values": random-effects standard deviations start at 1 (Stata's
+   default ``startvalues(fixedonly)``); the adaptive parameters are computed there.
+3. "Fitting full model": Newton-Raphson with the exact Hessian, the adaptive parameters
+   held fixed within an iteration and updated between iterations, until the scaled
+   gradient g'(-H)^{-1}g and the relative change in the log likelihood are negligible.
+4. The VCE is the inverse negative Hessian at the optimum, mapped from the optimization
+   metric (Cholesky factor of Sigma) to Stata's estimation metric (ln sd, atanh corr).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from ..errors import ConvergenceWarning, OptionError
+from ..lmm.terms import EngineTerm
+from ..optimize import numdiff
+from .twolevel import Adaptive, TwoLevelQuadrature
+from .types import GLMMFit
+
+STAGES = ("Fitting fixed-effects model:", "Refining starting values:", "Fitting full model:")
+
+
+def fit_glmm(
+    y: np.ndarray,
+    X: np.ndarray,
+    terms: list[EngineTerm],
+    family,
+    *,
+    offset: np.ndarray | None = None,
+    intmethod: str = "mvaghermite",
+    intpoints: int = 7,
+    log: Callable[[str, int, float], None] | None = None,
+    iterate: int = 300,
+    start: np.ndarray | None = None,
+    nrtolerance: float = 1e-5,
+) -> GLMMFit:
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
+                    nrtolerance)
+
+
+def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start, nrtol):
+    from ..glm.fit import fit_glm
+
+    if len(terms) != 1:
+        raise OptionError(
+            "GLMMs with more than one random-effects equation (nested levels, crossed "
+            "effects, repeated levels) are not implemented yet; one level works"
+        )
+    term = terms[0]
+    history: list[tuple[str, int, float]] = []
+
+    def note(stage: str, it: int, val: float) -> None:
+        history.append((stage, it, val))
+        if log is not None:
+            log(stage, it, val)
+
+    glm = fit_glm(y, X, family, offset=offset)
+    for it, val in getattr(glm, "log", []):
+        note(STAGES[0], it, val)
+    model = TwoLevelQuadrature(
+        y, X, term.Z, term.groups, term.n_groups, family, term.structure,
+        offset=offset, method=intmethod, points=intpoints,
+    )
+    if start is None:
+        theta0 = term.structure.start_theta(1.0)
+        params = np.concatenate([np.asarray(glm.params, float), theta0])
+    else:
+        params = np.asarray(start, float).copy()
+    ad = model.adapt(params, None)
+    note(STAGES[1], 0, model.loglik(params, ad))
+
+    if intmethod == "laplace":
+        return _fit_laplace(model, params, ad, glm, family, term, note, history, iterate, nrtol)
+
+    converged, it = False, 0
+    ll_prev = -np.inf
+    hess = np.eye(params.size)
+    for it in range(iterate + 1):
+        ad = model.adapt(params, ad)
+        ll, grad, hess = model.derivatives(params, ad)
+        note(STAGES[2], it, ll)
+        step, concave = _newton_step(grad, hess)
+        nr = float(abs(grad @ step))
+        if concave and nr < nrtol * 1e-6 and abs(ll - ll_prev) <= 1e-10 * (1 + abs(ll)):
+            converged = True
+            break
+        ll_prev = ll
+        lam = 1.0
+        while lam > 1e-8:
+            cand = params + lam * step
+            if model.loglik(cand, ad) >= ll - 1e-12:
+                params = cand
+                break
+            lam /= 2
+        else:
+            converged = concave and nr < nrtol
+            break
+    if not converged:
+        warnings.warn("convergence not achieved", ConvergenceWarning, stacklevel=3)
+
+    ad = model.adapt(params, ad)
+    llf, grad, hess = model.derivatives(params, ad)
+    return _assemble(model, params, ad, llf, grad, hess, glm, family, term, history,
+                     converged, it, intmethod, intpoints)
+
+
+def _assemble(model, params, ad, llf, grad, hess, glm, family, term, history, converged, it,
+              intmethod, intpoints) -> GLMMFit:
+    vcov_theta, hessian_ok = _invert(hess)
+    # map the variance block to Stata's metric (ln sd, atanh corr)
+    st = term.structure
+    k = model.p + model.n_aux
+    theta = params[k:]
+
+    def to_phi(th: np.ndarray) -> np.ndarray:
+        lam = st.relative_factor(th)
+        return st.phi_from_sigma(lam @ lam.T)
+
+    phi = to_phi(theta)
+    jac = np.eye(params.size)
+    jac[k:, k:] = numdiff.jacobian(to_phi, theta, rel=1e-7)
+    vcov = jac @ vcov_theta @ jac.T
+    out = np.concatenate([params[:k], phi])
+    lam = st.relative_factor(theta)
+    sd = np.sqrt(np.diag(lam @ lam.T))
+    boundary = [bool(s < 1e-6) for s in sd]
+    mu, cov = model.posterior(params, ad)
+    inv = np.empty_like(model.order)
+    inv[model.order] = np.arange(model.order.size)
+    messages = [] if converged else ["convergence not achieved"]
+    if not hessian_ok:
+        messages.append("Hessian is not negative semidefinite")
+    return GLMMFit(
+        llf=llf, params=out, vcov=vcov, n_beta=model.p, n_aux=model.n_aux,
+        aux_names=tuple(family.aux_names), structures=[st], term_sources=[term.source],
+        converged=converged, iterations=it, hessian_ok=hessian_ok, ll_fixed=float(glm.llf),
+        intmethod=intmethod, intpoints=1 if intmethod == "laplace" else intpoints,
+        boundary=boundary, log=history, messages=messages,
+        extra={"adaptive": ad, "eb_means": mu, "eb_cov": cov, "gradient": grad},
+    )
+
+
+def _fit_laplace(model, params, ad, glm, family, term, note, history, iterate, nrtol):
+    """The Laplace approximation proper: posterior modes and curvatures re-solved at every
+    evaluation (with one node a fixed-node Newton step would have no prior penalty on
+    Sigma), maximized with finite-difference derivatives of the approximated likelihood."""
+    from scipy.optimize import minimize
+
+    state = {"ad": ad}
+
+    def neg(par: np.ndarray) -> float:
+        try:
+            state["ad"] = model.adapt(par, state["ad"])
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError):
+            return np.inf
+        val = model.loglik(par, state["ad"])
+        return -val if np.isfinite(val) else np.inf
+
+    it = [0]
+
+    def callback(xk: np.ndarray) -> None:
+        it[0] += 1
+        note(STAGES[2], it[0], -neg(xk))
+
+    note(STAGES[2], 0, -neg(params))
+    res = minimize(neg, params, method="L-BFGS-B", jac="3-point", callback=callback,
+                   options={"maxiter": iterate, "ftol": 1e-14, "gtol": 1e-8})
+    params = res.x
+
+    def ll_of(par):
+        return -neg(par)
+
+    grad = numdiff.gradient(ll_of, params)
+    hess = numdiff.hessian(ll_of, params, rel=1e-4)
+    step, concave = _newton_step(grad, hess)
+    converged = bool(concave and abs(grad @ step) < nrtol)
+    llf = ll_of(params)
+    return _assemble(model, params, state["ad"], llf, grad, hess, glm, family, term, history,
+                     converged, it[0], "laplace", 1)
+
+
+def _newton_step(grad: np.ndarray, hess: np.ndarray) -> tuple[np.ndarray, bool]:
+    w, vec = np.linalg.eigh(hess)
+    concave = bool(w.max() < 0)
+    w_mod = -np.maximum(np.abs(w), 1e-8 * max(np.abs(w).max(), 1.0))
+    return -(vec @ ((vec.T @ grad) / w_mod)), concave
+
+
+def _invert(hess: np.ndarray) -> tuple[np.ndarray, bool]:
+    try:
+        ok = bool(np.linalg.eigvalsh(-hess).min() > 0)
+        return (np.linalg.inv(-hess) if ok else np.linalg.pinv(-hess)), ok
+    except np.linalg.LinAlgError:
+        return np.full_like(hess, np.nan), False
+
+
+__all__ = ["fit_glmm", "Adaptive"]

@@ -1,0 +1,273 @@
+"""Two-level GLMM log likelihood by (adaptive) Gauss-Hermite quadrature, with its exact
+gradient and Hessian.
+
+[ME] meglm, Methods and formulas.  With Sigma = L L' and u_j = L v_j, v_j ~ N(0, I_q),
+
+    L_j = int f(y_j | X_j beta + Z_j L v) phi(v) dv
+        ~= sum_k w_k |C_j| phi(v_jk) / phi(a_k) f(y_j | X_j beta + Z_j L v_jk),
+    v_jk = mu_j + C_j a_k,
+
+where (a_k, w_k) is the product Gauss-Hermite rule for N(0, I_q) and (mu_j, C_j C_j') the
+cluster's adaptive parameters: the posterior mean and variance of v_j (mvaghermite), its
+posterior mode and curvature (mcaghermite; one node = the Laplace approximation), or
+(0, I) (ghermite).
+
+As in Stata, the adaptive parameters are held fixed while derivatives are computed and
+a Newton step is taken, and updated between iterations; the estimates are the fixed
+point of that scheme.  With the nodes fixed, eta_ijk is linear in beta and in the
+Cholesky factor L, so the derivatives of log L_j are posterior-weighted sums over the
+nodes (weights p_jk = w_jk f_jk / L_j):
+
+    d log L_j        = sum_k p_jk g_jk
+    d2 log L_j       = sum_k p_jk (H_jk + g_jk g_jk') - (sum_k p_jk g_jk)(...)'
+
+with g_jk, H_jk the derivatives of log f(y_j | eta_jk) at fixed nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ..covariance.structures import CovStructure
+from ..lmm import batched
+from ..quadrature.gauss_hermite import product_rule
+
+
+@dataclass
+class Adaptive:
+    """Per-cluster adaptive parameters in the standardized (v) scale."""
+
+    mu: np.ndarray  # (M, q)
+    chol: np.ndarray  # (M, q, q), lower
+
+    @classmethod
+    def standard(cls, m: int, q: int) -> Adaptive:
+        return cls(np.zeros((m, q)), np.broadcast_to(np.eye(q), (m, q, q)).copy())
+
+
+class TwoLevelQuadrature:
+    """One random-effects level: clusters, a q-dimensional effect, one covariance structure."""
+
+    def __init__(
+        self,
+        y: np.ndarray,
+        X: np.ndarray,
+        Z: np.ndarray,
+        groups: np.ndarray,
+        n_groups: int,
+        family,
+        structure: CovStructure,
+        *,
+        offset: np.ndarray | None = None,
+        method: str = "mvaghermite",
+        points: int = 7,
+    ) -> None:
+        order = np.argsort(groups, kind="stable")
+        self.order = order
+        self.y = np.asarray(y, float)[order]
+        self.X = np.asarray(X, float)[order]
+        self.Z = np.asarray(Z, float)[order]
+        self.offset = np.zeros(self.y.size) if offset is None else np.asarray(offset, float)[order]
+        g = np.asarray(groups)[order]
+        self.starts = np.flatnonzero(np.r_[True, np.diff(g) != 0])
+        self.cl = np.repeat(np.arange(self.starts.size), np.diff(np.r_[self.starts, g.size]))
+        self.m = n_groups
+        self.family = family
+        self.structure = structure
+        self.q = self.Z.shape[1]
+        self.p = self.X.shape[1]
+        self.n_aux = len(family.aux_names)
+        self.method = method
+        npts = 1 if method == "laplace" else points
+        self.nodes, self.logw, self.half_sq = product_rule(npts, self.q)
+        if method == "laplace":
+            self.nodes, self.logw, self.half_sq = np.zeros((1, self.q)), np.zeros(1), np.zeros(1)
+        if family.data:
+            self.family = family.bind(**{k: np.asarray(v)[order] for k, v in family.data.items()})
+
+    # ------------------------------------------------------------ parameters
+    @property
+    def n_params(self) -> int:
+        return self.p + self.n_aux + self.structure.n_theta
+
+    def split(self, params: np.ndarray):
+        p, a = self.p, self.n_aux
+        return params[:p], params[p : p + a], params[p + a :]
+
+    def _sum(self, arr: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(arr, self.starts, axis=0)
+
+    # ----------------------------------------------------------------- nodes
+    def _nodes(self, ad: Adaptive) -> tuple[np.ndarray, np.ndarray]:
+        v = ad.mu[:, None, :] + np.einsum("jqr,kr->jkq", ad.chol, self.nodes)
+        logdet = np.log(np.diagonal(ad.chol, axis1=1, axis2=2)).sum(axis=1)
+        logw = self.logw[None, :] + logdet[:, None] - 0.5 * (v**2).sum(-1) + self.half_sq[None, :]
+        return v, logw
+
+    def _eta(self, beta, lam, v) -> np.ndarray:
+        xb = self.X @ beta + self.offset
+        zl = self.Z @ lam
+        return xb[:, None] + np.einsum("iq,ikq->ik", zl, v[self.cl])
+
+    def cluster_loglik(self, params: np.ndarray, ad: Adaptive):
+        """(log L_j (M,), log of w_jk f_jk (M,K), nodes v (M,K,q), eta (n,K))."""
+        beta, aux, theta = self.split(params)
+        lam = self.structure.relative_factor(theta)
+        v, logw = self._nodes(ad)
+        eta = self._eta(beta, lam, v)
+        lf = self.family.loglik(self.y[:, None], eta, aux if self.n_aux else None)
+        ljk = self._sum(lf) + logw
+        return logsumexp(ljk, axis=1), ljk, v, eta
+
+    def loglik(self, params: np.ndarray, ad: Adaptive) -> float:
+        try:
+            lj = self.cluster_loglik(params, ad)[0]
+        except (FloatingPointError, ValueError, np.linalg.LinAlgError):
+            return -np.inf
+        total = float(lj.sum())
+        return total if np.isfinite(total) else -np.inf
+
+    # ------------------------------------------------------------ adaptation
+    def adapt(self, params: np.ndarray, ad: Adaptive | None, tol: float = 1e-8,
+              maxiter: int = 100) -> Adaptive:
+        if ad is None:
+            ad = Adaptive.standard(self.m, self.q)
+        if self.method == "ghermite":
+            return Adaptive.standard(self.m, self.q)
+        if self.method in ("mcaghermite", "laplace"):
+            return self._adapt_mode(params, ad, tol, maxiter)
+        return self._adapt_moments(params, ad, tol, maxiter)
+
+    def _adapt_moments(self, params, ad, tol, maxiter) -> Adaptive:
+        """Posterior mean and variance of v_j, iterated to their quadrature fixed point."""
+        q = self.q
+        for _ in range(maxiter):
+            lj, ljk, v, _ = self.cluster_loglik(params, ad)
+            pw = np.exp(ljk - lj[:, None])
+            mu = np.einsum("jk,jkq->jq", pw, v)
+            dv = v - mu[:, None, :]
+            cov = np.einsum("jk,jkq,jkr->jqr", pw, dv, dv)
+            cov[:, np.arange(q), np.arange(q)] += 1e-12
+            try:
+                chol = batched.cholesky(cov)
+            except np.linalg.LinAlgError:
+                w, vec = np.linalg.eigh(cov)
+                chol = np.linalg.cholesky(vec @ (np.maximum(w, 1e-10)[..., None] * np.swapaxes(vec, 1, 2)))
+            change = max(np.abs(mu - ad.mu).max(), np.abs(chol - ad.chol).max())
+            ad = Adaptive(mu, chol)
+            if change < tol:
+                break
+        return ad
+
+    def _adapt_mode(self, params, ad, tol, maxiter) -> Adaptive:
+        """Posterior mode of v_j and the Cholesky factor of the inverse negative curvature."""
+        beta, aux, theta = self.split(params)
+        lam = self.structure.relative_factor(theta)
+        xb = self.X @ beta + self.offset
+        zl = self.Z @ lam
+        q = self.q
+        v = ad.mu.copy()
+        auxv = aux if self.n_aux else None
+
+        def objective(vv):
+            eta = xb + np.einsum("iq,iq->i", zl, vv[self.cl])
+            lf, s, h = self.family.derivatives(self.y, eta, auxv)
+            val = self._sum(lf) - 0.5 * (vv**2).sum(1)
+            grad = self._sum(s[:, None] * zl) - vv
+            hess = self._sum(h[:, None, None] * zl[:, :, None] * zl[:, None, :])
+            hess[:, np.arange(q), np.arange(q)] -= 1.0
+            return val, grad, hess
+
+        val, grad, hess = objective(v)
+        for _ in range(maxiter):
+            step = -np.linalg.solve(hess, grad[..., None])[..., 0]
+            lam_s = np.ones(self.m)
+            for _ in range(30):
+                cand = v + lam_s[:, None] * step
+                nval, ngrad, nhess = objective(cand)
+                bad = ~(nval >= val - 1e-12) | ~np.isfinite(nval)
+                if not bad.any():
+                    break
+                lam_s = np.where(bad, lam_s / 2, lam_s)
+            v, val, grad, hess = cand, nval, ngrad, nhess
+            if np.abs(step * lam_s[:, None]).max() < tol:
+                break
+        cov = np.linalg.inv(-hess)
+        return Adaptive(v, batched.cholesky(0.5 * (cov + np.swapaxes(cov, 1, 2))))
+
+    # ----------------------------------------------------------- derivatives
+    def derivatives(self, params: np.ndarray, ad: Adaptive):
+        """log likelihood, gradient and Hessian at fixed adaptive parameters."""
+        beta, aux, theta = self.split(params)
+        st = self.structure
+        lam = st.relative_factor(theta)
+        dlam = st.factor_derivatives(theta)  # (t, q, q)
+        v, logw = self._nodes(ad)
+        vi = v[self.cl]  # (n, K, q)
+        xb = self.X @ beta + self.offset
+        eta = xb[:, None] + np.einsum("iq,ikq->ik", self.Z @ lam, vi)
+        auxv = aux if self.n_aux else None
+        lf, s, h = self.family.derivatives(self.y[:, None], eta, auxv)
+        ljk = self._sum(lf) + logw
+        lj = logsumexp(ljk, axis=1)
+        pw = np.exp(ljk - lj[:, None])  # (M, K)
+        pwi = pw[self.cl]  # (n, K)
+        p, a, t = self.p, self.n_aux, st.n_theta
+        # d eta / d theta_m at fixed nodes: z_i' dLambda_m v_jk
+        u = np.einsum("iq,mqr->imr", self.Z, dlam)
+        dth = np.einsum("imr,ikr->ikm", u, vi)  # (n, K, t)
+        n, k = eta.shape
+        dfull = np.empty((n, k, p + a + t))
+        dfull[:, :, :p] = self.X[:, None, :]
+        dfull[:, :, p + a :] = dth
+        # per-(obs,node) first derivatives of log f
+        obs_g = dfull * s[:, :, None]
+        if a:
+            da, daa, dae = self.family.aux_derivatives(self.y[:, None], eta, aux)
+            obs_g[:, :, p : p + a] = np.moveaxis(da, 0, -1)
+        else:
+            dfull[:, :, p : p + a] = 0.0
+        gjk = self._sum(obs_g)  # (M, K, P)
+        gbar = np.einsum("jk,jkp->jp", pw, gjk)
+        grad = gbar.sum(0)
+        # Hessian: sum_k p (H_jk + g g') - gbar gbar'
+        wh = pwi * h
+        eta_part = dfull.copy()
+        if a:
+            eta_part[:, :, p : p + a] = 0.0
+        hess = np.einsum("ik,ikp,ikr->pr", wh, eta_part, eta_part)
+        if a:
+            cross = np.einsum("aik,ik,ikp->ap", np.asarray(dae), pwi, eta_part)
+            hess[p : p + a, :] += cross
+            hess[:, p : p + a] += cross.T
+            hess[p : p + a, p : p + a] += np.einsum("abik,ik->ab", np.asarray(daa), pwi)
+        if st.kind == "exchangeable" and st.q > 1:
+            d2 = _factor_second_derivatives(st, theta)  # (t, t, q, q)
+            d2eta = np.einsum("iq,mlqr,ikr->ikml", self.Z, d2, vi)
+            hess[p + a :, p + a :] += np.einsum("ik,ikml->ml", pwi * s, d2eta)
+        hess += np.einsum("jk,jkp,jkr->pr", pw, gjk, gjk) - gbar.T @ gbar
+        return float(lj.sum()), grad, 0.5 * (hess + hess.T)
+
+    def posterior(self, params: np.ndarray, ad: Adaptive) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior means and covariances of u_j = L v_j (cluster order)."""
+        _, aux, theta = self.split(params)
+        lam = self.structure.relative_factor(theta)
+        lj, ljk, v, _ = self.cluster_loglik(params, ad)
+        pw = np.exp(ljk - lj[:, None])
+        mu = np.einsum("jk,jkq->jq", pw, v)
+        dv = v - mu[:, None, :]
+        cov = np.einsum("jk,jkq,jkr->jqr", pw, dv, dv)
+        return mu @ lam.T, lam @ cov @ lam.T
+
+
+def _factor_second_derivatives(st: CovStructure, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    t = theta.size
+    out = np.zeros((t, t, st.q, st.q))
+    for i in range(t):
+        e = np.zeros(t)
+        e[i] = h
+        out[i] = (st.factor_derivatives(theta + e) - st.factor_derivatives(theta - e)) / (2 * h)
+    return 0.5 * (out + np.swapaxes(out, 0, 1))

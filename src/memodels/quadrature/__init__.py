@@ -1,0 +1,1 @@
+"""Quadrature rules for integrating over normally distributed random effects."""
