@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from ..errors import ConvergenceWarning, OptionError
 from ..lmm.terms import EngineTerm
 from ..optimize import numdiff
+from .nested import NestedQuadrature
 from .twolevel import Adaptive, TwoLevelQuadrature
 from .types import GLMMFit
 
@@ -51,11 +52,7 @@ def fit_glmm(
 def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start, nrtol):
     from ..glm.fit import fit_glm
 
-    if len(terms) != 1:
-        raise OptionError(
-            "GLMMs with more than one random-effects equation (nested levels, crossed "
-            "effects, repeated levels) are not implemented yet; one level works"
-        )
+    _check_nested(terms, intmethod)
     term = terms[0]
     history: list[tuple[str, int, float]] = []
 
@@ -67,20 +64,24 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
     glm = fit_glm(y, X, family, offset=offset)
     for it, val in getattr(glm, "log", []):
         note(STAGES[0], it, val)
-    model = TwoLevelQuadrature(
-        y, X, term.Z, term.groups, term.n_groups, family, term.structure,
-        offset=offset, method=intmethod, points=intpoints,
-    )
+    if len(terms) == 1:
+        model = TwoLevelQuadrature(
+            y, X, term.Z, term.groups, term.n_groups, family, term.structure,
+            offset=offset, method=intmethod, points=intpoints,
+        )
+    else:
+        model = NestedQuadrature(y, X, terms, family, offset=offset, method=intmethod,
+                                 points=intpoints)
     if start is None:
-        theta0 = term.structure.start_theta(1.0)
-        params = np.concatenate([np.asarray(glm.params, float), theta0])
+        theta0 = [t.structure.start_theta(1.0) for t in terms]
+        params = np.concatenate([np.asarray(glm.params, float), *theta0])
     else:
         params = np.asarray(start, float).copy()
     ad = model.adapt(params, None)
     note(STAGES[1], 0, model.loglik(params, ad))
 
     if intmethod == "laplace":
-        return _fit_laplace(model, params, ad, glm, family, term, note, history, iterate, nrtol)
+        return _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, nrtol)
 
     converged, it = False, 0
     ll_prev = -np.inf
@@ -110,47 +111,53 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
 
     ad = model.adapt(params, ad)
     llf, grad, hess = model.derivatives(params, ad)
-    return _assemble(model, params, ad, llf, grad, hess, glm, family, term, history,
+    return _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history,
                      converged, it, intmethod, intpoints)
 
 
-def _assemble(model, params, ad, llf, grad, hess, glm, family, term, history, converged, it,
+def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, converged, it,
               intmethod, intpoints) -> GLMMFit:
     vcov_theta, hessian_ok = _invert(hess)
-    # map the variance block to Stata's metric (ln sd, atanh corr)
-    st = term.structure
+    # map the variance blocks to Stata's metric (ln sd, atanh corr)
     k = model.p + model.n_aux
-    theta = params[k:]
+    sizes = [t.structure.n_theta for t in terms]
 
     def to_phi(th: np.ndarray) -> np.ndarray:
-        lam = st.relative_factor(th)
-        return st.phi_from_sigma(lam @ lam.T)
+        out, pos = [], 0
+        for t, size in zip(terms, sizes, strict=True):
+            lam = t.structure.relative_factor(th[pos : pos + size])
+            out.append(t.structure.phi_from_sigma(lam @ lam.T))
+            pos += size
+        return np.concatenate(out)
 
+    theta = params[k:]
     phi = to_phi(theta)
     jac = np.eye(params.size)
     jac[k:, k:] = numdiff.jacobian(to_phi, theta, rel=1e-7)
     vcov = jac @ vcov_theta @ jac.T
     out = np.concatenate([params[:k], phi])
-    lam = st.relative_factor(theta)
-    sd = np.sqrt(np.diag(lam @ lam.T))
-    boundary = [bool(s < 1e-6) for s in sd]
-    mu, cov = model.posterior(params, ad)
-    inv = np.empty_like(model.order)
-    inv[model.order] = np.arange(model.order.size)
+    boundary, pos = [], 0
+    for t, size in zip(terms, sizes, strict=True):
+        lam = t.structure.relative_factor(theta[pos : pos + size])
+        boundary += [bool(sd < 1e-6) for sd in np.sqrt(np.diag(lam @ lam.T))]
+        pos += size
+    extra = {"adaptive": ad, "gradient": grad, "model": model, "params_theta": params}
+    if hasattr(model, "posterior"):
+        extra["eb_means"], extra["eb_cov"] = model.posterior(params, ad)
     messages = [] if converged else ["convergence not achieved"]
     if not hessian_ok:
         messages.append("Hessian is not negative semidefinite")
     return GLMMFit(
         llf=llf, params=out, vcov=vcov, n_beta=model.p, n_aux=model.n_aux,
-        aux_names=tuple(family.aux_names), structures=[st], term_sources=[term.source],
-        converged=converged, iterations=it, hessian_ok=hessian_ok, ll_fixed=float(glm.llf),
-        intmethod=intmethod, intpoints=1 if intmethod == "laplace" else intpoints,
-        boundary=boundary, log=history, messages=messages,
-        extra={"adaptive": ad, "eb_means": mu, "eb_cov": cov, "gradient": grad},
+        aux_names=tuple(family.aux_names), structures=[t.structure for t in terms],
+        term_sources=[t.source for t in terms], converged=converged, iterations=it,
+        hessian_ok=hessian_ok, ll_fixed=float(glm.llf), intmethod=intmethod,
+        intpoints=1 if intmethod == "laplace" else intpoints, boundary=boundary,
+        log=history, messages=messages, extra=extra,
     )
 
 
-def _fit_laplace(model, params, ad, glm, family, term, note, history, iterate, nrtol):
+def _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, nrtol):
     """The Laplace approximation proper: posterior modes and curvatures re-solved at every
     evaluation (with one node a fixed-node Newton step would have no prior penalty on
     Sigma), maximized with finite-difference derivatives of the approximated likelihood."""
@@ -185,8 +192,25 @@ def _fit_laplace(model, params, ad, glm, family, term, note, history, iterate, n
     step, concave = _newton_step(grad, hess)
     converged = bool(concave and abs(grad @ step) < nrtol)
     llf = ll_of(params)
-    return _assemble(model, params, state["ad"], llf, grad, hess, glm, family, term, history,
+    return _assemble(model, params, state["ad"], llf, grad, hess, glm, family, terms, history,
                      converged, it[0], "laplace", 1)
+
+
+def _check_nested(terms: list[EngineTerm], intmethod: str) -> None:
+    """The quadrature engines integrate nested levels; crossed designs need the sparse
+    Laplace engine (not yet available)."""
+    for outer, inner in zip(terms, terms[1:], strict=False):
+        pairs = np.unique(np.stack([inner.groups, outer.groups]), axis=1)
+        if pairs.shape[1] != inner.n_groups or outer.n_groups == 1:
+            raise OptionError(
+                "crossed random effects (or repeated levels) are not implemented yet for "
+                "the GLMM commands; nested levels are"
+            )
+    if len(terms) > 1 and intmethod in ("mcaghermite", "laplace"):
+        raise OptionError(
+            f"intmethod({intmethod}) with more than one level is not implemented yet; "
+            "use mvaghermite or ghermite"
+        )
 
 
 def _newton_step(grad: np.ndarray, hess: np.ndarray) -> tuple[np.ndarray, bool]:
