@@ -18,6 +18,12 @@ __version__ = "0.1.0"
 _PUBLIC: dict[str, tuple[str, str | None]] = {
     "fit": ("memodels.commands.dispatch", "fit"),
     "mixed": ("memodels.commands.mixed", "mixed"),
+    "meglm": ("memodels.commands.meglm", "meglm"),
+    "melogit": ("memodels.commands.me_binary", "melogit"),
+    "meprobit": ("memodels.commands.me_binary", "meprobit"),
+    "mecloglog": ("memodels.commands.me_binary", "mecloglog"),
+    "mepoisson": ("memodels.commands.me_count", "mepoisson"),
+    "menbreg": ("memodels.commands.me_count", "menbreg"),
     "datasets": ("memodels.datasets", None),
     "read_data": ("memodels.io", "read_data"),
 }

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import load_dataset, shared_available
 
 from memodels.design import build_design
 from memodels.families.registry import make_family
@@ -21,6 +20,7 @@ from memodels.glmm.twolevel import TwoLevelQuadrature
 from memodels.lmm.terms import engine_terms
 from memodels.optimize import numdiff
 from memodels.syntax import parse_model
+from support import load_dataset, shared_available
 
 pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ data absent")
 

@@ -50,7 +50,7 @@ def show(text):
         ("a#c.x", ["i.a#c.x"]),
         ("a##b", ["i.a", "i.b", "i.a#i.b"]),
         ("i.a##c.x", ["i.a", "c.x", "i.a#c.x"]),
-        ("c.x##c.x", ["c.x", "c.x", "c.x#c.x"]),
+        ("c.x##c.x", ["c.x", "c.x#c.x"]),  # the main effect once, as Stata
         ("a##b##c", ["i.a", "i.b", "i.a#i.b", "i.c", "i.a#i.c", "i.b#i.c", "i.a#i.b#i.c"]),
         ("ibn.a##ibn.b", ["i.a[b=none]", "i.b[b=none]", "i.a[b=none]#i.b[b=none]"]),
         ("i.(a b)#c.x", ["i.a#c.x", "i.b#c.x"]),

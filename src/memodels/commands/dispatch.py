@@ -9,10 +9,19 @@ import pandas as pd
 
 from ..errors import StataSyntaxError
 from ..syntax import split_command
+from .me_binary import mecloglog, melogit, meprobit
+from .me_count import menbreg, mepoisson
+from .meglm import meglm
 from .mixed import mixed
 
 COMMANDS: dict[str, Callable[..., Any]] = {
     "mixed": mixed,
+    "meglm": meglm,
+    "melogit": melogit,
+    "meprobit": meprobit,
+    "mecloglog": mecloglog,
+    "mepoisson": mepoisson,
+    "menbreg": menbreg,
 }
 
 

@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from ..errors import ConvergenceWarning, OptionError
 from ..lmm.terms import EngineTerm
 from ..optimize import numdiff
+from .laplace_sparse import SparseLaplace
 from .nested import NestedQuadrature
 from .twolevel import Adaptive, TwoLevelQuadrature
 from .types import GLMMFit
@@ -52,7 +53,17 @@ def fit_glmm(
 def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start, nrtol):
     from ..glm.fit import fit_glm
 
-    _check_nested(terms, intmethod)
+    crossed = not _is_nested(terms)
+    if crossed and intmethod != "laplace":
+        raise OptionError(
+            f"intmethod({intmethod}) is not available for crossed random effects; "
+            "the crossed model is fitted by the Laplace approximation (intmethod(laplace))"
+        )
+    if len(terms) > 1 and not crossed and intmethod == "mcaghermite":
+        raise OptionError(
+            "intmethod(mcaghermite) with more than one level is not implemented yet; "
+            "use mvaghermite, ghermite or laplace"
+        )
     term = terms[0]
     history: list[tuple[str, int, float]] = []
 
@@ -64,7 +75,9 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
     glm = fit_glm(y, X, family, offset=offset)
     for it, val in getattr(glm, "log", []):
         note(STAGES[0], it, val)
-    if len(terms) == 1:
+    if len(terms) > 1 and intmethod == "laplace":
+        model = SparseLaplace(y, X, terms, family, offset=offset)
+    elif len(terms) == 1:
         model = TwoLevelQuadrature(
             y, X, term.Z, term.groups, term.n_groups, family, term.structure,
             offset=offset, method=intmethod, points=intpoints,
@@ -77,6 +90,10 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
         params = np.concatenate([np.asarray(glm.params, float), *theta0])
     else:
         params = np.asarray(start, float).copy()
+    if isinstance(model, SparseLaplace):
+        note(STAGES[1], 0, model.loglik(params))
+        return _fit_laplace(model, params, None, glm, family, terms, note, history, iterate,
+                            nrtol)
     ad = model.adapt(params, None)
     note(STAGES[1], 0, model.loglik(params, ad))
 
@@ -164,8 +181,12 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, 
     from scipy.optimize import minimize
 
     state = {"ad": ad}
+    sparse = isinstance(model, SparseLaplace)
 
     def neg(par: np.ndarray) -> float:
+        if sparse:
+            val = model.loglik(par)
+            return -val if np.isfinite(val) else np.inf
         try:
             state["ad"] = model.adapt(par, state["ad"])
         except (np.linalg.LinAlgError, FloatingPointError, ValueError):
@@ -196,21 +217,15 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, 
                      converged, it[0], "laplace", 1)
 
 
-def _check_nested(terms: list[EngineTerm], intmethod: str) -> None:
-    """The quadrature engines integrate nested levels; crossed designs need the sparse
-    Laplace engine (not yet available)."""
+def _is_nested(terms: list[EngineTerm]) -> bool:
+    """True when every term's groups are nested in the previous term's (Stata's nested
+    levels); crossed designs (and repeated levels) are not."""
     for outer, inner in zip(terms, terms[1:], strict=False):
         pairs = np.unique(np.stack([inner.groups, outer.groups]), axis=1)
-        if pairs.shape[1] != inner.n_groups or outer.n_groups == 1:
-            raise OptionError(
-                "crossed random effects (or repeated levels) are not implemented yet for "
-                "the GLMM commands; nested levels are"
-            )
-    if len(terms) > 1 and intmethod in ("mcaghermite", "laplace"):
-        raise OptionError(
-            f"intmethod({intmethod}) with more than one level is not implemented yet; "
-            "use mvaghermite or ghermite"
-        )
+        if (pairs.shape[1] != inner.n_groups or outer.n_groups == 1
+                or inner.n_groups == outer.n_groups):
+            return False
+    return True
 
 
 def _newton_step(grad: np.ndarray, hess: np.ndarray) -> tuple[np.ndarray, bool]:

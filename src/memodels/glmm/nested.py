@@ -69,15 +69,13 @@ class NestedQuadrature:
         # cluster codes per level in sorted order, and parent links
         self.cl = []  # obs -> cluster index at level l
         self.starts_obs = []  # for the innermost level: obs starts
-        prev = np.zeros(n, dtype=np.int64)
         combo = np.zeros(n, dtype=np.int64)
-        for lev, t in enumerate(terms):
+        for t in terms:
             g = np.asarray(t.groups)[order].astype(np.int64)
             combo = combo * (int(g.max()) + 1) + g
             change = np.r_[True, np.diff(combo) != 0]
             cl = np.cumsum(change) - 1
             self.cl.append(cl)
-            prev = cl
         self.m = [int(c.max()) + 1 for c in self.cl]
         self.obs_starts = np.flatnonzero(np.r_[True, np.diff(self.cl[-1]) != 0])
         # parent of each cluster at level l (l >= 1) and child starts

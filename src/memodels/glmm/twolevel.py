@@ -155,7 +155,8 @@ class TwoLevelQuadrature:
                 chol = batched.cholesky(cov)
             except np.linalg.LinAlgError:
                 w, vec = np.linalg.eigh(cov)
-                chol = np.linalg.cholesky(vec @ (np.maximum(w, 1e-10)[..., None] * np.swapaxes(vec, 1, 2)))
+                fixed = vec @ (np.maximum(w, 1e-10)[..., None] * np.swapaxes(vec, 1, 2))
+                chol = np.linalg.cholesky(fixed)
             change = max(np.abs(mu - ad.mu).max(), np.abs(chol - ad.chol).max())
             ad = Adaptive(mu, chol)
             if change < tol:

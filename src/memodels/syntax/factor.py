@@ -204,7 +204,9 @@ def _full_factorial(units: list[list[tuple[FactorVar, ...]]]) -> list[tuple[Fact
         if not subset:
             continue
         for parts in itertools.product(*(units[k] for k in subset)):
-            out.append(tuple(f for part in parts for f in part))
+            term = tuple(f for part in parts for f in part)
+            if term not in out:  # c.x##c.x is x and c.x#c.x: the main effect once
+                out.append(term)
     return out
 
 

@@ -1,0 +1,283 @@
+"""``meglm``: multilevel mixed-effects generalized linear models ([ME] meglm), and the
+glue every me command shares (:func:`fit_me`).
+
+Parse the Stata syntax (or lme4 formula), build the design, make the family (with
+binomial trials, offset or ln(exposure)), choose the integration method (mvaghermite
+with 7 points by default; Laplace implied for crossed models), fit with the GLMM engine
+and assemble Stata's results.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..design import build_design
+from ..errors import DataError, OptionError
+from ..lmm.terms import engine_terms
+from ..results.glmm import EFORM_OPTIONS, GLMMResults, build_glmm_results
+from ..syntax import parse_model
+
+# options each command accepts beyond the shared ones (Stata's option tables)
+COMMAND_OPTIONS = {
+    "meglm": {"family", "link", "exposure", "eform", "irr", "or"},
+    "melogit": {"binomial", "or"},
+    "meprobit": {"binomial"},
+    "mecloglog": {"binomial", "eform"},
+    "mepoisson": {"exposure", "irr"},
+    "menbreg": {"exposure", "irr", "dispersion"},
+}
+_RESTRICTED = {"family", "link", "exposure", "eform", "irr", "or", "binomial", "dispersion"}
+
+NOT_YET = {
+    "constraints": "constraints() is not implemented yet",
+    "startgrid": "startgrid() is not implemented yet",
+    "noestimate": "noestimate is not implemented yet",
+    "from": "from() is not implemented yet",
+    "svy": "the svy prefix is not implemented yet",
+}
+
+CROSSED_NOTE = "note: crossed random-effects model specified; option intmethod(laplace) implied"
+MAX_INTPOINTS = 128
+
+STAGE_LINE = {"Refining starting values:": "Grid node"}
+
+
+def _given(opts: dict[str, Any], key: str) -> bool:
+    return opts.get(key) not in (None, False, "")
+
+
+def _check_supported(command: str, opts: dict[str, Any], design) -> None:
+    allowed = COMMAND_OPTIONS[command]
+    for key in _RESTRICTED - allowed:
+        if _given(opts, key):
+            arg = "" if key in EFORM_OPTIONS else "()"
+            raise OptionError(f"option {key}{arg} not allowed with {command}")
+    shown = [k for k in EFORM_OPTIONS if _given(opts, k)]
+    if len(shown) > 1:
+        raise OptionError(f"options {' and '.join(shown)} may not be combined")
+    for key, msg in NOT_YET.items():
+        if _given(opts, key):
+            raise OptionError(f"option {key}: {msg}")
+    vce = str(opts.get("vce") or "oim").strip().lower()
+    if vce != "oim":
+        raise OptionError(f"vce({vce}) is not implemented yet for {command}; only vce(oim) is")
+    start = str(opts.get("startvalues") or "fixedonly").strip().lower()
+    if start not in ("fixedonly", "fixed", "fixedo"):
+        raise OptionError(f"startvalues({start}) is not implemented yet; the default "
+                          "startvalues(fixedonly) is")
+    if design.weights is not None:
+        raise OptionError(f"weights ([{design.weight_kind}=]) are not implemented yet for "
+                          f"{command}")
+    if any(t.level_weights is not None for t in design.terms):
+        raise OptionError("level weights (fweight()/iweight()/pweight() in a random-effects "
+                          f"equation) are not implemented yet for {command}")
+    for t in design.terms:
+        if t.covariance not in ("independent", "exchangeable", "identity", "unstructured"):
+            raise OptionError(f"covariance({t.covariance}) is not implemented yet for {command}")
+    if _given(opts, "offset") and _given(opts, "exposure"):
+        raise OptionError("options offset() and exposure() may not be combined")
+
+
+# ---------------------------------------------------------------- family and link
+def family_choice(command: str, opts: dict[str, Any]) -> tuple[str, list[str], str]:
+    """(family, its arguments, link) for ``command`` and its options."""
+    if command == "meglm":
+        from ..families.registry import ALLOWED_LINKS as LINKS
+
+        parts = str(opts.get("family") or "gaussian").split()
+        fam, args = parts[0], parts[1:]
+        if fam not in LINKS:
+            raise OptionError(f"family({fam}) not allowed with meglm")
+        link = str(opts.get("link") or LINKS[fam][0])
+        if link not in LINKS[fam]:
+            raise OptionError(
+                f"link({link}) not allowed with family({fam}); allowed: "
+                + ", ".join(LINKS[fam])
+            )
+        return fam, args, link
+    binary_links = {"melogit": "logit", "meprobit": "probit", "mecloglog": "cloglog"}
+    if command in binary_links:
+        if _given(opts, "binomial"):
+            return "binomial", [str(opts["binomial"])], binary_links[command]
+        return "bernoulli", [], binary_links[command]
+    if command == "mepoisson":
+        return "poisson", [], "log"
+    if command == "menbreg":
+        return "nbinomial", [str(opts.get("dispersion") or "mean")], "log"
+    raise OptionError(f"command {command} is not a GLMM command")
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def make_family_for(fam: str, args: list[str], link: str, design) -> Any:
+    """The family object from :mod:`memodels.families.registry`, with binomial trials
+    bound (a constant ``#`` or a variable of the estimation sample)."""
+    from ..families.registry import make_family
+
+    kwargs: dict[str, Any] = {}
+    spec_name = fam
+    trials = None
+    if fam == "binomial" and args:
+        value = _number(args[0])
+        if value is not None:
+            if not (value > 0 and float(value).is_integer()):
+                raise OptionError(f"binomial({args[0]}): the number of trials must be a "
+                                  "positive integer")
+            kwargs["trials"] = float(value)
+        else:
+            name = args[0]
+            values = np.asarray(design.extra[name])
+            if values.dtype == object:
+                raise DataError(f"binomial trials variable {name} must be numeric")
+            trials = values.astype(float)
+            spec_name = f"binomial {name}"  # the family records its trials variable
+    elif fam == "nbinomial":
+        kwargs["dispersion"] = args[0] if args else "mean"
+    family = make_family(spec_name, link, **kwargs)
+    if trials is not None:
+        family = family.bind(trials=trials)
+    return family
+
+
+def offset_for(opts: dict[str, Any], design) -> np.ndarray | None:
+    """``offset(var)`` as is, ``exposure(var)`` as ln(var) (must be positive)."""
+    if _given(opts, "offset"):
+        name = str(opts["offset"])
+        return _numeric_extra(design, name, "offset()")
+    if _given(opts, "exposure"):
+        name = str(opts["exposure"])
+        x = _numeric_extra(design, name, "exposure()")
+        bad = int(np.sum(~(x > 0)))
+        if bad:
+            raise DataError(f"exposure variable {name} must be greater than zero "
+                            f"({bad} observation{'s' if bad > 1 else ''} with {name} <= 0)")
+        return np.log(x)
+    return None
+
+
+def _numeric_extra(design, name: str, what: str) -> np.ndarray:
+    values = design.extra[name]
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(f"{what} variable {name} must be numeric") from None
+
+
+# ------------------------------------------------------------------- integration
+def is_crossed(model, design) -> bool:
+    """Crossed models: ``_all: R.var`` equations, or lme4 terms not declared nested."""
+    if any(t.level == "_all" and t.rfactor is not None for t in design.terms):
+        return True
+    eqs = getattr(model, "equations", ())
+    return len(eqs) > 1 and any(not e.nested for e in eqs)
+
+
+def integration(opts: dict[str, Any], crossed: bool) -> tuple[str, int, list[str]]:
+    """(intmethod, intpoints, notes) from ``intmethod()``, ``intpoints()``, ``laplace``."""
+    notes: list[str] = []
+    method = opts.get("intmethod")
+    if _given(opts, "laplace"):
+        if method not in (None, "laplace"):
+            raise OptionError(f"options laplace and intmethod({method}) may not be combined")
+        method = "laplace"
+    if method is None:
+        if crossed:
+            method = "laplace"
+            notes.append(CROSSED_NOTE)
+        else:
+            method = "mvaghermite"
+    method = str(method)
+    if method not in ("mvaghermite", "mcaghermite", "ghermite", "laplace"):
+        raise OptionError(f"intmethod({method}) not allowed")
+    points = opts.get("intpoints")
+    if points is None:
+        return method, (1 if method == "laplace" else 7), notes
+    if isinstance(points, tuple):
+        raise OptionError("intpoints() takes one number (the same for every level)")
+    if method == "laplace":
+        raise OptionError("option intpoints() not allowed with intmethod(laplace)")
+    n = int(points)
+    if not 1 <= n <= MAX_INTPOINTS:
+        raise OptionError(f"intpoints({n}) invalid; the number of integration points must be "
+                          f"between 1 and {MAX_INTPOINTS}")
+    return method, n, notes
+
+
+# ---------------------------------------------------------------------- the log
+def make_log(stream=None):
+    """Stata's iteration log: stage header, blank line, then
+    ``Iteration 0:   log likelihood = -1228.5263`` (``Grid node 0:`` when refining)."""
+    out = stream if stream is not None else sys.stdout
+    state: dict[str, Any] = {"stage": None}
+
+    def log(stage: str, iteration: int, ll: float) -> None:
+        if stage != state["stage"]:
+            if state["stage"] is not None:
+                print("", file=out)
+            print(stage, file=out)
+            print("", file=out)
+            state["stage"] = stage
+        word = STAGE_LINE.get(stage, "Iteration")
+        print(f"{word} {iteration}:   log likelihood = {ll:.8g}  ", file=out)
+
+    return log
+
+
+def _engine_kwargs(opts: dict[str, Any], fit_glmm) -> dict[str, Any]:
+    params = inspect.signature(fit_glmm).parameters
+    kwargs: dict[str, Any] = {}
+    if opts.get("iterate") not in (None, True):
+        kwargs["iterate"] = int(float(opts["iterate"]))
+    if opts.get("nrtolerance") not in (None, True) and "nrtolerance" in params:
+        kwargs["nrtolerance"] = float(opts["nrtolerance"])
+    return kwargs
+
+
+# ------------------------------------------------------------------------ glue
+def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any]) -> GLMMResults:
+    """Parse, build the design, fit and assemble the results of one me command."""
+    from ..glmm.fit import fit_glmm
+
+    model = parse_model(spec, command, list(data.columns), options=options)
+    opts = dict(model.options)
+    design = build_design(model, data)
+    _check_supported(command, opts, design)
+    fam, args, link = family_choice(command, opts)
+    family = make_family_for(fam, args, link, design)
+    offset = offset_for(opts, design)
+    y = family.validate(design.y, design.depvar)
+    method, points, notes = integration(opts, is_crossed(model, design))
+    if fam == "nbinomial":
+        opts.setdefault("dispersion", args[0] if args else "mean")
+    log = None
+    if not opts.get("nolog") and opts.get("log", True):
+        log = make_log()
+    fit = fit_glmm(y, design.X, engine_terms(design.terms), family, offset=offset,
+                   intmethod=method, intpoints=points, log=log,
+                   **_engine_kwargs(opts, fit_glmm))
+    if log is not None:
+        print("", file=sys.stdout)
+    return build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",
+                              options=opts, family=family, spec=model, notes=notes)
+
+
+def meglm(spec: str, data: pd.DataFrame, **options: Any) -> GLMMResults:
+    """Fit a multilevel GLM, as Stata's ``meglm``.
+
+    ``spec`` is Stata's syntax after the command name, e.g.
+    ``"c_use urban age || district: urban, family(bernoulli) link(logit)"``, or an
+    lme4-style formula.  Options may also be keywords (``family="poisson"``,
+    ``intpoints=12``, ``nolog=True``).  The default family is Gaussian with the
+    identity link.
+    """
+    return fit_me("meglm", spec, data, options)
