@@ -38,6 +38,49 @@ def make_crossed(n: int, levels1: int, levels2: int, seed: int = SEED) -> pd.Dat
     return pd.DataFrame({"y": y, "x": x, "f1": f1, "f2": f2})
 
 
+def _expit(eta: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-eta))
+
+
+def make_logit_ri(n: int, groups: int, seed: int = SEED) -> pd.DataFrame:
+    """y ~ Bernoulli(expit(-0.5 + 0.8 x + u[g])), u ~ N(0, 1), n // groups obs per group."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(1, groups + 1), n // groups)
+    g = np.concatenate([g, rng.integers(1, groups + 1, n - g.size)])
+    x = rng.normal(size=n)
+    u = rng.normal(size=groups)
+    y = rng.binomial(1, _expit(-0.5 + 0.8 * x + u[g - 1]))
+    return pd.DataFrame({"y": y, "x": x, "g": g})
+
+
+def make_logit_nested(n: int, schools: int, classes: int, seed: int = SEED) -> pd.DataFrame:
+    """y ~ Bernoulli(expit(-0.5 + 0.8 x + u[school] + v[class])), u ~ N(0, 1), v ~ N(0, 0.5).
+
+    ``classes`` inner clusters (numbered 1..classes, ``classes // schools`` per school),
+    ``n // classes`` obs in each.
+    """
+    rng = np.random.default_rng(seed)
+    cls = np.repeat(np.arange(1, classes + 1), n // classes)
+    school = (cls - 1) // (classes // schools) + 1
+    x = rng.normal(size=cls.size)
+    u = rng.normal(size=schools)
+    v = rng.normal(scale=np.sqrt(0.5), size=classes)
+    y = rng.binomial(1, _expit(-0.5 + 0.8 * x + u[school - 1] + v[cls - 1]))
+    return pd.DataFrame({"y": y, "x": x, "school": school, "class": cls})
+
+
+def make_logit_crossed(n: int, levels1: int, levels2: int, seed: int = SEED) -> pd.DataFrame:
+    """y ~ Bernoulli(expit(-0.5 + 0.8 x + a[f1] + b[f2])), a ~ N(0, 1), b ~ N(0, 0.5)."""
+    rng = np.random.default_rng(seed)
+    f1 = rng.integers(1, levels1 + 1, n)
+    f2 = rng.integers(1, levels2 + 1, n)
+    x = rng.normal(size=n)
+    a = rng.normal(size=levels1)
+    b = rng.normal(scale=np.sqrt(0.5), size=levels2)
+    y = rng.binomial(1, _expit(-0.5 + 0.8 * x + a[f1 - 1] + b[f2 - 1]))
+    return pd.DataFrame({"y": y, "x": x, "f1": f1, "f2": f2})
+
+
 def _shared(name: str, columns: list[str]) -> pd.DataFrame:
     return pd.read_csv(SHARED / f"{name}.csv")[columns]
 

@@ -24,6 +24,8 @@ _PUBLIC: dict[str, tuple[str, str | None]] = {
     "mecloglog": ("memodels.commands.me_binary", "mecloglog"),
     "mepoisson": ("memodels.commands.me_count", "mepoisson"),
     "menbreg": ("memodels.commands.me_count", "menbreg"),
+    "meqrlogit": ("memodels.commands.meqr", "meqrlogit"),
+    "meqrpoisson": ("memodels.commands.meqr", "meqrpoisson"),
     "datasets": ("memodels.datasets", None),
     "read_data": ("memodels.io", "read_data"),
 }

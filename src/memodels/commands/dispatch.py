@@ -12,6 +12,7 @@ from ..syntax import split_command
 from .me_binary import mecloglog, melogit, meprobit
 from .me_count import menbreg, mepoisson
 from .meglm import meglm
+from .meqr import meqrlogit, meqrpoisson
 from .mixed import mixed
 
 COMMANDS: dict[str, Callable[..., Any]] = {
@@ -22,6 +23,8 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "mecloglog": mecloglog,
     "mepoisson": mepoisson,
     "menbreg": menbreg,
+    "meqrlogit": meqrlogit,
+    "meqrpoisson": meqrpoisson,
 }
 
 

@@ -44,13 +44,18 @@ def fit_glmm(
     iterate: int = 300,
     start: np.ndarray | None = None,
     nrtolerance: float = 1e-5,
+    resolve_modes: bool = False,
 ) -> GLMMFit:
+    """``resolve_modes`` (meqrlogit/meqrpoisson): mode-curvature adaptive quadrature with the
+    posterior modes re-solved at every likelihood evaluation (Pinheiro and Bates 1995),
+    instead of the me commands' adaptive parameters held fixed within an iteration."""
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
-                    nrtolerance)
+                    nrtolerance, resolve_modes)
 
 
-def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start, nrtol):
+def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start, nrtol,
+         resolve_modes=False):
     from ..glm.fit import fit_glm
 
     crossed = not _is_nested(terms)
@@ -97,7 +102,9 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
     ad = model.adapt(params, None)
     note(STAGES[1], 0, model.loglik(params, ad))
 
-    if intmethod == "laplace":
+    if intmethod == "laplace" or resolve_modes:
+        if resolve_modes and len(terms) > 1:
+            raise OptionError("meqr commands with more than one level are not implemented yet")
         return _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, nrtol)
 
     converged, it = False, 0
@@ -214,7 +221,8 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, 
     converged = bool(concave and abs(grad @ step) < nrtol)
     llf = ll_of(params)
     return _assemble(model, params, state["ad"], llf, grad, hess, glm, family, terms, history,
-                     converged, it[0], "laplace", 1)
+                     converged, it[0], model.method, 1 if model.method == "laplace"
+                     else int(round(model.nodes.shape[0] ** (1 / max(model.q, 1)))))
 
 
 def _is_nested(terms: list[EngineTerm]) -> bool:

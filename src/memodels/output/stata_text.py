@@ -41,10 +41,11 @@ def _header(res) -> list[str]:
             )
         out.append("-" * 61)
     out.append("")
+    left = getattr(res, "extra", {}).get("integration_line") or ""  # meqr commands
     if res.wald is not None:
         chi2, df = res.wald
         val = "." if df == 0 or math.isnan(chi2) else f"{chi2:.2f}"
-        out.append(_header_pair("", f"Wald chi2({df})", val))
+        out.append(_header_pair(left, f"Wald chi2({df})", val))
         ll = f"{res.ll_label} = {numfmt.g_ll(res.llf)}"
         p = "." if df == 0 else f"{res.wald_p:.4f}"
         out.append(_header_pair(ll, "Prob > chi2", p))
