@@ -162,9 +162,117 @@ CASES: dict[str, dict] = {
 }
 
 
+HDP_X = "age lengthofstay i.familyhx il6 crp i.cancerstage experience"
+HDP_R = "age + lengthofstay + familyhx + il6 + crp + cancerstage + experience"
+HDP_COLUMNS = ["remission", *HDP_X.replace("i.", "").split(), "hid", "did"]
+
+# The peers' families and quadrature for the logit cases.  ``nagq`` per peer (1 =
+# Laplace); a peer missing from the spec is not run and shows ``unsupported[peer]``.
+LOGIT_NOTE = "statsmodels has no ML GLMM (BinomialBayesMixedGLM is variational Bayes)"
+GLMMTMB_LAPLACE = "glmmTMB fits by Laplace only"
+
+
+def _logit(
+    name: str, data: str, what: str, make, stata: str, formula: str, factors: list[str],
+    points: int, peer_nagq: int, categorical: list[str] | None = None, peers_note: str = "",
+) -> dict:
+    """A melogit case.  ``points``: memodels' quadrature points (1 = Laplace); the peers
+    run Laplace (``peer_nagq`` = 1) or adaptive quadrature with ``peer_nagq`` points, which
+    glmmTMB cannot do."""
+    spec = {
+        "name": name,
+        "data": data,
+        "what": what,
+        "make": make,
+        "family": "binomial",
+        "memodels": "melogit",
+        "stata": stata if points > 1 else f"{stata}, intmethod(laplace)",
+        "points": points,
+        "factors": factors,
+        "categorical": categorical or [],
+        "lme4": formula,
+        "glmm": formula,
+        "nagq": {"lme4": peer_nagq, "glmm": peer_nagq, "glmmTMB": 1},
+        "unsupported": {"statsmodels": LOGIT_NOTE},
+        "peers_note": peers_note,
+    }
+    if peer_nagq == 1:
+        spec["glmmTMB"] = formula
+    else:
+        spec["unsupported"]["glmmTMB"] = GLMMTMB_LAPLACE
+    return spec
+
+
+NESTED_NOTE = "peers: Laplace (glmer's nAGQ > 1 needs a single grouping factor)"
+_ri = lambda: make_logit_ri(20_000, 500)  # noqa: E731
+_nested = lambda: make_logit_nested(50_000, 1_000, 10_000)  # noqa: E731
+_crossed = lambda: make_logit_crossed(50_000, 1_000, 200)  # noqa: E731
+_hdp = lambda: _shared("hdp_encoded", HDP_COLUMNS)  # noqa: E731
+
+GLMM_CASES: dict[str, dict] = {
+    c["name"]: c
+    for c in [
+        _logit("logit_ri20k/laplace", "logit_ri20k",
+               "random-intercept logit, 20,000 obs in 500 groups, Laplace", _ri,
+               "y x || g:", "y ~ x + (1 | g)", ["g"], 1, 1),
+        _logit("logit_ri20k/agq7", "logit_ri20k",
+               "random-intercept logit, 20,000 obs in 500 groups, 7-point quadrature", _ri,
+               "y x || g:", "y ~ x + (1 | g)", ["g"], 7, 7),
+        _logit("logit_nested50k/agq7", "logit_nested50k",
+               "3-level logit, 50,000 obs, 1,000 schools, 10,000 classes; ours 7 points/level",
+               _nested, "y x || school: || class:", "y ~ x + (1 | school/class)",
+               ["school", "class"], 7, 1, peers_note=NESTED_NOTE),
+        _logit("logit_nested50k/laplace", "logit_nested50k",
+               "3-level logit, 50,000 obs, 1,000 schools, 10,000 classes; Laplace",
+               _nested, "y x || school: || class:", "y ~ x + (1 | school/class)",
+               ["school", "class"], 1, 1),
+        _logit("logit_crossed", "logit_crossed",
+               "crossed logit, 50,000 obs, factors of 1,000 and 200 levels, Laplace",
+               _crossed, "y x || _all: R.f1 || f2:", "y ~ x + (1 | f1) + (1 | f2)",
+               ["f1", "f2"], 1, 1),
+        _logit("hdp3/agq7", "hdp3", "manual: hdp, melogit ... || hid: || did:, 7 points/level",
+               _hdp, f"remission {HDP_X} || hid: || did:",
+               f"remission ~ {HDP_R} + (1 | hid/did)", ["hid", "did"], 7, 1,
+               ["familyhx", "cancerstage"], NESTED_NOTE),
+        _logit("hdp3/laplace", "hdp3", "manual: hdp, melogit ... || hid: || did:, Laplace",
+               _hdp, f"remission {HDP_X} || hid: || did:",
+               f"remission ~ {HDP_R} + (1 | hid/did)", ["hid", "did"], 1, 1,
+               ["familyhx", "cancerstage"]),
+        _logit("hdp3/did_agq7", "hdp3", "manual: hdp, 2-level melogit ... || did:, 7 points",
+               _hdp, f"remission {HDP_X} || did:", f"remission ~ {HDP_R} + (1 | did)",
+               ["did"], 7, 7, ["familyhx", "cancerstage"]),
+    ]
+}
+
+LMM_CASES = dict(CASES)
+CASES.update(GLMM_CASES)
+
+# Names that select several cases on the command line (``--cases logit_ri20k``).
+GROUPS: dict[str, list[str]] = {"lmm": list(LMM_CASES), "glmm": list(GLMM_CASES)}
+for _name in GLMM_CASES:
+    if "/" in _name:
+        GROUPS.setdefault(_name.split("/")[0], []).append(_name)
+
+
+def expand(names: list[str]) -> list[str]:
+    """Case names with group names (``lmm``, ``glmm``, ``logit_ri20k``) expanded, in
+    order, without duplicates; unknown names raise ``KeyError``."""
+    out: list[str] = []
+    for n in names:
+        if n in CASES:
+            members = [n]
+        elif n in GROUPS:
+            members = GROUPS[n]
+        else:
+            raise KeyError(n)
+        out.extend(m for m in members if m not in out)
+    return out
+
+
 def write_case(case: dict, directory: Path) -> Path:
-    """Write the case's data to ``directory/<name>.csv`` (round-trip float precision)."""
-    path = Path(directory) / f"{case['name']}.csv"
+    """Write the case's data to ``directory/<data>.csv`` (round-trip float precision);
+    cases with the same ``data`` key share one file."""
+    path = Path(directory) / f"{case.get('data', case['name'])}.csv"
     if not path.exists():
         case["make"]().to_csv(path, index=False, float_format="%.17g")
     return path

@@ -1,4 +1,4 @@
-"""Time memodels (the repo's ``src``) in the current interpreter."""
+"""Time memodels (the repo's ``src``; ``mixed`` or ``melogit``) in the current interpreter."""
 
 from __future__ import annotations
 
@@ -24,6 +24,15 @@ def load():
     return memodels, None
 
 
+def method(spec: dict) -> str:
+    """How memodels integrates: ML for a linear model, Laplace or ``mvagh<n>`` (Stata's
+    default mean-variance adaptive Gauss-Hermite quadrature, n points per level)."""
+    if spec.get("family", "gaussian") == "gaussian":
+        return "ML"
+    points = spec.get("points", 7)
+    return "laplace" if points == 1 else f"mvagh{points}"
+
+
 def _params(res) -> dict:
     p = getattr(res, "params", None)
     if isinstance(p, pd.Series):
@@ -44,11 +53,12 @@ def run_memodels(
     memodels, spec: dict, data: Path, repeats: int, budget: float, min_time: float
 ) -> dict:
     df = pd.read_csv(data)
+    fit = getattr(memodels, spec.get("memodels", "mixed"))  # mixed, melogit
     times: list[float] = []
     res = None
     while more_runs(times, repeats, budget, min_time):
         t0 = time.perf_counter()
-        res = memodels.mixed(spec["stata"], df, nolog=True)
+        res = fit(spec["stata"], df, nolog=True)
         times.append(time.perf_counter() - t0)
     return {
         "time": min(times),
@@ -56,4 +66,5 @@ def run_memodels(
         "llf": float(res.llf),
         "params": _params(res),
         "version": getattr(memodels, "__version__", "?"),
+        "method": method(spec),
     }

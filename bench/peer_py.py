@@ -1,4 +1,4 @@
-"""Time one Python peer (statsmodels MixedLM or glmm) on one case.
+"""Time one Python peer (statsmodels MixedLM or glmm, linear or logit) on one case.
 
 Run by ``run.py`` with the bench venv's python::
 
@@ -37,8 +37,15 @@ def fit_statsmodels(df: pd.DataFrame, spec: dict):
 def fit_glmm(df: pd.DataFrame, spec: dict):
     import glmm
 
-    # satterthwaite=False: lme4's lmer and memodels compute no Satterthwaite df either.
-    res = glmm.fit(df, spec["glmm"], reml=False, satterthwaite=False)
+    family = spec.get("family", "gaussian")
+    if family == "gaussian":
+        # satterthwaite=False: lme4's lmer and memodels compute no Satterthwaite df either.
+        res = glmm.fit(df, spec["glmm"], reml=False, satterthwaite=False)
+    else:  # nagq = 1 is Laplace; > 1 adaptive quadrature (a single grouping factor only)
+        nagq = spec.get("nagq", {}).get("glmm", 1)
+        res = glmm.fit(df, spec["glmm"], family=family, nagq=nagq)
+        if res.nagq != nagq:
+            warnings.warn(f"glmm: ran nagq={res.nagq}, not {nagq}", stacklevel=1)
     if not res.converged:
         warnings.warn("glmm: fit did not converge", stacklevel=1)
     return float(res.loglik), dict(zip(res.names, map(float, res.beta), strict=True))
@@ -54,6 +61,13 @@ FITTERS = {"statsmodels": fit_statsmodels, "glmm": fit_glmm}
 IMPORTS = {"statsmodels": "statsmodels.formula.api", "glmm": "glmm"}
 
 
+def method(peer: str, spec: dict) -> str:
+    if spec.get("family", "gaussian") == "gaussian":
+        return "ML"
+    nagq = spec.get("nagq", {}).get(peer, 1)
+    return "laplace" if nagq == 1 else f"agh{nagq}"
+
+
 def version(peer: str) -> str:
     from importlib.metadata import version as v
 
@@ -66,6 +80,8 @@ def main(argv: list[str]) -> None:
         spec = json.load(fh)
     df = pd.read_csv(data_path)
     df["_one"] = 1
+    for col in spec.get("categorical", []):  # Stata's i.x: levels in sorted order, first is base
+        df[col] = pd.Categorical(df[col])
     fitter = FITTERS[peer]
     importlib.import_module(IMPORTS[peer])  # import outside the timed fits
     times, out, caught = [], None, []
@@ -86,6 +102,7 @@ def main(argv: list[str]) -> None:
                 "params": out[1],
                 "warnings": caught,
                 "version": version(peer),
+                "method": method(peer, spec),
             }
         )
     )

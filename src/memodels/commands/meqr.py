@@ -4,7 +4,8 @@ commands ([ME] meqrlogit, [ME] meqrpoisson), as configurations of the one GLMM e
 Adaptive quadrature centred at the posterior modes with the curvature at the modes
 (Pinheiro and Bates 1995), the modes re-solved at every likelihood evaluation
 ("Performing gradient-based optimization"); ``laplace`` is one point.  Random effects
-are shown as standard deviations unless ``variance``.
+are shown as variances unless ``stddeviations`` (the manual's default; the issue's text
+said otherwise, the manual decides).
 """
 
 from __future__ import annotations

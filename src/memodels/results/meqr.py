@@ -1,7 +1,7 @@
 """Results of ``meqrlogit`` / ``meqrpoisson``: Stata's QR-decomposition commands print the
-random effects as ``mixed`` does (``id: Identity`` blocks, standard deviations by default,
-variances with ``variance``) and store e(b) in the log-sd / atanh metric ([ME] meqrlogit,
-Stored results and Methods and formulas).
+random effects as ``mixed`` does (``id: Identity`` blocks, variances and covariances by
+default, standard deviations and correlations with ``stddeviations``) and store e(b) in
+the log-sd / atanh metric ([ME] meqrlogit, Stored results and Methods and formulas).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class MeqrResults(EstimationResults):
 
 def build_meqr_results(design: Design, fit: GLMMFit, *, command: str, cmdline: str,
                        options: dict[str, Any], notes: list[str] | None = None) -> MeqrResults:
-    stddev = not options.get("variance")
+    stddev = bool(options.get("stddeviations"))  # variances are the default ([ME] meqrlogit)
     level = float(options.get("level", 95) or 95)
     nb = fit.n_beta
     frows = fixed_rows(design, fit.beta)

@@ -1,0 +1,71 @@
+"""meqrlogit / meqrpoisson examples with data: the printed log likelihoods, coefficients,
+SEs and variance components.  toenail with intpoints(30) included.  bangladesh is a near
+copy (see test_glmm_manual): checked loosely.  The melanoma meqrpoisson example (three
+levels) needs multilevel mode-curvature quadrature, not implemented yet; the issue notes
+that its printed log likelihood is inconsistent with its own estimates anyway.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from support import REFERENCE, fitted, shared_available
+
+pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
+
+
+def _examples() -> dict[str, dict]:
+    out = {}
+    for name in ("examples_glmm.json", "examples_count_ordinal_surv.json"):
+        path = REFERENCE / name
+        if path.exists():
+            out.update({e["id"]: e for e in json.loads(path.read_text())})
+    return out
+
+
+EXAMPLES = _examples() if shared_available() else {}
+
+
+def _name(key: str) -> str:
+    level, rest = key.split(": ", 1)
+    inner = rest.split(" ", 1)[1] if " " in rest else rest  # drop "Identity"/"Unstructured"
+    return inner[:-1] + f"[{level}])"
+
+
+def _fit(case):
+    ex = EXAMPLES[case]
+    cmd = ex["command"][0] if isinstance(ex["command"], list) else ex["command"].split(" ; ")[0]
+    return ex, fitted(ex["dataset"], cmd)
+
+
+@pytest.mark.parametrize("case", ["meqrpoisson_ex1", "meqrpoisson_ex2", "meqrlogit_post_ex1"])
+def test_exact_meqr_examples(case):
+    ex, res = _fit(case)
+    assert res.nobs == ex["n_obs"]
+    assert res.llf == pytest.approx(ex["loglik"], abs=1e-3)
+    for key, (est, se) in ex["fixed"].items():
+        assert res.params[key] == pytest.approx(est, rel=1e-4, abs=1e-6), key
+        assert res.bse[key] == pytest.approx(se, rel=1e-3), key
+    for key, (est, se) in ex["random"].items():
+        name = _name(key)
+        assert res.params[name] == pytest.approx(est, rel=2e-4, abs=1e-6), name
+        assert res.bse[name] == pytest.approx(se, rel=2e-3, abs=1e-6), name
+
+
+def test_meqrlogit_bangladesh_loosely():
+    ex, res = _fit("meqrlogit_ex1")
+    assert abs(res.llf - ex["loglik"]) < 0.3
+    for key, (est, se) in ex["fixed"].items():
+        assert abs(res.params[key] - est) < 0.1 * se + 0.02 * abs(est), key
+
+
+def test_stddeviations_and_estmetric():
+    _, res = _fit("meqrpoisson_ex1")
+    assert "lnsd(_cons[subject])" in res.estmetric.index
+    ex = EXAMPLES["meqrpoisson_ex1"]
+    cmd = ex["command"][0] + ", stddeviations"
+    sd = fitted(ex["dataset"], cmd)
+    assert sd.params["sd(_cons[subject])"] ** 2 == pytest.approx(
+        res.params["var(_cons[subject])"], rel=1e-6)
