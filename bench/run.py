@@ -1,6 +1,6 @@
-"""Time memodels' linear mixed model against lme4, glmm and statsmodels on the same data.
+"""Time memodels (mixed, melogit) against lme4, glmmTMB, glmm and statsmodels on the same data.
 
-    python bench/run.py [--cases a,b] [--repeats N] [--skip-r] [--skip-py-peers]
+    python bench/run.py [--cases a,b|lmm|glmm|logit_ri20k] [--repeats N] [--skip-r]
 
 See bench/README.md.
 """
@@ -23,15 +23,18 @@ import peer_r
 import report
 
 PY_PEERS = ["glmm", "statsmodels"]
-R_PACKAGES = ["lme4"]
+R_PEERS = peer_r.R_PEERS  # lme4, glmmTMB
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument(
         "--cases",
-        default=",".join(data.CASES),
-        help="comma-separated cases (default: all): " + ", ".join(data.CASES),
+        default="lmm,glmm",
+        help="comma-separated cases or groups (default: all). Groups: "
+        + "; ".join(f"{g} = {','.join(m)}" for g, m in data.GROUPS.items())
+        + ". Cases: "
+        + ", ".join(data.CASES),
     )
     p.add_argument("--repeats", type=int, default=3, help="fits per contestant; best is kept")
     p.add_argument(
@@ -52,7 +55,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=900.0,
         help="kill a peer's subprocess after this many seconds",
     )
-    p.add_argument("--skip-r", action="store_true", help="do not run (or install) lme4")
+    p.add_argument(
+        "--skip-r", action="store_true", help="do not run (or install) lme4 and glmmTMB"
+    )
+    p.add_argument(
+        "--r-peers",
+        default=",".join(R_PEERS),
+        help="which R peers to run where a case has a model for them (default: lme4,glmmTMB)",
+    )
     p.add_argument(
         "--skip-py-peers", action="store_true", help="do not run (or install) glmm and statsmodels"
     )
@@ -68,10 +78,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "it needs one dense group of 100,000 rows); '' to run everywhere",
     )
     args = p.parse_args(argv)
-    args.cases = [c for c in args.cases.split(",") if c]
-    unknown = [c for c in args.cases if c not in data.CASES]
-    if unknown:
-        p.error(f"unknown cases {unknown}; known: {list(data.CASES)}")
+    try:
+        args.cases = data.expand([c for c in args.cases.split(",") if c])
+    except KeyError as exc:
+        p.error(f"unknown case {exc}; known: {list(data.GROUPS)} and {list(data.CASES)}")
+    args.r_peers = [] if args.skip_r else [x for x in args.r_peers.split(",") if x]
     args.py_peers = [] if args.skip_py_peers else [x for x in args.py_peers.split(",") if x]
     args.skip_statsmodels = {c for c in args.skip_statsmodels.split(",") if c}
     return args
@@ -111,20 +122,32 @@ def setup(args) -> tuple[dict, object, str | None, Path | None]:
     if args.py_peers:
         python = env.ensure_venv()
         info["blas_venv_python"] = env.blas_info(python)
-    if not args.skip_r:
+    # Only the R packages that the chosen cases use (glmmTMB for the logit cases).
+    needed = [p for p in args.r_peers if any(p in data.CASES[c] for c in args.cases)]
+    if needed:
         try:
-            env.ensure_r(R_PACKAGES)
+            env.ensure_r(needed)
         except Exception as exc:  # noqa: BLE001
-            print(f"[bench] R unavailable, skipping lme4: {exc}", file=sys.stderr)
-            args.skip_r = True
+            print(f"[bench] R unavailable, skipping {needed}: {exc}", file=sys.stderr)
+            args.r_peers = []
             info["r_error"] = str(exc)
     return info, memodels, why_not, python
 
 
-def run_case(case, workdir, memodels, why_not, python, args) -> dict:
+def _fit_key(spec: dict, peer: str) -> str:
+    """What determines a peer's fit: two cases with equal keys (e.g. our 7-point and
+    Laplace rows of a nested model, both against the peers' Laplace) share one run."""
+    keys = ("data", "family", "factors", "categorical")
+    return json.dumps(
+        [peer, spec.get(peer), spec.get("nagq", {}).get(peer), *(spec.get(k) for k in keys)]
+    )
+
+
+def run_case(case, workdir, memodels, why_not, python, args, done: dict) -> dict:
+    """Run memodels and each peer on one case; ``done`` holds peer fits already run."""
     spec = data.peer_spec(case)
     data_path = data.write_case(case, workdir)
-    spec_path = workdir / f"{case['name']}.json"
+    spec_path = workdir / f"{case['name'].replace('/', '_')}.json"
     spec_path.write_text(json.dumps(spec))
     res: dict = {}
     if memodels is None:
@@ -133,15 +156,26 @@ def run_case(case, workdir, memodels, why_not, python, args) -> dict:
         res["memodels"] = guarded(
             ours.run_memodels, memodels, spec, data_path, args.repeats, args.budget, args.min_time
         )
-    if not args.skip_r:
-        res["lme4"] = guarded(
-            peer_r.run_lme4, spec, data_path, args.repeats, args.budget, args.min_time, args.timeout
-        )
-    for peer in args.py_peers:
+    unsupported = spec.get("unsupported", {})
+    peers = [(p, "r") for p in args.r_peers] + [(p, "py") for p in args.py_peers]
+    for peer, kind in peers:
+        if peer not in spec:
+            if peer in unsupported:
+                res[peer] = {"skipped": f"n/a (unsupported: {unsupported[peer]})"}
+            continue
         if peer == "statsmodels" and case["name"] in args.skip_statsmodels:
             res[peer] = {"skipped": "not run (--skip-statsmodels)"}
             continue
-        res[peer] = guarded(run_py_peer, python, peer, spec_path, data_path, args)
+        key = _fit_key(spec, peer)
+        if key in done:
+            res[peer] = dict(done[key][1], same_fit_as=done[key][0])
+            continue
+        if kind == "r":
+            run = (peer_r.run_r, peer, spec, data_path, args.repeats, args.budget)
+            res[peer] = guarded(*run, args.min_time, args.timeout)
+        else:
+            res[peer] = guarded(run_py_peer, python, peer, spec_path, data_path, args)
+        done[key] = (case["name"], res[peer])
     return res
 
 
@@ -149,12 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     info, memodels, why_not, python = setup(args)
     results: dict = {}
+    done: dict = {}
     with tempfile.TemporaryDirectory(prefix="memodels-bench-") as tmp:
         for name in args.cases:
             case = data.CASES[name]
             print(f"[bench] {name}: {case['what']}", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
-            results[name] = run_case(case, Path(tmp), memodels, why_not, python, args)
+            results[name] = run_case(case, Path(tmp), memodels, why_not, python, args, done)
             print(f"[bench] {name} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     print(report.table(results))
     print(
