@@ -67,7 +67,12 @@ def method(peer: str, spec: dict) -> str:
 
 
 def run_r(
-    peer: str, spec: dict, data: Path, repeats: int, budget: float, min_time: float,
+    peer: str,
+    spec: dict,
+    data: Path,
+    repeats: int,
+    budget: float,
+    min_time: float,
     timeout: float,
 ) -> dict:
     """Fit ``spec[peer]`` (an lme4-style formula) with ``peer`` (lme4 or glmmTMB) on

@@ -8,6 +8,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OURS = "memodels"
+LOW_LLF = 0.5  # a peer this far below memodels, by the same method, is flagged
 
 
 def _fmt_time(r: dict) -> str:
@@ -24,10 +25,19 @@ def _note(r: dict) -> str:
     notes = [w[:70] for w in r.get("warnings", [])[:2]]
     if len(r.get("times", [])) > 1:
         notes.insert(0, f"{len(r['times'])} runs")
+    if r.get("same_fit_as"):
+        notes.insert(0, f"same fit as {r['same_fit_as']}")
     return "; ".join(notes)
 
 
-def case_rows(case: str, results: dict) -> list[list[str]]:
+def same_method(a: str | None, b: str | None) -> bool:
+    """``mvagh7`` (memodels) and ``agh7`` (a peer) both use 7 points; laplace = laplace."""
+    if not a or not b:
+        return False
+    return a.replace("mvagh", "agh") == b.replace("mvagh", "agh")
+
+
+def case_rows(case: str, results: dict, peers_note: str = "") -> list[list[str]]:
     """One row per contestant: time, ratio ours/peer, llf, llf minus the reference llf."""
     ours = results.get(OURS, {})
     ref_name = OURS if "llf" in ours else "lme4"
@@ -43,22 +53,35 @@ def case_rows(case: str, results: dict) -> list[list[str]]:
         diff = ""
         if "llf" in r and ref is not None:
             diff = "ref" if name == ref_name else f"{r['llf'] - ref:+.2e}"
-        rows.append([case, name, _fmt_time(r), ratio, llf, diff, _note(r)])
+        note = _note(r)
+        if name == OURS and peers_note:
+            note = "; ".join(x for x in (peers_note, note) if x)
+        if (
+            name != OURS
+            and "llf" in r
+            and "llf" in ours
+            and same_method(ours.get("method"), r.get("method"))
+            and r["llf"] < ours["llf"] - LOW_LLF
+        ):
+            note = "; ".join(x for x in ("LOW LLF (worse optimum)", note) if x)
+        method = r.get("method", "")
+        rows.append([case, name, method, _fmt_time(r), ratio, llf, diff, note])
     return rows
 
 
-HEADER = ["case", "contestant", "time_s", "ours/peer", "loglik", "d_llf", "note"]
+HEADER = ["case", "contestant", "method", "time_s", "ours/peer", "loglik", "d_llf", "note"]
 
 
-def table(all_results: dict) -> str:
+def table(all_results: dict, notes: dict | None = None) -> str:
+    """``notes``: per case, a remark for the memodels row (e.g. the peers' method)."""
     rows = [HEADER]
     for case, results in all_results.items():
-        rows.extend(case_rows(case, results))
+        rows.extend(case_rows(case, results, (notes or {}).get(case, "")))
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER) - 1)]
     lines = []
     for i, r in enumerate(rows):
         cells = [
-            c.rjust(w) if 2 <= j <= 5 else c.ljust(w)
+            c.rjust(w) if 3 <= j <= 6 else c.ljust(w)
             for j, (c, w) in enumerate(zip(r, widths, strict=False))
         ]
         lines.append("  ".join(cells + [r[-1]]).rstrip())

@@ -55,9 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=900.0,
         help="kill a peer's subprocess after this many seconds",
     )
-    p.add_argument(
-        "--skip-r", action="store_true", help="do not run (or install) lme4 and glmmTMB"
-    )
+    p.add_argument("--skip-r", action="store_true", help="do not run (or install) lme4 and glmmTMB")
     p.add_argument(
         "--r-peers",
         default=",".join(R_PEERS),
@@ -134,13 +132,12 @@ def setup(args) -> tuple[dict, object, str | None, Path | None]:
     return info, memodels, why_not, python
 
 
-def _fit_key(spec: dict, peer: str) -> str:
+def _fit_key(spec: dict, peer: str, data_path: Path) -> str:
     """What determines a peer's fit: two cases with equal keys (e.g. our 7-point and
     Laplace rows of a nested model, both against the peers' Laplace) share one run."""
-    keys = ("data", "family", "factors", "categorical")
-    return json.dumps(
-        [peer, spec.get(peer), spec.get("nagq", {}).get(peer), *(spec.get(k) for k in keys)]
-    )
+    keys = ("family", "factors", "categorical")
+    nagq = spec.get("nagq", {}).get(peer)
+    return json.dumps([peer, spec.get(peer), nagq, str(data_path), *map(spec.get, keys)])
 
 
 def run_case(case, workdir, memodels, why_not, python, args, done: dict) -> dict:
@@ -166,7 +163,7 @@ def run_case(case, workdir, memodels, why_not, python, args, done: dict) -> dict
         if peer == "statsmodels" and case["name"] in args.skip_statsmodels:
             res[peer] = {"skipped": "not run (--skip-statsmodels)"}
             continue
-        key = _fit_key(spec, peer)
+        key = _fit_key(spec, peer, data_path)
         if key in done:
             res[peer] = dict(done[key][1], same_fit_as=done[key][0])
             continue
@@ -191,10 +188,16 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             results[name] = run_case(case, Path(tmp), memodels, why_not, python, args, done)
             print(f"[bench] {name} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    print(report.table(results))
+    notes = {c: data.CASES[c].get("peers_note", "") for c in results}
+    print(report.table(results, notes))
     print(
         "\nratio = memodels time / peer time (< 1 means memodels is faster); "
-        "d_llf = log likelihood minus the reference (memodels, else lme4)."
+        "d_llf = log likelihood minus the reference (memodels, else lme4).\n"
+        "method: ML (linear), laplace, mvagh<n> (memodels: Stata's mean-variance adaptive "
+        "Gauss-Hermite, n points per level), agh<n> (peers: adaptive Gauss-Hermite at the "
+        "mode, n points). d_llf compares approximations only when the methods agree; "
+        "'LOW LLF' flags a peer whose log likelihood is below memodels' by more than "
+        f"{report.LOW_LLF} at the same method."
     )
     versions = {
         p: r.get("version")
@@ -203,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         if r.get("version")
     }
     r_extra = next(
-        (r for c in results.values() for p, r in c.items() if p == "lme4" and "r_blas" in r), {}
+        (r for c in results.values() for p, r in c.items() if p in R_PEERS and "r_blas" in r), {}
     )
     info["versions"] = versions
     if r_extra:

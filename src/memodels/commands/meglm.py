@@ -30,6 +30,7 @@ COMMAND_OPTIONS = {
     "mecloglog": {"binomial", "eform"},
     "mepoisson": {"exposure", "irr"},
     "menbreg": {"exposure", "irr", "dispersion"},
+    "mestreg": set(),  # distribution(), time, nohr, tratio: checked in commands/mestreg.py
 }
 _RESTRICTED = {"family", "link", "exposure", "eform", "irr", "or", "binomial", "dispersion"}
 

@@ -9,17 +9,19 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from ..covariance.residual import ResidualStructure
 from ..design import build_design
 from ..errors import OptionError
 from ..lmm.fit import fit_lmm
+from ..lmm.fit_residual import fit_lmm_residual
 from ..lmm.terms import engine_terms
 from ..results.mixed import MixedResults, build_mixed_results
-from ..syntax import parse_model
+from ..syntax import parse_model, parse_residuals
 
 NOT_YET = {
-    "residuals": "residual structures (residuals()) are not implemented yet",
     "dfmethod": "small-sample inference (dfmethod()) is not implemented yet",
     "vce": "vce() other than oim is not implemented yet",
     "pwscale": "pwscale() is not implemented yet",
@@ -41,6 +43,29 @@ def _check_supported(options: dict[str, Any], design) -> None:
         raise OptionError("options reml and mle may not be combined")
     if options.get("matlog") and options.get("matsqrt"):
         raise OptionError("options matlog and matsqrt may not be combined")
+
+
+def _residual_structure(opts: dict[str, Any], design, columns: list[str]):
+    """The residuals() option as a ResidualStructure over the lowest-level panels, or
+    None for the default independent homoskedastic errors."""
+    text = opts.get("residuals")
+    if not text:
+        return None
+    rs = parse_residuals(str(text), columns)
+    if rs.type == "independent" and rs.by is None:
+        return None
+    if not design.terms:
+        raise OptionError("residuals() requires at least one random-effects equation "
+                          "(the residual structure is within the lowest-level groups)")
+    panels = np.asarray(design.terms[-1].groups)
+    t = np.asarray(design.extra[rs.t], float) if rs.t else None
+    by = labels = None
+    if rs.by:
+        raw = np.asarray(design.extra[rs.by])
+        uniq, by = np.unique(raw, return_inverse=True)
+        labels = tuple(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                       for v in uniq)
+    return ResidualStructure(rs.type, rs.order, panels, t=t, by=by, by_labels=labels or ())
 
 
 def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
@@ -76,8 +101,17 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     if opts.get("emtolerance") not in (None, True):
         kwargs["emtolerance"] = float(opts["emtolerance"])
     weights = design.weights if design.weight_kind == "fweight" else None
-    fit = fit_lmm(design.y, design.X, engine_terms(design.terms), reml=reml, weights=weights,
-                  log=log, **kwargs)
+    resid = _residual_structure(opts, design, list(data.columns))
+    if resid is not None:
+        if weights is not None:
+            raise OptionError("weights with residuals() are not implemented yet")
+        kwargs.pop("emiterate", None)
+        kwargs.pop("emtolerance", None)
+        fit = fit_lmm_residual(design.y, design.X, engine_terms(design.terms), resid,
+                               reml=reml, log=log, **kwargs)
+    else:
+        fit = fit_lmm(design.y, design.X, engine_terms(design.terms), reml=reml,
+                      weights=weights, log=log, **kwargs)
     if log is not None:
         print("", file=sys.stdout)
         print("Computing standard errors:", file=sys.stdout)

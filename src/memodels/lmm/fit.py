@@ -52,6 +52,8 @@ class LMMFit:
     evaluation: Evaluation | None = None
     log: list[tuple[int, float]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    resid: object | None = None  # ResidualStructure when residuals() was given
+    n_resid: int = 0  # its parameters sit in phi between the RE components and ln sigma
 
 
 def _split(vec: np.ndarray, sizes: list[int]) -> list[np.ndarray]:

@@ -137,7 +137,7 @@ def _lr_line(res) -> list[str]:
         tail = f"Prob > chi2 = {ptxt}"
         out = [line + tail.rjust(78 - len(line))]
         out.append("")
-        out.append("Note: LR test is conservative and provided only for reference.")
+        out.append(lr.note or "Note: LR test is conservative and provided only for reference.")
         return out
     line = f"{lr.label}: {lr.kind} = {lr.stat:.2f}"
     tail = f"Prob >= chibar2 = {ptxt}"

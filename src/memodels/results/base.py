@@ -27,6 +27,7 @@ class LRTest:
     kind: str  # "chibar2(01)" or "chi2(k)"
     stat: float
     df: int
+    note: str | None = None  # replaces the default note (e.g. the boundary note)
 
     @property
     def p(self) -> float:

@@ -10,8 +10,10 @@ import pandas as pd
 
 from ..design.types import Design
 from ..lmm.fit import LMMFit
+from ..optimize import numdiff
 from .base import EstimationResults, LRTest
 from .fixed_rows import fixed_rows
+from .rows import ParamRow
 from .varcomp import VarianceBlock, residual_row, variance_rows
 
 
@@ -52,11 +54,15 @@ def build_mixed_results(
     frows = fixed_rows(design, fit.beta)
     blocks = _blocks(design, fit)
     vrows, jac = variance_rows(blocks, fit.phi, stddev)
-    rrow, rgrad = residual_row(fit.phi, fit.phi.size - 1, stddev)
-    jac = np.vstack([jac, rgrad[None, :]]) if jac.size else rgrad[None, :]
+    if fit.resid is None:
+        rrow, rgrad = residual_row(fit.phi, fit.phi.size - 1, stddev)
+        rrows, rjac = [rrow], rgrad[None, :]
+    else:
+        rrows, rjac = residual_structure_rows(fit)
+    jac = np.vstack([jac, rjac]) if jac.size else rjac
     v_rep = jac @ fit.vcov_phi @ jac.T
     se_rep = np.sqrt(np.clip(np.diag(v_rep), 0, None))
-    for r, se in zip(vrows + [rrow], se_rep, strict=True):
+    for r, se in zip(vrows + rrows, se_rep, strict=True):
         r.se = float(se)
     se_b = np.sqrt(np.clip(np.diag(fit.vcov_beta), 0, None))
     ok = [r for r in frows if r.status == "ok"]
@@ -78,16 +84,19 @@ def build_mixed_results(
     else:
         wald = (np.nan, 0)
 
-    n_var = sum(s.structure.n_params for s in fit.terms)
+    n_var = sum(s.structure.n_params for s in fit.terms) + fit.n_resid
     lr = None
     if n_var > 0 and not options.get("nolrtest"):
         stat = max(2.0 * (fit.llf - fit.ll_linear), 0.0)
-        kind = "chibar2(01)" if n_var == 1 else f"chi2({n_var})"
-        lr = LRTest("LR test vs. linear model", kind, stat, n_var)
+        only_resid = fit.n_resid and not fit.terms
+        kind = "chibar2(01)" if n_var == 1 and not only_resid else f"chi2({n_var})"
+        note = BOUNDARY_NOTE if only_resid else None
+        lr = LRTest("LR test vs. linear model", kind, stat, n_var, note)
 
     title = "Mixed-effects REML regression" if fit.reml else "Mixed-effects ML regression"
     ll_label = "Log restricted-likelihood" if fit.reml else "Log likelihood"
-    est_names = [r.name for r in ok] + _estmetric_names(blocks) + ["lnsig_e"]
+    resid_names = [f"rho{i + 1}" for i in range(fit.n_resid)]
+    est_names = [r.name for r in ok] + _estmetric_names(blocks) + resid_names + ["lnsig_e"]
     est_vals = np.concatenate([fit.beta, fit.phi])
     est_v = np.zeros((est_vals.size, est_vals.size))
     est_v[:nb, :nb] = fit.vcov_beta
@@ -100,12 +109,12 @@ def build_mixed_results(
         nobs=design.nobs,
         llf=float(fit.llf),
         ll_label=ll_label,
-        rows=frows + vrows + [rrow],
+        rows=frows + vrows + rrows,
         vcov_matrix=vmat,
         levels=design.levels,
         converged=fit.converged,
         iterations=fit.iterations,
-        n_params=nb + n_var + 1,
+        n_params=nb + n_var + 1,  # + sigma_e
         wald=wald,
         lr_test=lr,
         level=level,
@@ -122,6 +131,30 @@ def build_mixed_results(
     if any(fit.boundary):
         res.warnings.append("a variance component is at the boundary of the parameter space (0)")
     return res
+
+
+BOUNDARY_NOTE = (
+    "Note: The reported degrees of freedom assumes the null hypothesis is not on the "
+    "boundary of the parameter space.  If this is not true, then the reported test is "
+    "conservative."
+)
+
+
+def residual_structure_rows(fit: LMMFit) -> tuple[list[ParamRow], np.ndarray]:
+    """Rows of a residuals() structure and their Jacobian with respect to phi."""
+    resid = fit.resid
+    k0 = fit.phi.size - 1 - fit.n_resid
+
+    def values(ph: np.ndarray) -> np.ndarray:
+        return np.array([v for _, _, v, _ in resid.reported(ph[k0:-1], ph[-1])])
+
+    rows = [
+        ParamRow(name=name, section="residual", label=label, block=resid.header,
+                 estimate=value, ci_rule=rule)
+        for label, name, value, rule in resid.reported(fit.phi[k0:-1], fit.phi[-1])
+    ]
+    jac = numdiff.jacobian(values, fit.phi, rel=1e-7).reshape(len(rows), fit.phi.size)
+    return rows, jac
 
 
 def _estmetric_names(blocks: list[VarianceBlock]) -> list[str]:

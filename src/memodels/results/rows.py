@@ -55,6 +55,12 @@ class ParamRow:
                 return (np.nan, np.nan)
             half = crit * se / est
             return (est * np.exp(-half), est * np.exp(half))
+        if self.ci_rule == "logit":
+            if not 0 < est < 1:
+                return (np.nan, np.nan)
+            z = np.log(est / (1 - est))
+            half = crit * se / (est * (1 - est))
+            return (float(1 / (1 + np.exp(-(z - half)))), float(1 / (1 + np.exp(-(z + half)))))
         if self.ci_rule == "atanh":
             z = np.arctanh(est)
             half = crit * se / (1 - est * est)

@@ -1,0 +1,138 @@
+"""Fitting ``mixed`` with a residual-error structure ([ME] mixed, Methods and formulas:
+"the data are first transformed according to y*_j = Lambda_j^{-1/2} y_j, X*_j, Z*_j ...
+and the likelihood-evaluation techniques described above are applied to y*_j, X*_j and
+Z*_j instead").
+
+With R_j = C_j C_j' the panel's relative residual covariance, the transformed model has
+independent homoskedastic errors, and log|V| gains sum_j log|R_j|.  The residual
+parameters rho enter the optimization beside the relative covariance factors; the
+observed information is taken in Stata's metric {alpha, rho, ln sigma_e}.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
+
+from ..covariance.residual import ResidualStructure
+from ..errors import ConvergenceWarning
+from .dense import DENSE_MAX_Q, DenseLMM
+from .fit import LMMFit, _invert_information, _newton_polish, _split
+from .profiled import ProfiledLMM
+from .start import moment_start
+from .terms import EngineTerm
+
+
+def fit_lmm_residual(y, X, terms: list[EngineTerm], resid: ResidualStructure, *,
+                     reml: bool = False, iterate: int = 300, nrtolerance: float = 1e-5,
+                     log=None) -> LMMFit:
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit(y, X, terms, resid, reml, iterate, nrtolerance, log)
+
+
+def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
+    structs = [t.structure for t in terms]
+    tsizes = [s.n_theta for s in structs]
+    nt, nr = sum(tsizes), resid.n_params
+    q_total = sum(t.n_groups * t.Z.shape[1] for t in terms)
+    cache: dict[bytes, tuple] = {}
+
+    def model_for(rho: np.ndarray):
+        key = np.asarray(rho, float).tobytes()
+        if key not in cache:
+            arrays = [y[:, None], X] + [t.Z for t in terms]
+            out, logdet = resid.transform(np.asarray(rho, float), arrays)
+            new_terms = [EngineTerm(t.groups, t.n_groups, z, t.structure, t.source)
+                         for t, z in zip(terms, out[2:], strict=True)]
+            if len(new_terms) > 1 and q_total <= DENSE_MAX_Q:
+                model = DenseLMM(out[0][:, 0], out[1], new_terms)
+            else:
+                model = ProfiledLMM(out[0][:, 0], out[1], new_terms)
+            if len(cache) > 8:
+                cache.clear()
+            cache[key] = (model, logdet)
+        return cache[key]
+
+    def dev(params: np.ndarray) -> float:
+        try:
+            model, logdet = model_for(params[nt:])
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            return np.inf
+        return model.deviance(_split(params[:nt], tsizes), reml) + logdet
+
+    theta0 = np.concatenate(moment_start(y, X, terms)) if terms else np.zeros(0)
+    params0 = np.concatenate([theta0, resid.start()])
+    history: list[tuple[int, float]] = []
+    it = [0]
+
+    def callback(xk):
+        it[0] += 1
+        val = -0.5 * dev(xk)
+        history.append((it[0], val))
+        if log is not None:
+            log(it[0], val)
+
+    if log is not None:
+        log(0, -0.5 * dev(params0))
+    with np.errstate(invalid="ignore", over="ignore"):  # infeasible trial points are +inf
+        res = minimize(dev, params0, method="L-BFGS-B", jac="2-point", callback=callback,
+                       options={"maxiter": iterate, "ftol": 1e-13, "gtol": 1e-8})
+    par = res.x
+    model, _ = model_for(par[nt:])
+    ev = model.evaluate(_split(par[:nt], tsizes))
+    s2 = model.sigma2(ev, reml)
+    sigmas = []
+    for s, th in zip(structs, _split(par[:nt], tsizes), strict=True):
+        lam = s.relative_factor(th)
+        sigmas.append(s2 * (lam @ lam.T))
+    phi_re = np.concatenate([s.phi_from_sigma(sg) for s, sg in zip(structs, sigmas, strict=True)]
+                            ) if structs else np.zeros(0)
+    phi = np.concatenate([phi_re, par[nt:], [0.5 * np.log(s2)]])
+    kre = phi_re.size
+
+    def lstar(ph: np.ndarray) -> float:
+        sig2 = float(np.exp(2 * ph[-1]))
+        try:
+            mod, logdet = model_for(ph[kre:-1])
+            thetas, pos = [], 0
+            for s in structs:
+                k = len(s.phi_names())
+                thetas.append(s.theta_from_sigma(s.sigma_from_phi(ph[pos:pos + k]) / sig2))
+                pos += k
+            return mod.loglik_at(thetas, sig2, reml) - 0.5 * logdet
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            return -np.inf
+
+    boundary = [False] * phi.size
+    for i in range(kre):
+        boundary[i] = bool(phi[i] - phi[-1] < -9.0)
+    free = ~np.array(boundary)
+    phi, hess, nr_ok, n_newton = _newton_polish(lstar, phi, free, nrtol)
+    vcov_phi, hessian_ok = _invert_information(hess, free)
+    sig2 = float(np.exp(2 * phi[-1]))
+    pos, sigmas, thetas = 0, [], []
+    for s in structs:
+        k = len(s.phi_names())
+        sg = s.sigma_from_phi(phi[pos:pos + k])
+        sigmas.append(sg)
+        thetas.append(s.theta_from_sigma(sg / sig2))
+        pos += k
+    model, logdet = model_for(phi[kre:-1])
+    ev = model.evaluate(thetas, keep=True)
+    llf = lstar(phi)
+    ols = ProfiledLMM(y, X, [])
+    ll_linear = -0.5 * ols.deviance_from(ols.evaluate([]), reml)
+    messages = [] if nr_ok else ["convergence not achieved"]
+    if not nr_ok:
+        warnings.warn("mixed: convergence not achieved", ConvergenceWarning, stacklevel=3)
+    if not hessian_ok:
+        messages.append("Hessian is not negative semidefinite")
+    fit = LMMFit(reml, llf, ev.beta, sig2 * np.linalg.inv(ev.rxtrx), sig2, sigmas, phi,
+                 vcov_phi, bool(nr_ok), it[0] + n_newton, hessian_ok, boundary[:kre],
+                 ll_linear, model, terms, ev, history, messages)
+    fit.resid = resid
+    fit.n_resid = nr
+    return fit
