@@ -1,0 +1,85 @@
+"""Results of ``mestreg``: the me commands' results ([ME] mestreg, example 1-2 output) with
+the st echo, the distribution in the title, hazard or time ratios, and replay.
+
+* title ``Mixed-effects Weibull regression`` (``-- AFT`` appended for the exponential and
+  Weibull models fitted with ``time``; the AFT-only distributions have no suffix:
+  ``Mixed-effects gamma regression``);
+* above it, unless ``noshow``: ``failure _d:  infect`` / ``analysis time _t:  time``
+  (``id:``, ``origin:`` when set);
+* fixed effects shown as ``Haz. Ratio`` (PH, default; ``nohr`` shows coefficients) or
+  ``Tm. Ratio`` (AFT with ``tratio``); ``params``/``bse`` stay on the coefficient scale;
+* ``LR test vs. Weibull model`` (the fixed-effects model of the same distribution).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ..errors import OptionError
+from ..results.glmm import GLMMResults
+from .metrics import EFORM_LABELS, display_eform
+from .stset import StSettings
+
+# options that change the display only (may be given on replay)
+REPLAY_OPTIONS = {"nohr", "tratio", "level", "noshow", "noheader", "notable", "nogroup",
+                  "nolrtest", "nostderr", "baselevels", "allbaselevels", "noomitted"}
+
+
+def title_for(family) -> str:
+    title = f"Mixed-effects {family.label} regression"
+    if family.metric == "aft" and family.name in ("exponential", "weibull"):
+        title += " -- AFT"
+    return title
+
+
+@dataclass(repr=False)
+class MEStregResults(GLMMResults):
+    st: StSettings | None = None
+    distribution: str = ""
+    frm2: str = "hazard"  # e(frm2): "hazard" (PH) or "time" (AFT)
+
+    @property
+    def eform(self) -> str | None:
+        """"hr" (hazard ratios), "tratio" (time ratios) or None (coefficients)."""
+        return display_eform(self.family_obj, self.options)
+
+    @property
+    def coef_label(self) -> str:
+        return EFORM_LABELS.get(self.eform or "", "Coef.")
+
+    @property
+    def ln_p(self) -> float:
+        return float(self.params.get("/ln_p", float("nan")))
+
+    def replay(self, **options: Any) -> MEStregResults:
+        """The same estimates with other display options (Stata's ``mestreg, nohr``)."""
+        bad = set(options) - REPLAY_OPTIONS
+        if "time" in bad:
+            raise OptionError("option time must be specified at estimation")
+        if bad:
+            raise OptionError(f"option {sorted(bad)[0]} not allowed on replay")
+        opts = dict(self.options)
+        for key in ("nohr", "tratio"):
+            if key in options:
+                opts.pop("nohr", None)
+                opts.pop("tratio", None)
+        opts.update(options)
+        new = MEStregResults(**{f.name: getattr(self, f.name) for f in fields(self)})
+        new.options = opts
+        if "level" in options:
+            new.level = float(options["level"])
+        display_eform(self.family_obj, opts)  # validate nohr/tratio now
+        return new
+
+    def summary(self) -> str:
+        from ..output.glmm_text import render_glmm
+
+        lines: list[str] = []
+        if self.st is not None and not self.options.get("noshow"):
+            lines += self.st.header_lines()
+            lines.append("")
+        return "\n".join(lines) + render_glmm(self)
+
+
+__all__ = ["MEStregResults", "title_for"]
