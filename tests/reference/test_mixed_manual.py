@@ -30,8 +30,9 @@ CASES = {
     "mixed_ex11": None,
     "mixed_ex7a": None,
     "mixedpost_ex1": None,
-    # t43: the model of mixed ex13 without dfmethod() (small-sample DDF is a later issue)
-    "mixed_ex13": "mixed score i.drug || person:, reml",
+    # small-sample inference
+    "mixed_ex13": None,  # dfmethod(repeated)
+    "mixed_ex14": None,  # dfmethod(kroger)
     # residual structures
     "mixed_ex8": None,
     "mixed_ex7b": None,
@@ -165,9 +166,7 @@ def test_table_rows_ci_and_tests(case_id):
     for printed in ex.get("table", []):
         if "ci" not in printed or printed.get("ci") is None:
             continue
-        if "t" in printed:
-            continue  # t-based CIs under dfmethod(): small-sample inference is a later issue
-        section = "fixed" if "z" in printed else "random"
+        section = "fixed" if ("z" in printed or "t" in printed) else "random"
         row = _row(res, printed["term"], section)
         rel = max(1e-3, 2 * SE_REL.get(case_id, 0.0))
         if row.ci_rule == "log" and printed["se"] > printed["est"]:
@@ -205,3 +204,33 @@ def test_lr_statistics_between_fits(full, reduced, case):
     printed = reference_examples("mixed")[case]["postestimation"][0]["result"]["LR_chi2"]
     stat = 2 * (fitted("pig", full).llf - fitted("pig", reduced).llf)
     assert close(stat, printed, 1e-4)
+
+
+@pytest.mark.parametrize("case_id", ["mixed_ex13", "mixed_ex14"])
+def test_denominator_degrees_of_freedom(case_id):
+    """dfmethod(): per-coefficient DF and the model F test of the header."""
+    ex = reference_examples("mixed")[case_id]
+    res = _result(case_id)
+    ddf = res.extra["ddf"]
+    summary = ex["other"]["df_summary"]
+    assert ddf.df.min() == pytest.approx(summary["min"], abs=0.006)
+    assert ddf.df.mean() == pytest.approx(summary["avg"], abs=0.006)
+    assert ddf.df.max() == pytest.approx(summary["max"], abs=0.006)
+    f, d1, d2 = ddf.model_f
+    printed = ex["other"]["model_F"]
+    assert (f, d1, d2) == (pytest.approx(printed["F"], abs=0.006), printed["df1"],
+                           pytest.approx(printed["df2"], abs=0.006))
+
+
+def test_estat_df_kenward_roger_and_satterthwaite():
+    """mixed postestimation example 5: per-coefficient KR and Satterthwaite DF."""
+    from memodels.lmm.ddf import compute_ddf
+
+    ex = reference_examples("mixed")["mixedpost_ex5"]
+    res = fitted("veneer", ex["command"][0])
+    printed = ex["postestimation"][1]["result"]
+    for method, key in (("kenwardroger", "Kenward-Roger"), ("satterthwaite", "Satterthwaite")):
+        ddf = compute_ddf(res.fit, res.design, method)
+        for name, df in printed[key].items():
+            k = res.design.kept_names.index(name)
+            assert ddf.df[k] == pytest.approx(df, rel=1e-5), (method, name)

@@ -18,11 +18,10 @@ from ..errors import OptionError
 from ..lmm.fit import fit_lmm
 from ..lmm.fit_residual import fit_lmm_residual
 from ..lmm.terms import engine_terms
-from ..results.mixed import MixedResults, build_mixed_results
+from ..results.mixed import MixedResults, apply_ddf, build_mixed_results
 from ..syntax import parse_model, parse_residuals
 
 NOT_YET = {
-    "dfmethod": "small-sample inference (dfmethod()) is not implemented yet",
     "vce": "vce() other than oim is not implemented yet",
     "pwscale": "pwscale() is not implemented yet",
 }
@@ -117,4 +116,7 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         print("Computing standard errors:", file=sys.stdout)
         print("", file=sys.stdout)
     cmdline = f"mixed {spec}"
-    return build_mixed_results(design, fit, cmdline=cmdline, options=opts, spec=model)
+    res = build_mixed_results(design, fit, cmdline=cmdline, options=opts, spec=model)
+    if opts.get("dfmethod"):
+        apply_ddf(res, str(opts["dfmethod"]))
+    return res

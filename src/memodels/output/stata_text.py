@@ -42,6 +42,23 @@ def _header(res) -> list[str]:
         out.append("-" * 61)
     out.append("")
     left = getattr(res, "extra", {}).get("integration_line") or ""  # meqr commands
+    ddf = getattr(res, "extra", {}).get("ddf")
+    if ddf is not None:
+        out.append(f"DF method: {ddf.title}")
+        out.append(f"{'':<48}DF:{'min':>15} = {ddf.df.min():>10.2f}")
+        out.append(f"{'':<51}{'avg':>15} = {ddf.df.mean():>10.2f}")
+        out.append(f"{'':<51}{'max':>15} = {ddf.df.max():>10.2f}")
+        out.append("")
+        ll = f"{res.ll_label} = {numfmt.g_ll(res.llf)}"
+        if ddf.model_f is not None:
+            f, d1, d2 = ddf.model_f
+            from scipy import stats
+
+            out.append(_header_pair("", f"F({d1}, {d2:.2f})", f"{f:.2f}"))
+            out.append(_header_pair(ll, "Prob > F", f"{float(stats.f.sf(f, d1, d2)):.4f}"))
+        else:
+            out.append(ll)
+        return out
     if res.wald is not None:
         chi2, df = res.wald
         val = "." if df == 0 or math.isnan(chi2) else f"{chi2:.2f}"
@@ -61,8 +78,10 @@ def _coef_line(label: str, est: str, se: str, z: str, p: str, lo: str, hi: str) 
 def _fixed_table(res) -> list[str]:
     lev = res.level
     out = [RULE]
+    small = any(r.df is not None for r in res.rows if r.section == "fixed")
+    stat, pcol = ("t", "P>|t|") if small else ("z", "P>|z|")
     out.append(
-        f"{res.depvar[-12:]:>12} |      Coef.   Std. Err.      z    P>|z|     "
+        f"{res.depvar[-12:]:>12} |      Coef.   Std. Err.      {stat}    {pcol}     "
         f"[{lev:g}% Conf. Interval]"
     )
     out.append("-" * 13 + "+" + "-" * 64)

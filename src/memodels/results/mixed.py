@@ -170,3 +170,30 @@ def _estmetric_names(blocks: list[VarianceBlock]) -> list[str]:
                 inner = " ".join(names) if shared else f"{names[j]},{names[i]}"
                 out.append(f"atanh({inner}[{blk.path}])")
     return out
+
+
+DDF_ALIASES = {"kroger": "kenwardroger", "kenwardroger": "kenwardroger",
+               "satterthwaite": "satterthwaite", "residual": "residual",
+               "repeated": "repeated", "anova": "anova"}
+
+
+def apply_ddf(res: MixedResults, spec: str) -> None:
+    """dfmethod(): t reference distributions for the fixed effects, an F model test, and
+    Kenward-Roger-adjusted standard errors ([ME] mixed, Methods and formulas)."""
+    from ..errors import OptionError
+    from ..lmm.ddf import compute_ddf
+
+    name, _, sub = spec.partition(",")
+    method = DDF_ALIASES.get(name.strip().lower())
+    if method is None:
+        raise OptionError(f"dfmethod({spec}) invalid")
+    ddf = compute_ddf(res.fit, res.design, method, oim="oim" in sub.lower())
+    ok = [r for r in res.rows if r.section == "fixed" and r.status == "ok"]
+    se = np.sqrt(np.clip(np.diag(ddf.vcov), 0, None))
+    for r, d, s in zip(ok, ddf.df, se, strict=True):
+        r.df = float(d)
+        r.se = float(s)
+    nb = len(ok)
+    res.vcov_matrix[:nb, :nb] = ddf.vcov
+    res.extra["ddf"] = ddf
+    res.extra["dfmethod"] = ddf.title
