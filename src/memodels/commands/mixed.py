@@ -17,31 +17,61 @@ from ..design import build_design
 from ..errors import OptionError
 from ..lmm.fit import fit_lmm
 from ..lmm.fit_residual import fit_lmm_residual
+from ..lmm.robust import robust_vcov
 from ..lmm.terms import engine_terms
+from ..lmm.weighted import WeightedTwoLevel, scale_weights
 from ..results.mixed import MixedResults, apply_ddf, build_mixed_results
 from ..syntax import parse_model, parse_residuals
 
-NOT_YET = {
-    "vce": "vce() other than oim is not implemented yet",
-    "pwscale": "pwscale() is not implemented yet",
-}
-
 
 def _check_supported(options: dict[str, Any], design) -> None:
-    for key, msg in NOT_YET.items():
-        val = options.get(key)
-        if val and not (key == "vce" and str(val).strip().lower() in ("oim", "")):
-            raise OptionError(f"option {key}(): {msg}")
-    if design.weights is not None and design.weight_kind != "fweight":
-        raise OptionError(f"{design.weight_kind}s are not implemented yet for mixed; "
-                          "only [fweight=] is")
-    if any(t.level_weights is not None for t in design.terms):
-        raise OptionError("level weights (fweight()/pweight() in a random-effects equation) "
-                          "are not implemented yet for mixed")
     if options.get("reml") and options.get("mle"):
         raise OptionError("options reml and mle may not be combined")
     if options.get("matlog") and options.get("matsqrt"):
         raise OptionError("options matlog and matsqrt may not be combined")
+    if design.weights is not None and design.weight_kind not in ("fweight", "pweight"):
+        raise OptionError(f"{design.weight_kind}s are not allowed with mixed")
+
+
+def _vce(options: dict[str, Any]) -> tuple[str, str | None]:
+    text = str(options.get("vce") or "oim").strip()
+    word, _, rest = text.partition(" ")
+    word = word.lower()
+    if word in ("oim", ""):
+        return "oim", None
+    if word.startswith("r"):
+        return "robust", None
+    if word.startswith("cl"):
+        return "cluster", rest.strip()
+    raise OptionError(f"vce({text}) invalid; mixed allows vce(oim), vce(robust) and "
+                      "vce(cluster clustvar)")
+
+
+def _weighted_model(design, opts, kind_vce):
+    """The two-level weighted pseudolikelihood, or None when no weights or robust VCE."""
+    level_w = [t for t in design.terms if t.level_weights is not None]
+    pweights = design.weight_kind == "pweight" or any(
+        t.level_weight_kind == "pweight" for t in level_w)
+    if not (pweights or level_w or kind_vce != "oim"):
+        return None, False
+    terms = engine_terms(design.terms)
+    if len(terms) != 1 or len(design.terms) != 1:
+        raise OptionError("weights at higher levels, pweights and vce(robust|cluster) are "
+                          "implemented for two-level models only")
+    if opts.get("reml") and (pweights or kind_vce != "oim"):
+        raise OptionError("pweights and vce(robust|cluster) are not allowed with REML")
+    term = terms[0]
+    n = design.y.size
+    obs_w = np.ones(n) if design.weights is None else np.asarray(design.weights, float)
+    g = np.asarray(term.groups)
+    cluster_w = np.ones(term.n_groups)
+    if level_w:
+        first = np.zeros(term.n_groups, dtype=np.int64)
+        first[g[::-1]] = np.arange(n)[::-1]
+        cluster_w = np.asarray(level_w[0].level_weights, float)[first]
+    obs_w, cluster_w = scale_weights(obs_w, cluster_w, g, term.n_groups,
+                                     str(opts["pwscale"]) if opts.get("pwscale") else None)
+    return WeightedTwoLevel(design.y, design.X, term, obs_w, cluster_w), pweights
 
 
 def _residual_structure(opts: dict[str, Any], design, columns: list[str]):
@@ -99,7 +129,11 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         kwargs["emiterate"] = int(float(opts["emiterate"]))
     if opts.get("emtolerance") not in (None, True):
         kwargs["emtolerance"] = float(opts["emtolerance"])
-    weights = design.weights if design.weight_kind == "fweight" else None
+    kind_vce, cluster_var = _vce(opts)
+    wmodel, pweights = _weighted_model(design, opts, kind_vce)
+    weights = design.weights if design.weight_kind == "fweight" and wmodel is None else None
+    if wmodel is not None:
+        kwargs["model"] = wmodel
     resid = _residual_structure(opts, design, list(data.columns))
     if resid is not None:
         if weights is not None:
@@ -116,7 +150,28 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         print("Computing standard errors:", file=sys.stdout)
         print("", file=sys.stdout)
     cmdline = f"mixed {spec}"
+    robust = pweights or kind_vce != "oim"
+    if robust:
+        clusters = None
+        if cluster_var:
+            vals = np.asarray(design.extra[cluster_var])
+            first = np.zeros(fit.terms[0].n_groups, dtype=np.int64)
+            grp = np.asarray(fit.terms[0].groups)
+            first[grp[::-1]] = np.arange(grp.size)[::-1]
+            clusters = vals[first]
+        vc = robust_vcov(wmodel, fit, clusters)
+        nb = fit.beta.size
+        fit.vcov_beta, fit.vcov_phi = vc[:nb, :nb], vc[nb:, nb:]
+        opts["nolrtest"] = True
     res = build_mixed_results(design, fit, cmdline=cmdline, options=opts, spec=model)
+    if robust:
+        n_cl = len(np.unique(clusters)) if cluster_var else fit.terms[0].n_groups
+        res.extra["vce_note"] = (f"(Std. Err. adjusted for {n_cl} clusters in "
+                                 f"{cluster_var or design.terms[0].level})")
+        res.extra["se_label"] = "Robust"
+        if pweights:
+            res.title = "Mixed-effects regression"
+            res.ll_label = "Log pseudolikelihood"
     if opts.get("dfmethod"):
         apply_ddf(res, str(opts["dfmethod"]))
     return res

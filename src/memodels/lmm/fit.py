@@ -83,12 +83,18 @@ def _fit_lmm(
     emiterate: int = 20,
     emtolerance: float = 1e-10,
     log: Callable[[int, float], None] | None = None,
+    model=None,
 ) -> LMMFit:
+    """``model`` overrides the likelihood evaluator (the weighted pseudolikelihood)."""
     q_total = sum(t.n_groups * t.Z.shape[1] for t in terms)
-    if len(terms) > 1 and q_total <= DENSE_MAX_Q:
+    if model is not None:
+        pass
+    elif len(terms) > 1 and q_total <= DENSE_MAX_Q:
         model: ProfiledLMM | DenseLMM = DenseLMM(y, X, terms, weights)
     else:
         model = ProfiledLMM(y, X, terms, weights)
+    if weights is None and getattr(model, "wj", None) is not None:  # weighted pseudolikelihood
+        weights = model.wi * model.wj[model.g]
     linear = ProfiledLMM(y, X, [], weights)
     ll_linear = -0.5 * linear.deviance_from(linear.evaluate([]), reml)
     structs = [t.structure for t in terms]

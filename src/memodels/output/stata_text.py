@@ -78,6 +78,9 @@ def _coef_line(label: str, est: str, se: str, z: str, p: str, lo: str, hi: str) 
 def _fixed_table(res) -> list[str]:
     lev = res.level
     out = [RULE]
+    note = getattr(res, "extra", {}).get("vce_note")
+    if note:
+        out.insert(0, f"{note:>78}")
     small = any(r.df is not None for r in res.rows if r.section == "fixed")
     stat, pcol = ("t", "P>|t|") if small else ("z", "P>|z|")
     out.append(
