@@ -52,9 +52,7 @@ def make_distribution(name: str, time: bool = False) -> SurvivalFamily:
     dist = SYNONYMS.get(name, name)
     if dist not in DISTRIBUTIONS:
         dist = resolve_distribution(name)
-    if time and dist not in PH_CAPABLE:
-        # the option is harmless: these are AFT models anyway (Stata accepts it silently)
-        time = True
+    # ``time`` with an AFT-only distribution changes nothing (they are AFT models)
     metric = "ph" if dist in PH_CAPABLE and not time else "aft"
     return DISTRIBUTIONS[dist](metric=metric)
 

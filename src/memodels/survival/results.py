@@ -69,6 +69,8 @@ class MEStregResults(GLMMResults):
         new.options = opts
         if "level" in options:
             new.level = float(options["level"])
+        if options.get("nolrtest"):
+            new.lr_test = None
         display_eform(self.family_obj, opts)  # validate nohr/tratio now
         return new
 
