@@ -129,6 +129,11 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         kwargs["emiterate"] = int(float(opts["emiterate"]))
     if opts.get("emtolerance") not in (None, True):
         kwargs["emtolerance"] = float(opts["emtolerance"])
+    if opts.get("emonly"):
+        kwargs["emonly"] = True
+        kwargs.setdefault("emiterate", 20)
+    # matsqrt (default) and matlog choose the optimization metric of Sigma; both reach the
+    # same optimum, and memodels optimizes its own (Cholesky) metric either way
     kind_vce, cluster_var = _vce(opts)
     wmodel, pweights = _weighted_model(design, opts, kind_vce)
     weights = design.weights if design.weight_kind == "fweight" and wmodel is None else None

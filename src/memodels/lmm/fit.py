@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
-from ..errors import ConvergenceWarning
+from ..errors import ConvergenceWarning, OptionError
 from ..optimize import numdiff
 from .criteria import Evaluation
 from .dense import DENSE_MAX_Q, DenseLMM
@@ -84,6 +84,7 @@ def _fit_lmm(
     emtolerance: float = 1e-10,
     log: Callable[[int, float], None] | None = None,
     model=None,
+    emonly: bool = False,
 ) -> LMMFit:
     """``model`` overrides the likelihood evaluator (the weighted pseudolikelihood)."""
     q_total = sum(t.n_groups * t.Z.shape[1] for t in terms)
@@ -128,6 +129,11 @@ def _fit_lmm(
     theta0 = np.concatenate(moment_start(y, X, terms))
     if isinstance(model, ProfiledLMM) and model.has_gradient and emiterate > 0:
         theta0 = model.em_iterations(theta0, reml, emiterate, emtolerance)
+    if emonly:
+        if not (isinstance(model, ProfiledLMM) and model.has_gradient):
+            raise OptionError("emonly is available for two-level models without weights "
+                              "or residual structures")
+        return _em_only_fit(model, structs, theta0, reml, ll_linear, terms, emiterate)
     it = [0]
 
     def callback(xk: np.ndarray) -> None:
@@ -177,6 +183,21 @@ def _fit_lmm(
         reml, llf, ev.beta, vcov_beta, s2, sigmas, phi, vcov_phi, converged,
         it[0] + n_newton, hessian_ok, boundary, ll_linear, model, terms, ev, history, messages,
     )
+
+
+def _em_only_fit(model, structs, theta, reml, ll_linear, terms, emiterate) -> LMMFit:
+    """``emonly``: the EM estimates; no standard errors for the variance components
+    ([ME] mixed, Options: emonly)."""
+    ev = model.evaluate([theta], keep=True)
+    s2 = model.sigma2(ev, reml)
+    lam = structs[0].relative_factor(theta)
+    sigma = s2 * (lam @ lam.T)
+    phi = np.append(structs[0].phi_from_sigma(sigma), 0.5 * np.log(s2))
+    llf = -0.5 * model.deviance_from(ev, reml)
+    vcov_phi = np.full((phi.size, phi.size), np.nan)
+    return LMMFit(reml, llf, ev.beta, s2 * np.linalg.inv(ev.rxtrx), s2, [sigma], phi,
+                  vcov_phi, True, emiterate, True, [False] * (phi.size - 1), ll_linear, model,
+                  terms, ev, [], ["EM only: no standard errors for variance components"])
 
 
 def _boundary_flags(structs, phi: np.ndarray) -> list[bool]:

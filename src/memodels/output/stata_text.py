@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from . import numfmt
 
 RULE = "-" * 78
@@ -148,6 +150,23 @@ def _random_table(res) -> list[str]:
     return out
 
 
+def _estmetric_table(res) -> list[str]:
+    """``estmetric``: e(b) as estimated -- beta, ln sds, atanh correlations, ln sigma_e."""
+    from scipy import stats
+
+    crit = float(stats.norm.ppf(0.5 + res.level / 200))
+    se = np.sqrt(np.clip(np.diag(res.estmetric_vcov.to_numpy()), 0, None))
+    out = [RULE, f"{res.depvar[-12:]:>12} |      Coef.   Std. Err.      z    P>|z|     "
+           f"[{res.level:g}% Conf. Interval]", "-" * 13 + "+" + "-" * 64]
+    for name, b, s in zip(res.estmetric.index, res.estmetric.to_numpy(), se, strict=True):
+        z = b / s if s > 0 else np.nan
+        p = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
+        out.append(_coef_line(name, numfmt.g9(b), numfmt.g9(s), numfmt.fixed(z, 2),
+                              numfmt.pvalue(p), numfmt.g9(b - crit * s), numfmt.g9(b + crit * s)))
+    out.append(RULE)
+    return out
+
+
 def _lr_line(res) -> list[str]:
     lr = res.lr_test
     if lr is None:
@@ -178,6 +197,10 @@ def render(res) -> str:
     if not opts.get("noheader"):
         lines += _header(res)
         lines.append("")
+    if opts.get("estmetric") and res.estmetric is not None:
+        lines += _estmetric_table(res)
+        lines += _lr_line(res)
+        return "\n".join(lines)
     if not opts.get("nofetable"):
         lines += _fixed_table(res)
     if not (opts.get("noretable") or opts.get("norettable")):
