@@ -54,3 +54,15 @@ def fitted(dataset: str, cmdline: str):
     import memodels
 
     return memodels.fit(cmdline, load_dataset(dataset), nolog=True)
+
+
+@functools.cache
+def me_examples() -> dict[str, dict]:
+    """The GLMM, count, ordinal and survival examples (examples_glmm.json and
+    examples_count_ordinal_surv.json), by id."""
+    out: dict[str, dict] = {}
+    for name in ("examples_glmm.json", "examples_count_ordinal_surv.json"):
+        path = REFERENCE / name
+        if path.exists():
+            out.update({e["id"]: e for e in json.loads(path.read_text())})
+    return out

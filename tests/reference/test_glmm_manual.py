@@ -11,27 +11,17 @@ a tenth of a standard error plus 2%.
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pytest
 
-from support import REFERENCE, fitted, shared_available
+from support import fitted, me_examples, shared_available
 
 pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
 
 
-def _examples() -> dict[str, dict]:
-    out = {}
-    for name in ("examples_glmm.json", "examples_count_ordinal_surv.json"):
-        path = REFERENCE / name
-        if path.exists():
-            out.update({e["id"]: e for e in json.loads(path.read_text())})
-    return out
-
-
-EXAMPLES = _examples() if shared_available() else {}
+EXAMPLES = me_examples()
 EXACT = ["meglm_ex1", "mepoisson_ex1", "mepoisson_ex2", "menbreg_ex2", "meglm_ex4"]
 NEAR = ["melogit_ex1", "meprobit_ex1", "meglm_ex2"]
 

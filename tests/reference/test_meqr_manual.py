@@ -7,25 +7,14 @@ that its printed log likelihood is inconsistent with its own estimates anyway.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from support import REFERENCE, fitted, shared_available
+from support import fitted, me_examples, shared_available
 
 pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
 
 
-def _examples() -> dict[str, dict]:
-    out = {}
-    for name in ("examples_glmm.json", "examples_count_ordinal_surv.json"):
-        path = REFERENCE / name
-        if path.exists():
-            out.update({e["id"]: e for e in json.loads(path.read_text())})
-    return out
-
-
-EXAMPLES = _examples() if shared_available() else {}
+EXAMPLES = me_examples()
 
 
 def _name(key: str) -> str:

@@ -21,9 +21,10 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..lmm.profiled import _sparse_z
+from .layout import ParamLayout
 
 
-class SparseLaplace:
+class SparseLaplace(ParamLayout):
     def __init__(self, y, X, terms, family, *, offset=None) -> None:
         n = y.shape[0]
         self.y = np.asarray(y, float)
@@ -40,18 +41,6 @@ class SparseLaplace:
         self.b = np.zeros(self.q_total)
         self.method = "laplace"
 
-    @property
-    def n_params(self) -> int:
-        return self.p + self.n_aux + sum(self.n_theta)
-
-    def split(self, params):
-        p, a = self.p, self.n_aux
-        beta, aux = params[:p], params[p : p + a]
-        thetas, pos = [], p + a
-        for t in self.n_theta:
-            thetas.append(params[pos : pos + t])
-            pos += t
-        return beta, aux, thetas
 
     def _lambda(self, thetas) -> sp.csr_matrix:
         blocks = []

@@ -33,6 +33,7 @@ from scipy.special import logsumexp
 
 from ..lmm import batched
 from ..quadrature.gauss_hermite import product_rule
+from .layout import ParamLayout
 
 
 @dataclass
@@ -44,7 +45,7 @@ class JointAdaptive:
     chol: np.ndarray  # (M, q, q)
 
 
-class NestedQuadrature:
+class NestedQuadrature(ParamLayout):
     def __init__(self, y, X, terms, family, *, offset=None, method="mvaghermite", points=7):
         n = y.shape[0]
         keys = [np.asarray(t.groups) for t in terms]
@@ -96,18 +97,6 @@ class NestedQuadrature:
                 np.repeat(prev, a.shape[0], axis=0), np.tile(a, (prev.shape[0], 1))], axis=1))
 
     # ------------------------------------------------------------ parameters
-    @property
-    def n_params(self) -> int:
-        return self.p + self.n_aux + sum(self.n_theta)
-
-    def split(self, params):
-        p, a = self.p, self.n_aux
-        beta, aux = params[:p], params[p : p + a]
-        thetas, pos = [], p + a
-        for t in self.n_theta:
-            thetas.append(params[pos : pos + t])
-            pos += t
-        return beta, aux, thetas
 
     def _outer(self, lev: int) -> int:
         return int(np.prod(self.K[:lev])) if lev else 1

@@ -34,6 +34,20 @@ class Evaluation:
     rest: dict | None = None
 
 
+def center_on_ols(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(y - X b0, b0) with b0 the (weighted) OLS fit.
+
+    y - X b0 has the same penalized residual sum of squares (beta is free) but a far
+    smaller y'y, so r^2 = y'y - ... keeps its digits and the numerical Hessian is not
+    swamped by cancellation error."""
+    p = X.shape[1]
+    if not p:
+        return y, np.zeros(0)
+    sw = np.sqrt(w)
+    b0 = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0]
+    return y - X @ b0, b0
+
+
 class Criteria:
     """Mixin: likelihood criteria from ``evaluate`` and ``grad_pieces``."""
 

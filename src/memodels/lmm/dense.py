@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
-from .criteria import Criteria, Evaluation
+from .criteria import Criteria, Evaluation, center_on_ols
 from .profiled import _sparse_z
 from .terms import EngineTerm
 
@@ -38,9 +38,7 @@ class DenseLMM(Criteria):
     ) -> None:
         n, p = X.shape
         w = np.ones(n) if weights is None else np.asarray(weights, float)
-        sw = np.sqrt(w)
-        self.beta0 = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0] if p else np.zeros(0)
-        y = y - X @ self.beta0
+        y, self.beta0 = center_on_ols(y, X, w)
         self.n_obs, self.n, self.p = n, float(w.sum()), p
         self.terms = terms
         z, offsets = _sparse_z(terms, n)

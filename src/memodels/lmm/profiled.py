@@ -25,7 +25,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from . import batched
-from .criteria import Criteria, Evaluation
+from .criteria import Criteria, Evaluation, center_on_ols
 from .terms import EngineTerm
 
 DENSE_LIMIT = 4000
@@ -64,12 +64,7 @@ class ProfiledLMM(Criteria):
     ) -> None:
         n, p = X.shape
         w = np.ones(n) if weights is None else np.asarray(weights, float)
-        # Work with OLS residuals: y - X b0 has the same penalized residual sum of
-        # squares (beta is free) but a far smaller y'y, so r^2 = y'y - ... keeps its
-        # digits and the numerical Hessian is not swamped by cancellation error.
-        sw = np.sqrt(w)
-        self.beta0 = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0] if p else np.zeros(0)
-        y = y - X @ self.beta0
+        y, self.beta0 = center_on_ols(y, X, w)
         self.n_obs = n
         self.n = float(w.sum())
         self.p = p
