@@ -26,6 +26,10 @@ _PUBLIC: dict[str, tuple[str, str | None]] = {
     "menbreg": ("memodels.commands.me_count", "menbreg"),
     "meqrlogit": ("memodels.commands.meqr", "meqrlogit"),
     "meqrpoisson": ("memodels.commands.meqr", "meqrpoisson"),
+    "meologit": ("memodels.commands.me_ordinal", "meologit"),
+    "meoprobit": ("memodels.commands.me_ordinal", "meoprobit"),
+    "mestreg": ("memodels.commands.mestreg", "mestreg"),
+    "stset": ("memodels.survival.stset", "stset"),
     "datasets": ("memodels.datasets", None),
     "read_data": ("memodels.io", "read_data"),
 }

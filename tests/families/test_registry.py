@@ -99,11 +99,9 @@ def test_unknown_link(bad):
         make_family("poisson", bad)
 
 
-def test_ordinal_not_yet():
-    with pytest.raises(OptionError, match="meologit/meoprobit"):
-        make_family("ordinal")
-    with pytest.raises(OptionError, match="meologit/meoprobit"):
-        make_family("o", "probit")
+def test_ordinal_links():
+    assert make_family("ordinal").link.name == "logit"
+    assert make_family("o", "probit").link.name == "probit"
     with pytest.raises(OptionError, match="ordinal with link log is not allowed"):
         make_family("ordinal", "log")
 

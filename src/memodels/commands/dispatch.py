@@ -11,8 +11,10 @@ from ..errors import StataSyntaxError
 from ..syntax import split_command
 from .me_binary import mecloglog, melogit, meprobit
 from .me_count import menbreg, mepoisson
+from .me_ordinal import meologit, meoprobit
 from .meglm import meglm
 from .meqr import meqrlogit, meqrpoisson
+from .mestreg import mestreg
 from .mixed import mixed
 
 COMMANDS: dict[str, Callable[..., Any]] = {
@@ -25,6 +27,9 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "menbreg": menbreg,
     "meqrlogit": meqrlogit,
     "meqrpoisson": meqrpoisson,
+    "meologit": meologit,
+    "meoprobit": meoprobit,
+    "mestreg": mestreg,
 }
 
 

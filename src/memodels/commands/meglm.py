@@ -31,6 +31,8 @@ COMMAND_OPTIONS = {
     "mepoisson": {"exposure", "irr"},
     "menbreg": {"exposure", "irr", "dispersion"},
     "mestreg": set(),  # distribution(), time, nohr, tratio: checked in commands/mestreg.py
+    "meologit": {"or"},
+    "meoprobit": set(),
 }
 _RESTRICTED = {"family", "link", "exposure", "eform", "irr", "or", "binomial", "dispersion"}
 
@@ -106,6 +108,8 @@ def family_choice(command: str, opts: dict[str, Any]) -> tuple[str, list[str], s
         if _given(opts, "binomial"):
             return "binomial", [str(opts["binomial"])], binary_links[command]
         return "bernoulli", [], binary_links[command]
+    if command in ("meologit", "meoprobit"):
+        return "ordinal", [], "logit" if command == "meologit" else "probit"
     if command == "mepoisson":
         return "poisson", [], "log"
     if command == "menbreg":
@@ -254,6 +258,11 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     design = build_design(model, data)
     _check_supported(command, opts, design)
     fam, args, link = family_choice(command, opts)
+    if fam == "ordinal":
+        # no constant: its effect is absorbed into the cutpoints ([ME] meologit, M&F)
+        from .me_ordinal import drop_constant
+
+        design = drop_constant(design)
     family = make_family_for(fam, args, link, design)
     offset = offset_for(opts, design)
     y = family.validate(design.y, design.depvar)

@@ -26,6 +26,7 @@ from .gamma import Gamma
 from .gaussian import Gaussian
 from .links import LINKS, resolve_link_name
 from .nbinomial import NegativeBinomial
+from .ordinal import Ordinal
 from .poisson import Poisson
 
 ALLOWED_LINKS: dict[str, tuple[str, ...]] = {
@@ -88,7 +89,13 @@ def make_family(family: str = "gaussian", link: str | None = None, **options) ->
         )
     lk = LINKS[lname]
     if fam == "ordinal":
-        raise OptionError("family ordinal is provided by meologit/meoprobit (not yet implemented)")
+        # the cutpoints (ancillary parameters /cut1 ...) are set by Ordinal.validate(y)
+        if args:
+            raise OptionError(f"family(ordinal {' '.join(args)}) invalid: ordinal takes no "
+                              "argument")
+        if options:
+            raise OptionError("family ordinal takes neither trials nor dispersion options")
+        return Ordinal(link=lk)
 
     unknown = set(options) - {"trials", "dispersion"}
     if unknown:

@@ -1,0 +1,83 @@
+"""``meologit`` and ``meoprobit``: multilevel mixed-effects ordered regression
+([ME] meologit, [ME] meoprobit).
+
+Thin wrappers of :func:`memodels.commands.meglm.fit_me` with ``family(ordinal)`` and
+the logit or probit link (``meglm ..., family(ordinal) link(logit|probit|cloglog)`` takes
+the same path).  The fixed-effects equation has no constant -- its effect is absorbed
+into the cutpoints, reported after the coefficients as ``/cut1`` ... ``/cut{K-1}`` (with
+z, P and a symmetric confidence interval) -- and the Wald chi2 tests the coefficients
+only.  The LR test compares with ``ologit``/``oprobit`` (the fixed-effects model).
+``or`` (meologit only) displays odds ratios for the coefficients; the cutpoints stay in
+latent-scale units.
+
+The fitted family object (``res.family_obj``) holds the outcome's categories
+(``categories``, Stata's e(k_cat) = ``n_categories``) and computes predicted
+probabilities (``probabilities(eta, cutpoints)``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..design.types import Design
+from ..results.glmm import GLMMResults
+from .meglm import fit_me
+
+TITLES = {
+    "meologit": "Mixed-effects ologit regression",
+    "meoprobit": "Mixed-effects oprobit regression",
+}
+
+
+def drop_constant(design: Design) -> Design:
+    """The design without its ``_cons`` column.  The constant is removed after the
+    design is built, so variables collinear with it are still omitted, as ologit does."""
+    cols = list(design.columns)
+    pos, keep_cols, drop = 0, [], None
+    for col in cols:
+        if col.name == "_cons":
+            if col.status == "ok":
+                drop = pos
+            continue
+        keep_cols.append(col)
+        if col.status == "ok":
+            pos += 1
+    if drop is None and len(keep_cols) == len(cols):
+        return design
+    X = design.X if drop is None else np.delete(np.asarray(design.X), drop, axis=1)
+    return dataclasses.replace(design, X=X, columns=keep_cols)
+
+
+def _fit(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any]) -> GLMMResults:
+    res = fit_me(command, spec, data, _keywords(options))
+    res.title = TITLES[command]
+    fam = res.family_obj
+    if fam is not None and getattr(fam, "categories", None) is not None:
+        res.k_cat = fam.n_categories
+    return res
+
+
+def meologit(spec: str, data: pd.DataFrame, **options: Any) -> GLMMResults:
+    """Mixed-effects ordered logistic regression, as Stata's ``meologit``, e.g.
+    ``meologit("thk prethk cc##tv || school: || class:", df)``.  ``or`` is a Python
+    keyword: pass ``or_=True``, ``**{"or": True}`` or ``", or"`` inside the spec."""
+    return _fit("meologit", spec, data, options)
+
+
+def meoprobit(spec: str, data: pd.DataFrame, **options: Any) -> GLMMResults:
+    """Mixed-effects ordered probit regression, as Stata's ``meoprobit``."""
+    return _fit("meoprobit", spec, data, options)
+
+
+def _keywords(options: dict[str, Any]) -> dict[str, Any]:
+    out = dict(options)
+    if "or_" in out:
+        out["or"] = out.pop("or_")
+    return out
+
+
+__all__ = ["meologit", "meoprobit", "drop_constant"]
