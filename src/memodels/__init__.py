@@ -30,6 +30,8 @@ _PUBLIC: dict[str, tuple[str, str | None]] = {
     "meoprobit": ("memodels.commands.me_ordinal", "meoprobit"),
     "mestreg": ("memodels.commands.mestreg", "mestreg"),
     "stset": ("memodels.survival.stset", "stset"),
+    "lrtest": ("memodels.postestimation.lrtest", "lrtest"),
+    "postestimation": ("memodels.postestimation", None),
     "datasets": ("memodels.datasets", None),
     "read_data": ("memodels.io", "read_data"),
 }

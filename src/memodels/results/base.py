@@ -148,6 +148,44 @@ class EstimationResults:
     def __str__(self) -> str:
         return self.summary()
 
+    # --------------------------------------------------------- postestimation
+    def predict(self, statistic: str | None = None, **options: Any):
+        """Stata's ``predict`` (default ``xb`` after mixed, ``mu`` after the me commands);
+        see :mod:`memodels.postestimation.predict`."""
+        from ..postestimation import predict
+
+        return predict(self, statistic, **options)
+
+    def estat(self, name: str, **options: Any):
+        """Stata's ``estat`` (group, icc, sd, recovariance, wcorrelation, ic)."""
+        from ..postestimation import estat
+
+        return estat(self, name, **options)
+
+    def test(self, hypothesis: Any):
+        """Wald test of linear hypotheses (Stata's ``test``)."""
+        from ..postestimation import test
+
+        return test(self, hypothesis)
+
+    def testparm(self, varlist: Any):
+        """Wald test that all coefficients of the terms are 0 (Stata's ``testparm``)."""
+        from ..postestimation import testparm
+
+        return testparm(self, varlist)
+
+    def lincom(self, expression: str, **options: Any):
+        """Linear combination of the estimates (Stata's ``lincom``)."""
+        from ..postestimation import lincom
+
+        return lincom(self, expression, **options)
+
+    def nlcom(self, expression: str, **options: Any):
+        """Nonlinear combination by the delta method (Stata's ``nlcom``)."""
+        from ..postestimation import nlcom
+
+        return nlcom(self, expression, **options)
+
     def __repr__(self) -> str:
         return (
             f"<{type(self).__name__} {self.command}: {self.depvar}, N={self.nobs}, "
