@@ -8,7 +8,9 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OURS = "memodels"
-LOW_LLF = 0.5  # a peer this far below memodels, by the same method, is flagged
+# A fit whose log likelihood is this far below the best one by the very same method
+# (laplace vs laplace, agh7 vs agh7) stopped short of the maximum and is flagged.
+LOW_LLF = 0.05
 
 
 def _fmt_time(r: dict) -> str:
@@ -30,13 +32,6 @@ def _note(r: dict) -> str:
     return "; ".join(notes)
 
 
-def same_method(a: str | None, b: str | None) -> bool:
-    """``mvagh7`` (memodels) and ``agh7`` (a peer) both use 7 points; laplace = laplace."""
-    if not a or not b:
-        return False
-    return a.replace("mvagh", "agh") == b.replace("mvagh", "agh")
-
-
 def case_rows(case: str, results: dict, peers_note: str = "") -> list[list[str]]:
     """One row per contestant: time, ratio ours/peer, llf, llf minus the reference llf."""
     ours = results.get(OURS, {})
@@ -56,14 +51,17 @@ def case_rows(case: str, results: dict, peers_note: str = "") -> list[list[str]]
         note = _note(r)
         if name == OURS and peers_note:
             note = "; ".join(x for x in (peers_note, note) if x)
-        if (
-            name != OURS
-            and "llf" in r
-            and "llf" in ours
-            and same_method(ours.get("method"), r.get("method"))
-            and r["llf"] < ours["llf"] - LOW_LLF
-        ):
-            note = "; ".join(x for x in ("LOW LLF (worse optimum)", note) if x)
+        best = max(
+            (
+                x["llf"]
+                for x in results.values()
+                if "llf" in x and x.get("method") == r.get("method")
+            ),
+            default=None,
+        )
+        if "llf" in r and best is not None and r["llf"] < best - LOW_LLF:
+            flag = f"LOW LLF: {r['llf'] - best:+.3f} vs best {r.get('method')} fit"
+            note = "; ".join(x for x in (flag, note) if x)
         method = r.get("method", "")
         rows.append([case, name, method, _fmt_time(r), ratio, llf, diff, note])
     return rows

@@ -195,9 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         "d_llf = log likelihood minus the reference (memodels, else lme4).\n"
         "method: ML (linear), laplace, mvagh<n> (memodels: Stata's mean-variance adaptive "
         "Gauss-Hermite, n points per level), agh<n> (peers: adaptive Gauss-Hermite at the "
-        "mode, n points). d_llf compares approximations only when the methods agree; "
-        "'LOW LLF' flags a peer whose log likelihood is below memodels' by more than "
-        f"{report.LOW_LLF} at the same method."
+        "mode, n points; not the same rule as mvagh<n>). d_llf against a different method "
+        "measures the approximation, not the optimiser. 'LOW LLF' flags a fit more than "
+        f"{report.LOW_LLF} below the best fit by the very same method."
     )
     versions = {
         p: r.get("version")
