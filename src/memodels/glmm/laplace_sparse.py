@@ -21,6 +21,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..lmm.profiled import _sparse_z
+from .blocked_spd import BlockedSPD
 from .layout import ParamLayout
 
 
@@ -32,7 +33,16 @@ class SparseLaplace(ParamLayout):
         self.offset = np.zeros(n) if offset is None else np.asarray(offset, float)
         self.family = family
         self.terms = terms
-        self.z, self.offsets = _sparse_z(terms, n)
+        # internal order: the term with the most random effects first (block diagonal)
+        self.order = sorted(range(len(terms)),
+                            key=lambda i: -terms[i].n_groups * terms[i].Z.shape[1])
+        self.iterms = [terms[i] for i in self.order]
+        self.z, self.offsets = _sparse_z(self.iterms, n)
+        first = self.iterms[0]
+        self.q1 = first.Z.shape[1]
+        self.q1_total = first.n_groups * self.q1
+        self.blocked = len(terms) > 1 and self.z.shape[1] - self.q1_total <= 4000
+        self.cross = _CrossProducts(self.z) if all(t.Z.shape[1] == 1 for t in terms) else None
         self.zt = self.z.T.tocsr()
         self.q_total = self.z.shape[1]
         self.p = self.X.shape[1]
@@ -44,7 +54,7 @@ class SparseLaplace(ParamLayout):
 
     def _lambda(self, thetas) -> sp.csr_matrix:
         blocks = []
-        for t, th in zip(self.terms, thetas, strict=True):
+        for t, th in zip(self.iterms, [thetas[i] for i in self.order], strict=True):
             lam = t.structure.relative_factor(th)
             blocks.append(sp.kron(sp.identity(t.n_groups, format="csr"), sp.csr_matrix(lam)))
         return sp.block_diag(blocks, format="csr")
@@ -54,7 +64,11 @@ class SparseLaplace(ParamLayout):
         beta, aux, thetas = self.split(params)
         auxv = aux if self.n_aux else None
         lam = self._lambda(thetas)
-        zl = (self.z @ lam).tocsr()
+        if self.cross is not None:  # diagonal Lambda: scale Z's values, keep its pattern
+            zl = self.z.copy()
+            zl.data = zl.data * lam.diagonal()[zl.indices]
+        else:
+            zl = (self.z @ lam).tocsr()
         zlt = zl.T.tocsr()
         xb = self.X @ beta + self.offset
         b = self.b.copy() if b0 is None else b0.copy()
@@ -66,12 +80,10 @@ class SparseLaplace(ParamLayout):
             return float(lf.sum() - 0.5 * bb @ bb), s, h
 
         val, s, h = objective(b)
-        lu = None
         for _ in range(maxiter):
             grad = zlt @ s - b
-            a = (zlt @ sp.diags(-h) @ zl + eye).tocsc()
-            lu = spla.splu(a, permc_spec="MMD_AT_PLUS_A")
-            step = lu.solve(grad)
+            fac = self._factor(zl, zlt, h, eye)
+            step = fac.solve(grad)
             dec = float(grad @ step)
             lam_s = 1.0
             while lam_s > 1e-10:
@@ -83,11 +95,18 @@ class SparseLaplace(ParamLayout):
             b, val, s, h = cand, nval, ns, nh
             if dec < tol:
                 break
-        a = (zlt @ sp.diags(-h) @ zl + eye).tocsc()
-        lu = spla.splu(a, permc_spec="MMD_AT_PLUS_A")
-        logdet = float(np.log(np.abs(lu.U.diagonal())).sum())
+        logdet = self._factor(zl, zlt, h, eye).logdet
         self.b = b
         return val - 0.5 * logdet, b, lam
+
+    def _factor(self, zl, zlt, h, eye):
+        if self.cross is not None:
+            a = self.cross.weighted(zl, -h)
+        else:
+            a = (zlt @ sp.diags(-h) @ zl + eye).tocsr()
+        if self.blocked:
+            return BlockedSPD(a, self.q1_total, self.q1)
+        return _SparseLU(a)
 
     def loglik(self, params) -> float:
         try:
@@ -100,3 +119,48 @@ class SparseLaplace(ParamLayout):
         """Posterior modes of u = Lambda b~ (term order, group-major)."""
         _, b, lam = self.laplace(params)
         return lam @ b
+
+
+class _SparseLU:
+    """SuperLU factorization with the BlockedSPD interface (logdet, solve)."""
+
+    def __init__(self, a: sp.csr_matrix) -> None:
+        self.lu = spla.splu(a.tocsc(), permc_spec="MMD_AT_PLUS_A")
+        self.logdet = float(np.log(np.abs(self.lu.U.diagonal())).sum())
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        return self.lu.solve(b)
+
+
+class _CrossProducts:
+    """Z'WZ + I for a Z with one effect per term and a fixed sparsity pattern: its values
+    are linear in the weights, T w, with T fixed by the pattern and the values of Z Lambda
+    (Lambda diagonal), so each Newton step is one sparse matrix-vector product."""
+
+    def __init__(self, z: sp.csr_matrix) -> None:
+        z.sort_indices()  # in place: the engine scales z.data in this order
+        lengths = np.diff(z.indptr).astype(np.int64)
+        pairs = lengths**2
+        row = np.repeat(np.arange(z.shape[0]), pairs)
+        within = np.arange(int(pairs.sum())) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+        self.pos_a = z.indptr[row] + within // lengths[row]
+        self.pos_b = z.indptr[row] + within % lengths[row]
+        q = z.shape[1]
+        key = z.indices[self.pos_a].astype(np.int64) * q + z.indices[self.pos_b]
+        uniq, self.inv = np.unique(key, return_inverse=True)
+        self.row = row
+        self.k_i, self.k_j = (uniq // q).astype(np.int64), (uniq % q).astype(np.int64)
+        self.shape = (q, q)
+        self.n_rows = z.shape[0]
+        self.diag = np.flatnonzero(self.k_i == self.k_j)
+        self.tcache: tuple | None = None
+
+    def weighted(self, zl: sp.csr_matrix, w: np.ndarray) -> sp.csr_matrix:
+        data = zl.data
+        if self.tcache is None or self.tcache[0] is not data:
+            vals = data[self.pos_a] * data[self.pos_b]
+            t = sp.csr_matrix((vals, (self.inv, self.row)), shape=(self.k_i.size, self.n_rows))
+            self.tcache = (data, t)
+        kv = self.tcache[1] @ w
+        kv[self.diag] += 1.0
+        return sp.csr_matrix((kv, (self.k_i, self.k_j)), shape=self.shape)
