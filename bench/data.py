@@ -81,6 +81,19 @@ def make_logit_crossed(n: int, levels1: int, levels2: int, seed: int = SEED) -> 
     return pd.DataFrame({"y": y, "x": x, "f1": f1, "f2": f2})
 
 
+def make_ologit_ri(n: int, groups: int, seed: int = SEED) -> pd.DataFrame:
+    """Ordered y in 1..4: latent = 0.8 x + u[g] + logistic noise, u ~ N(0, 1), cut at
+    -1, 0.5 and 2; ``n // groups`` obs per group (the rest in random groups)."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(1, groups + 1), n // groups)
+    g = np.concatenate([g, rng.integers(1, groups + 1, n - g.size)])
+    x = rng.normal(size=n)
+    u = rng.normal(size=groups)
+    latent = 0.8 * x + u[g - 1] + rng.logistic(size=n)
+    y = 1 + np.searchsorted([-1.0, 0.5, 2.0], latent)
+    return pd.DataFrame({"y": y, "x": x, "g": g})
+
+
 def _shared(name: str, columns: list[str]) -> pd.DataFrame:
     return pd.read_csv(SHARED / f"{name}.csv")[columns]
 
@@ -212,10 +225,53 @@ def _logit(
     return spec
 
 
+OLOGIT_NOTE = "no ordinal (cumulative logit) family"
+OLOGIT_AGQ_NOTE = "clmm nAGQ=7 is mode-centred AGH, ours Stata's mean-variance rule"
+
+
+def _ologit(
+    name: str,
+    data: str,
+    what: str,
+    make,
+    stata: str,
+    formula: str,
+    factors: list[str],
+    points: int,
+    peer_nagq: int,
+    peers_note: str = "",
+) -> dict:
+    """A meologit case against R's ``ordinal::clmm`` (``nAGQ`` = ``peer_nagq``: 1 is
+    Laplace, > 1 adaptive Gauss-Hermite at the mode, single grouping factor only).  The
+    other peers have no mixed ordered logit."""
+    return {
+        "name": name,
+        "data": data,
+        "what": what,
+        "make": make,
+        "family": "ordinal",
+        "memodels": "meologit",
+        "stata": stata if points > 1 else f"{stata}, intmethod(laplace)",
+        "points": points,
+        "factors": factors,
+        "categorical": [],
+        "ordinal": formula,
+        "nagq": {"ordinal": peer_nagq},
+        "unsupported": {
+            "lme4": "no ordinal family",
+            "glmmTMB": OLOGIT_NOTE,
+            "glmm": OLOGIT_NOTE,
+            "statsmodels": "OrderedModel has no random effects",
+        },
+        "peers_note": peers_note,
+    }
+
+
 NESTED_NOTE = "peers: Laplace (glmer's nAGQ > 1 needs a single grouping factor)"
 _ri = lambda: make_logit_ri(20_000, 500)  # noqa: E731
 _nested = lambda: make_logit_nested(50_000, 1_000, 10_000)  # noqa: E731
 _crossed = lambda: make_logit_crossed(50_000, 1_000, 200)  # noqa: E731
+_ologit_ri = lambda: make_ologit_ri(10_000, 300)  # noqa: E731
 _hdp = lambda: _shared("hdp_encoded", HDP_COLUMNS)  # noqa: E731
 
 GLMM_CASES: dict[str, dict] = {
@@ -313,6 +369,29 @@ GLMM_CASES: dict[str, dict] = {
             7,
             7,
             ["familyhx", "cancerstage"],
+        ),
+        _ologit(
+            "ologit_ri/laplace",
+            "ologit_ri",
+            "random-intercept ordered logit, 4 categories, 10,000 obs in 300 groups, Laplace",
+            _ologit_ri,
+            "y x || g:",
+            "factor(y) ~ x + (1 | g)",
+            ["g"],
+            1,
+            1,
+        ),
+        _ologit(
+            "ologit_ri/agq7",
+            "ologit_ri",
+            "random-intercept ordered logit, 4 categories, 10,000 obs in 300 groups, 7 points",
+            _ologit_ri,
+            "y x || g:",
+            "factor(y) ~ x + (1 | g)",
+            ["g"],
+            7,
+            7,
+            OLOGIT_AGQ_NOTE,
         ),
     ]
 }

@@ -1,4 +1,5 @@
-"""Time memodels (the repo's ``src``; ``mixed`` or ``melogit``) in the current interpreter."""
+"""Time memodels (the repo's ``src``; ``mixed``, ``melogit`` or ``meologit``) in the current
+interpreter."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def run_memodels(
     memodels, spec: dict, data: Path, repeats: int, budget: float, min_time: float
 ) -> dict:
     df = pd.read_csv(data)
-    fit = getattr(memodels, spec.get("memodels", "mixed"))  # mixed, melogit
+    fit = getattr(memodels, spec.get("memodels", "mixed"))  # mixed, melogit, meologit
     times: list[float] = []
     res = None
     while more_runs(times, repeats, budget, min_time):

@@ -1,4 +1,5 @@
-"""Time R's lme4 (``lmer`` by ML, ``glmer``) or glmmTMB on one case through ``Rscript``.
+"""Time R's lme4 (``lmer`` by ML, ``glmer``), glmmTMB or ordinal (``clmm``) on one case
+through ``Rscript``.
 
 The data are read from the case's CSV before timing; ``system.time`` wraps the fit
 alone.  The best of the repeats is reported.
@@ -21,7 +22,9 @@ more <- function(t) {  # the repeat rule of ours.more_runs
 suppressPackageStartupMessages(library(pkg, character.only = TRUE))
 d <- read.csv(path)
 for (f in factors) d[[f]] <- factor(d[[f]])  # grouping factors and i. covariates
-fitter <- if (pkg == "glmmTMB") {
+fitter <- if (pkg == "ordinal") {  # cumulative logit; nAGQ 1 = Laplace, > 1 AGH at the mode
+  function() clmm(form, data = d, link = "logit", nAGQ = nagq)
+} else if (pkg == "glmmTMB") {
   fam <- if (family == "gaussian") gaussian() else binomial()
   function() glmmTMB(form, data = d, family = fam, REML = FALSE)
 } else if (family == "gaussian") {
@@ -42,6 +45,9 @@ if (pkg == "glmmTMB") {
   b <- fixef(fit)$cond
   if (fit$fit$convergence != 0) warns <- c(warns, paste("nlminb:", fit$fit$message))
   if (!isTRUE(fit$sdr$pdHess)) warns <- c(warns, "non-positive-definite Hessian")
+} else if (pkg == "ordinal") {
+  b <- coef(fit)  # thresholds 1|2, ... and the coefficients
+  if (fit$optRes$convergence != 0) warns <- c(warns, paste("nlminb:", fit$optRes$message))
 } else {
   b <- fixef(fit)
 }
@@ -56,7 +62,7 @@ lapack <- tryCatch(La_library(), error = function(e) "?")
 cat("blas", blas, lapack, "\n", sep = "\t")
 """
 
-R_PEERS = ["lme4", "glmmTMB"]
+R_PEERS = ["lme4", "glmmTMB", "ordinal"]  # R package names
 
 
 def method(peer: str, spec: dict) -> str:
@@ -75,7 +81,7 @@ def run_r(
     min_time: float,
     timeout: float,
 ) -> dict:
-    """Fit ``spec[peer]`` (an lme4-style formula) with ``peer`` (lme4 or glmmTMB) on
+    """Fit ``spec[peer]`` (an lme4-style formula) with ``peer`` (lme4, glmmTMB, ordinal) on
     ``data``; return time (best), llf, params, warnings, versions."""
     script = data.parent / "peer_r_bench.R"
     script.write_text(R_SCRIPT)

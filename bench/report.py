@@ -36,6 +36,8 @@ def case_rows(case: str, results: dict, peers_note: str = "") -> list[list[str]]
     """One row per contestant: time, ratio ours/peer, llf, llf minus the reference llf."""
     ours = results.get(OURS, {})
     ref_name = OURS if "llf" in ours else "lme4"
+    if "llf" not in results.get(ref_name, {}):  # e.g. ordered logit: no lme4
+        ref_name = next((n for n, r in results.items() if "llf" in r), ref_name)
     ref = results.get(ref_name, {}).get("llf")
     rows = []
     for name, r in results.items():

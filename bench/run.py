@@ -1,6 +1,7 @@
-"""Time memodels (mixed, melogit) against lme4, glmmTMB, glmm and statsmodels on the same data.
+"""Time memodels (mixed, melogit, meologit) against lme4, glmmTMB, ordinal (clmm), glmm and
+statsmodels on the same data.
 
-    python bench/run.py [--cases a,b|lmm|glmm|logit_ri20k] [--repeats N] [--skip-r]
+    python bench/run.py [--cases a,b|lmm|glmm|logit_ri20k|ologit_ri] [--repeats N] [--skip-r]
 
 See bench/README.md.
 """
@@ -23,7 +24,7 @@ import peer_r
 import report
 
 PY_PEERS = ["glmm", "statsmodels"]
-R_PEERS = peer_r.R_PEERS  # lme4, glmmTMB
+R_PEERS = peer_r.R_PEERS  # lme4, glmmTMB, ordinal
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,11 +56,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=900.0,
         help="kill a peer's subprocess after this many seconds",
     )
-    p.add_argument("--skip-r", action="store_true", help="do not run (or install) lme4 and glmmTMB")
+    p.add_argument("--skip-r", action="store_true", help="do not run (or install) the R peers")
     p.add_argument(
         "--r-peers",
         default=",".join(R_PEERS),
-        help="which R peers to run where a case has a model for them (default: lme4,glmmTMB)",
+        help="which R peers to run where a case has a model for them (default: "
+        + ",".join(R_PEERS)
+        + ")",
     )
     p.add_argument(
         "--skip-py-peers", action="store_true", help="do not run (or install) glmm and statsmodels"
@@ -120,7 +123,8 @@ def setup(args) -> tuple[dict, object, str | None, Path | None]:
     if args.py_peers:
         python = env.ensure_venv()
         info["blas_venv_python"] = env.blas_info(python)
-    # Only the R packages that the chosen cases use (glmmTMB for the logit cases).
+    # Only the R packages that the chosen cases use (glmmTMB for the logit cases, ordinal
+    # for the ordered-logit ones).
     needed = [p for p in args.r_peers if any(p in data.CASES[c] for c in args.cases)]
     if needed:
         try:
@@ -192,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report.table(results, notes))
     print(
         "\nratio = memodels time / peer time (< 1 means memodels is faster); "
-        "d_llf = log likelihood minus the reference (memodels, else lme4).\n"
+        "d_llf = log likelihood minus the reference (memodels, else lme4, else the first fit).\n"
         "method: ML (linear), laplace, mvagh<n> (memodels: Stata's mean-variance adaptive "
         "Gauss-Hermite, n points per level), agh<n> (peers: adaptive Gauss-Hermite at the "
         "mode, n points; not the same rule as mvagh<n>). d_llf against a different method "
