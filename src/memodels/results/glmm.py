@@ -33,6 +33,7 @@ from ..glmm.types import GLMMFit
 from .base import EstimationResults, LRTest
 from .fixed_rows import fixed_rows
 from .rows import ParamRow
+from .varcomp import estmetric_names as phi_names
 
 TITLES = {
     "meglm": "Mixed-effects GLM",
@@ -251,18 +252,7 @@ def _group_by_path(items: list[tuple[MERow, np.ndarray]]) -> list[tuple[MERow, n
 
 
 def estmetric_names(blocks: list[_Block]) -> list[str]:
-    out = []
-    for blk in blocks:
-        shared = blk.structure.kind in ("identity", "exchangeable")
-        names = blk.names
-        for kind, i, j in blk.structure.phi_names():
-            if kind == "lnsd":
-                inner = " ".join(names) if shared else names[i]
-                out.append(f"lnsd({inner}[{blk.path}])")
-            else:
-                inner = " ".join(names) if shared else f"{names[j]},{names[i]}"
-                out.append(f"atanh({inner}[{blk.path}])")
-    return out
+    return [n for blk in blocks for n in phi_names(blk.structure, blk.names, blk.path)]
 
 
 # ------------------------------------------------------------------------ builder

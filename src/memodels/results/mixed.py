@@ -14,7 +14,7 @@ from ..optimize import numdiff
 from .base import EstimationResults, LRTest
 from .fixed_rows import fixed_rows
 from .rows import ParamRow
-from .varcomp import VarianceBlock, residual_row, variance_rows
+from .varcomp import VarianceBlock, estmetric_names, residual_row, variance_rows
 
 
 @dataclass(repr=False)
@@ -158,18 +158,8 @@ def residual_structure_rows(fit: LMMFit) -> tuple[list[ParamRow], np.ndarray]:
 
 
 def _estmetric_names(blocks: list[VarianceBlock]) -> list[str]:
-    out = []
-    for blk in blocks:
-        names = blk.effect_names
-        shared = blk.structure.kind in ("identity", "exchangeable")
-        for kind, i, j in blk.structure.phi_names():
-            if kind == "lnsd":
-                inner = " ".join(names) if shared else names[i]
-                out.append(f"lnsd({inner}[{blk.path}])")
-            else:
-                inner = " ".join(names) if shared else f"{names[j]},{names[i]}"
-                out.append(f"atanh({inner}[{blk.path}])")
-    return out
+    return [n for blk in blocks for n in estmetric_names(blk.structure, blk.effect_names,
+                                                         blk.path)]
 
 
 DDF_ALIASES = {"kroger": "kenwardroger", "kenwardroger": "kenwardroger",

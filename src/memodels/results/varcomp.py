@@ -106,3 +106,18 @@ def residual_row(phi: np.ndarray, pos: int, stddev: bool) -> tuple[ParamRow, np.
     row = ParamRow(name=name, section="residual", label=label, block="", estimate=est,
                    ci_rule="log")
     return row, grad
+
+
+def estmetric_names(structure: CovStructure, names: tuple[str, ...], path: str) -> list[str]:
+    """Names of one block's parameters in Stata's estimation metric:
+    lnsd(week[id]), atanh(week,_cons[id]); identity/exchangeable share one name."""
+    shared = structure.kind in ("identity", "exchangeable")
+    out = []
+    for kind, i, j in structure.phi_names():
+        if kind == "lnsd":
+            inner = " ".join(names) if shared else names[i]
+            out.append(f"lnsd({inner}[{path}])")
+        else:
+            inner = " ".join(names) if shared else f"{names[j]},{names[i]}"
+            out.append(f"atanh({inner}[{path}])")
+    return out
