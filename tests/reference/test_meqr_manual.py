@@ -58,3 +58,14 @@ def test_stddeviations_and_estmetric():
     sd = fitted(ex["dataset"], cmd)
     assert sd.params["sd(_cons[subject])"] ** 2 == pytest.approx(
         res.params["var(_cons[subject])"], rel=1e-6)
+
+
+def test_toenail_icc():
+    """meqrlogit postestimation example 1: estat icc after intpoints(30)."""
+    _, res = _fit("meqrlogit_post_ex1")
+    icc = res.estat("icc")
+    row = icc.iloc[0]
+    assert row["icc"] == pytest.approx(0.830027, abs=1e-6)
+    assert row["se"] == pytest.approx(0.026849, abs=1e-6)
+    assert (row["lower"], row["upper"]) == (pytest.approx(0.7707981, abs=1e-6),
+                                            pytest.approx(0.8764046, abs=1e-6))
