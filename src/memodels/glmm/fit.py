@@ -64,9 +64,9 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
             f"intmethod({intmethod}) is not available for crossed random effects; "
             "the crossed model is fitted by the Laplace approximation (intmethod(laplace))"
         )
-    if len(terms) > 1 and not crossed and intmethod == "mcaghermite":
+    if len(terms) > 2 and not crossed and intmethod == "mcaghermite":
         raise OptionError(
-            "intmethod(mcaghermite) with more than one level is not implemented yet; "
+            "intmethod(mcaghermite) with more than two nested levels is not implemented yet; "
             "use mvaghermite, ghermite or laplace"
         )
     term = terms[0]
@@ -104,8 +104,9 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
     note(STAGES[1], 0, model.loglik(params, ad))
 
     if intmethod == "laplace" or resolve_modes:
-        if resolve_modes and len(terms) > 1:
-            raise OptionError("meqr commands with more than one level are not implemented yet")
+        if resolve_modes and len(terms) > 2:
+            raise OptionError("meqr commands with more than two nested levels are not "
+                              "implemented yet")
         return _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, nrtol)
 
     converged, it = False, 0
@@ -231,9 +232,11 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, 
     step, concave = _newton_step(grad, hess)
     converged = bool(concave and abs(grad @ step) < nrtol)
     llf = ll_of(params)
+    points = 1 if model.method == "laplace" else (
+        model.rules[0][0].shape[0] ** (1 / max(model.q[0], 1)) if hasattr(model, "rules")
+        else model.nodes.shape[0] ** (1 / max(model.q, 1)))
     return _assemble(model, params, state["ad"], llf, grad, hess, glm, family, terms, history,
-                     converged, it[0], model.method, 1 if model.method == "laplace"
-                     else int(round(model.nodes.shape[0] ** (1 / max(model.q, 1)))))
+                     converged, it[0], model.method, int(round(points)))
 
 
 def _laplace_start(model: SparseLaplace, params: np.ndarray) -> np.ndarray:

@@ -189,6 +189,9 @@ class NestedQuadrature(ParamLayout):
             ads = self.initial_adaptive()
         if self.method == "ghermite":
             return self.initial_adaptive()
+        if self.method in ("mcaghermite", "laplace"):
+            with np.errstate(over="ignore", invalid="ignore"):  # rejected trial steps
+                return self._adapt_mode(params, ads, tol, maxiter)
         for _ in range(maxiter):
             _, js, rs, nodes = self.cluster_loglik(params, ads)
             ps, ws = self._posteriors(js, rs)
@@ -212,6 +215,77 @@ class NestedQuadrature(ParamLayout):
             if change < tol:
                 break
         return ads
+
+    def _adapt_mode(self, params, ads, tol: float, maxiter: int):
+        """Mode-curvature adaptation for two nested levels (Pinheiro and Chao 2006): the
+        joint posterior mode of (v_top, v_child...) of each top-level cluster by Newton's
+        method on the arrow-shaped Hessian, and the joint covariance (-H)^{-1}, factored
+        along the path as the nodes need (mu, B, C)."""
+        if self.depth != 2:
+            raise NotImplementedError("mode-curvature adaptation is implemented for two "
+                                      "nested levels")
+        beta, aux, thetas = self.split(params)
+        auxv = aux if self.n_aux else None
+        xb = self.X @ beta + self.offset
+        za = self.Z[0] @ self.structures[0].relative_factor(thetas[0])  # (n, q1)
+        zb = self.Z[1] @ self.structures[1].relative_factor(thetas[1])  # (n, q2)
+        c1, c2 = self.cl[0], self.cl[1]
+        q1, q2 = self.q
+        va, vb = ads[0].mu.copy(), ads[1].mu.copy()
+        starts = self.obs_starts  # obs -> level-2 clusters
+        par = self.parent[1]  # level-2 cluster -> top cluster
+        cstarts = self.child_starts[0]
+
+        def pieces(va_, vb_):
+            eta = xb + (za * va_[c1]).sum(1) + (zb * vb_[c2]).sum(1)
+            lf, s, h = self.family.derivatives(self.y, eta, auxv)
+            val = (np.add.reduceat(lf, self.obs_starts)
+                   - 0.5 * (vb_**2).sum(1))  # per level-2 cluster
+            val = np.add.reduceat(val, cstarts) - 0.5 * (va_**2).sum(1)
+            return val, s, h
+
+        def newton(va_, vb_, s, h):
+            ga = np.add.reduceat(s[:, None] * za, _top_starts(c1)) - va_
+            gb = np.add.reduceat(s[:, None] * zb, starts) - vb_
+            kaa = -np.add.reduceat(h[:, None, None] * za[:, :, None] * za[:, None, :],
+                                   _top_starts(c1))
+            kaa[:, np.arange(q1), np.arange(q1)] += 1.0
+            kbb = -np.add.reduceat(h[:, None, None] * zb[:, :, None] * zb[:, None, :], starts)
+            kbb[:, np.arange(q2), np.arange(q2)] += 1.0
+            kba = -np.add.reduceat(h[:, None, None] * zb[:, :, None] * za[:, None, :], starts)
+            kbb_inv = np.linalg.inv(kbb)
+            t = kbb_inv @ kba  # (M2, q2, q1)
+            schur = kaa - np.add.reduceat(np.swapaxes(kba, 1, 2) @ t, cstarts)
+            rhs = ga - np.add.reduceat((np.swapaxes(kba, 1, 2) @ (kbb_inv @ gb[..., None]))
+                                       [..., 0], cstarts)
+            da = np.linalg.solve(schur, rhs[..., None])[..., 0]
+            db = (kbb_inv @ (gb[..., None] - kba @ da[par][..., None]))[..., 0]
+            return da, db, schur, kbb_inv, t
+
+        val, s, h = pieces(va, vb)
+        for _ in range(maxiter):
+            da, db, schur, kbb_inv, t = newton(va, vb, s, h)
+            step = np.ones(va.shape[0])
+            for _ in range(30):
+                na, nb = va + step[:, None] * da, vb + step[par][:, None] * db
+                nval, ns, nh = pieces(na, nb)
+                bad = ~(nval >= val - 1e-12)
+                if not bad.any():
+                    break
+                step = np.where(bad, step / 2, step)
+            va, vb, val, s, h = na, nb, nval, ns, nh
+            if max(np.abs(da).max(), np.abs(db).max()) < tol:
+                break
+        _, _, schur, kbb_inv, t = newton(va, vb, s, h)
+        cov_a = np.linalg.inv(schur)  # (M1, q1, q1)
+        cov_ba = -t @ cov_a[par]  # (M2, q2, q1)
+        cov_bb = kbb_inv + t @ cov_a[par] @ np.swapaxes(t, 1, 2)
+        la = batched.cholesky(0.5 * (cov_a + np.swapaxes(cov_a, 1, 2)))
+        b = np.swapaxes(np.linalg.solve(la[par], np.swapaxes(cov_ba, 1, 2)), 1, 2)
+        cond = cov_bb - b @ np.swapaxes(b, 1, 2)
+        lb = batched.cholesky(0.5 * (cond + np.swapaxes(cond, 1, 2)))
+        return [JointAdaptive(va, np.zeros((va.shape[0], q1, 0)), la),
+                JointAdaptive(vb, b, lb)]
 
     def _path_values(self, lev: int, nodes) -> np.ndarray:
         """Node values of every level on the path from the top to each level-l cluster,
@@ -284,3 +358,8 @@ class NestedQuadrature(ParamLayout):
             del inner
         llf = float(rs[0][:, 0].sum())
         return llf, grad, 0.5 * (hess + hess.T)
+
+
+def _top_starts(codes: np.ndarray) -> np.ndarray:
+    """Start offsets of each top-level cluster in the (sorted) observations."""
+    return np.flatnonzero(np.r_[True, np.diff(codes) != 0])
