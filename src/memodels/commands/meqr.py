@@ -63,7 +63,7 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     if log is not None:
         print("", file=sys.stdout)
     return build_meqr_results(design, fit, command=command, cmdline=f"{command} {spec}",
-                              options=opts)
+                              options=opts, family_obj=family)
 
 
 def meqrlogit(spec: str, data: pd.DataFrame, **options: Any) -> MeqrResults:

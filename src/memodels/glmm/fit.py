@@ -170,6 +170,7 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
     extra = {"adaptive": ad, "gradient": grad, "model": model, "params_theta": params}
     if hasattr(model, "posterior"):
         extra["eb_means"], extra["eb_cov"] = model.posterior(params, ad)
+        extra["eb_modes"], extra["eb_mode_cov"] = model.posterior_modes(params, ad)
     messages = [] if converged else ["convergence not achieved"]
     if not hessian_ok:
         messages.append("Hessian is not negative semidefinite")

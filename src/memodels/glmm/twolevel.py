@@ -264,6 +264,17 @@ class TwoLevelQuadrature:
         return mu @ lam.T, lam @ cov @ lam.T
 
 
+def _posterior_modes_impl(model: TwoLevelQuadrature, params: np.ndarray, ad: Adaptive):
+    _, _, theta = model.split(params)
+    lam = model.structure.relative_factor(theta)
+    mode = model._adapt_mode(params, ad, 1e-10, 100)
+    cov = mode.chol @ np.swapaxes(mode.chol, 1, 2)
+    return mode.mu @ lam.T, lam @ cov @ lam.T
+
+
+TwoLevelQuadrature.posterior_modes = _posterior_modes_impl  # type: ignore[attr-defined]
+
+
 def _factor_second_derivatives(st: CovStructure, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
     t = theta.size
     out = np.zeros((t, t, st.q, st.q))

@@ -170,13 +170,16 @@ def _predict_mixed(res, statistic, data, relevel, options):
 
 
 # ------------------------------------------------------------------------ GLMM
-def _eb(res, design, eterms):
+def _eb(res, design, eterms, modes: bool = False):
+    """EB means (posterior means and covariances) or EB modes (posterior modes and the
+    inverse negative curvature there), in the engine's cluster order."""
     extra = getattr(res.fit, "extra", {}) or {}
-    if len(eterms) != 1 or "eb_means" not in extra:
+    key, cov = ("eb_modes", "eb_mode_cov") if modes else ("eb_means", "eb_cov")
+    if len(eterms) != 1 or key not in extra:
         raise NotImplementedError(
-            "empirical Bayes means are available for two-level me models only "
+            "empirical Bayes predictions are available for two-level me models only "
             "(the engine stores them for one random-effects level)")
-    return np.asarray(extra["eb_means"]), np.asarray(extra["eb_cov"])
+    return np.asarray(extra[key]), np.asarray(extra[cov])
 
 
 def _predict_glmm(res, statistic, data, relevel, options):
@@ -185,7 +188,9 @@ def _predict_glmm(res, statistic, data, relevel, options):
         raise OptionError(f"predict after {res.command}: statistic '{statistic}' not allowed "
                           f"(allowed: mu, pr, eta, xb, stdp, residuals, pearson, reffects, reses)")
     opts = {k.lower(): v for k, v in options.items()}
-    cond = str(opts.pop("conditional", "ebmeans") or "ebmeans").lower()
+    # the meqr commands predict random effects as posterior modes by default
+    default = "ebmodes" if res.command.startswith("meqr") else "ebmeans"
+    cond = str(opts.pop("conditional", default) or default).lower()
     marginal = bool(opts.pop("marginal", False))
     ebmodes = bool(opts.pop("ebmodes", False))
     fixedonly = bool(opts.pop("fixedonly", False))
@@ -201,9 +206,6 @@ def _predict_glmm(res, statistic, data, relevel, options):
         raise OptionError(f"conditional({cond}) not allowed; use ebmeans, ebmodes or fixedonly")
     if marginal:
         raise NotImplementedError("predict, marginal is not implemented yet")
-    if cond == "ebmodes":
-        raise NotImplementedError("empirical Bayes modes (ebmodes) are not implemented yet; "
-                                  "use the default posterior means (ebmeans)")
     if stat in ("deviance", "anscombe", "density", "distribution", "scores"):
         raise NotImplementedError(f"predict, {stat} is not implemented yet after {res.command}")
     if stat == "pr" and res.family not in ("bernoulli", "binomial", "ordinal"):
@@ -217,7 +219,8 @@ def _predict_glmm(res, statistic, data, relevel, options):
     if res.offset and res.offset_var and not nooffset:
         offset_spec = (res.offset, res.offset_var)
     needs_re = stat in ("reffects", "reses") or (
-        cond == "ebmeans" and stat in ("mu", "pr", "eta", "residuals", "pearson"))
+        cond != "fixedonly" and stat in ("mu", "pr", "eta", "residuals", "pearson"))
+    modes = cond == "ebmodes"
     frame, eterms = build_frame(design, data, need_groups=needs_re, offset_spec=offset_spec)
     beta = fit.beta
     xb, stdp = _xb_stdp(frame, beta, fit.vcov_beta)
@@ -228,15 +231,15 @@ def _predict_glmm(res, statistic, data, relevel, options):
     if stat == "stdp":
         return pd.Series(stdp, index=frame.index, name="stdp")
     if stat in ("reffects", "reses"):
-        means, covs = _eb(res, design, eterms)
+        means, covs = _eb(res, design, eterms, modes)
         use = _level_terms(design, eterms, relevel, upto=False)
         if stat == "reffects":
             return _per_obs_effects(design, frame, eterms, [means], use, False)
         vals = _cov_values([covs], eterms, design)
         return _per_obs_effects(design, frame, eterms, vals, use, True)
     eta = xb
-    if cond == "ebmeans":
-        means, _ = _eb(res, design, eterms)
+    if cond != "fixedonly":
+        means, _ = _eb(res, design, eterms, modes)
         eta = xb + _re_contribution(frame, [means], [0])
     if stat == "eta":
         return pd.Series(eta, index=frame.index, name="eta")

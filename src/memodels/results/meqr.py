@@ -13,8 +13,9 @@ import pandas as pd
 
 from ..design.types import Design
 from ..glmm.types import GLMMFit
-from .base import EstimationResults, LRTest
+from .base import LRTest
 from .fixed_rows import fixed_rows
+from .glmm import GLMMResults
 from .varcomp import VarianceBlock, variance_rows
 
 TITLES = {"meqrlogit": "Mixed-effects logistic regression",
@@ -23,12 +24,18 @@ LR_LABELS = {"meqrlogit": "LR test vs. logistic regression",
              "meqrpoisson": "LR test vs. Poisson regression"}
 
 
-class MeqrResults(EstimationResults):
-    pass
+class MeqrResults(GLMMResults):
+    """GLMM results (predict, estat) shown in the mixed-style layout of the meqr commands."""
+
+    def summary(self) -> str:
+        from ..output.stata_text import render
+
+        return render(self)
 
 
 def build_meqr_results(design: Design, fit: GLMMFit, *, command: str, cmdline: str,
-                       options: dict[str, Any], notes: list[str] | None = None) -> MeqrResults:
+                       options: dict[str, Any], notes: list[str] | None = None,
+                       family_obj: Any = None) -> MeqrResults:
     stddev = bool(options.get("stddeviations"))  # variances are the default ([ME] meqrlogit)
     level = float(options.get("level", 95) or 95)
     nb = fit.n_beta
@@ -85,7 +92,16 @@ def build_meqr_results(design: Design, fit: GLMMFit, *, command: str, cmdline: s
         estmetric=pd.Series(fit.params, index=est_names),
         estmetric_vcov=pd.DataFrame(fit.vcov, index=est_names, columns=est_names),
         n_dropped=design.n_dropped, extra=extra,
+        design=design, fit=fit, family="bernoulli" if command == "meqrlogit" else "poisson",
+        link="logit" if command == "meqrlogit" else "log", intmethod=fit.intmethod,
+        intpoints=fit.intpoints, ll_fixed=float(fit.ll_fixed), family_obj=family_obj,
+        offset="exposure" if options.get("exposure") else (
+            "offset" if options.get("offset") else None),
+        offset_var=options.get("exposure") or options.get("offset") or None,
     )
+    if command == "meqrlogit" and options.get("binomial"):
+        res.family = "binomial"
+        res.binomial_var = str(options["binomial"])
     if any(fit.boundary):
         res.warnings.append("a variance component is at the boundary of the parameter space (0)")
     return res
