@@ -56,6 +56,11 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     y = family.validate(design.y, design.depvar)
     terms = engine_terms(design.terms)
     points = _points(opts, len(terms))
+    # "with R. notation laplace is assumed" ([ME] meqrlogit, Options): crossed designs are
+    # fitted by the Laplace approximation
+    crossed = any(t.level == "_all" or not getattr(t, "nested", True) for t in design.terms)
+    if crossed and opts.get("intpoints") is None:
+        points = 1
     method = "laplace" if points == 1 else "mcaghermite"
     log = None if opts.get("nolog") or not opts.get("log", True) else make_log()
     fit = fit_glmm(y, design.X, terms, family, offset=offset, intmethod=method,
