@@ -156,3 +156,15 @@ def test_meqr_options_accepted():
                        "retolerance(1e-8) reiterate(50) refineopts(iterate(2)) matlog nolog irr",
                        ep)
     assert res.llf == pytest.approx(base.llf, abs=1e-4)
+
+
+def test_intpoints_per_level():
+    """intpoints(# #): one number of points per level (outermost first)."""
+    import memodels
+    from support import load_dataset
+
+    df = load_dataset("melanoma")
+    res = memodels.meqrpoisson("deaths uv, exposure(expected) || nation: || region:, "
+                               "intpoints(7 9)", df, nolog=True)
+    assert res.fit.extra["model"].K == [7, 9]
+    assert res.llf == pytest.approx(-1095.310, abs=0.01)

@@ -23,21 +23,25 @@ from ..syntax import parse_model
 from .meglm import make_family_for, make_log, offset_for
 
 
-def _points(opts: dict[str, Any], n_levels: int) -> int:
+def _points(opts: dict[str, Any], n_levels: int) -> int | tuple[int, ...]:
+    """intpoints(# [# ...]): one number for all levels or one per level (outermost first);
+    ``laplace`` is one point."""
     if opts.get("laplace"):
         return 1
     pts = opts.get("intpoints")
     if pts is None:
         return 7
-    if isinstance(pts, tuple):
-        if len(set(pts)) != 1 or len(pts) > n_levels:
-            raise OptionError("intpoints() with different numbers per level is not "
-                              "implemented yet")
-        pts = pts[0]
-    n = int(pts)
-    if not 1 <= n <= 128:
-        raise OptionError(f"intpoints({n}) invalid; it must be between 1 and 128")
-    return n
+    values = [int(p) for p in (pts if isinstance(pts, tuple) else (pts,))]
+    if len(values) > n_levels:
+        raise OptionError(f"intpoints() has {len(values)} numbers for {n_levels} levels")
+    for n in values:
+        if not 1 <= n <= 128:
+            raise OptionError(f"intpoints({n}) invalid; it must be between 1 and 128")
+    if len(set(values)) == 1:
+        return values[0]
+    if 1 in values:
+        raise OptionError("intpoints(1) (Laplace) must apply to every level")
+    return tuple(values)
 
 
 def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any]):
@@ -62,6 +66,8 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     if crossed and opts.get("intpoints") is None:
         points = 1
     method = "laplace" if points == 1 else "mcaghermite"
+    if isinstance(points, tuple) and len(terms) == 1:
+        points = points[0]
     log = None if opts.get("nolog") or not opts.get("log", True) else make_log()
     fit = fit_glmm(y, design.X, terms, family, offset=offset, intmethod=method,
                    intpoints=points, log=log, resolve_modes=True)

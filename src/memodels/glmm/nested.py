@@ -64,8 +64,12 @@ class NestedQuadrature(ParamLayout):
         self.p = self.X.shape[1]
         self.n_aux = len(family.aux_names)
         self.method = method
-        npts = 1 if method == "laplace" else points
-        self.rules = [product_rule(npts, q) for q in self.q]
+        # points: one number for every level, or one per level (meqr's intpoints(# # ...))
+        per = list(points) if isinstance(points, (tuple, list)) else [points] * self.depth
+        if len(per) < self.depth:
+            per += [per[-1]] * (self.depth - len(per))
+        self.rules = [product_rule(1 if method == "laplace" else int(k), q)
+                      for k, q in zip(per, self.q, strict=False)]
         self.K = [r[0].shape[0] for r in self.rules]
         # cluster codes per level in sorted order, and parent links
         self.cl = []  # obs -> cluster index at level l
