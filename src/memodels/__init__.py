@@ -31,6 +31,7 @@ _PUBLIC: dict[str, tuple[str, str | None]] = {
     "mestreg": ("memodels.commands.mestreg", "mestreg"),
     "stset": ("memodels.survival.stset", "stset"),
     "lrtest": ("memodels.postestimation.lrtest", "lrtest"),
+    "bootstrap": ("memodels.postestimation.bootstrap", "bootstrap"),
     "postestimation": ("memodels.postestimation", None),
     "datasets": ("memodels.datasets", None),
     "read_data": ("memodels.io", "read_data"),
