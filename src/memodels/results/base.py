@@ -156,6 +156,14 @@ class EstimationResults:
 
         return predict(self, statistic, **options)
 
+    def margins(self, data, **options: Any):
+        """Stata's ``margins`` on the fixed portion of the prediction: ``at=``, ``over=``,
+        ``dydx=``; see :mod:`memodels.postestimation.margins`.  ``data`` is the estimation
+        DataFrame."""
+        from ..postestimation.margins import margins
+
+        return margins(self, data=data, **options)
+
     def estat(self, name: str, **options: Any):
         """Stata's ``estat`` (group, icc, sd, recovariance, wcorrelation, ic)."""
         from ..postestimation import estat

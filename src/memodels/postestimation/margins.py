@@ -1,0 +1,168 @@
+"""``margins``: average predictions and average marginal effects with delta-method standard
+errors ([R] margins; [ME] mixed postestimation and meglm postestimation: after the
+multilevel commands margins uses the fixed portion of the prediction by default --
+``xb`` after ``mixed``, ``mu`` with the random effects set to zero after the me commands).
+
+``res.margins(at={"x": [1, 2, 3]}, over="g", dydx="x")``:
+
+* predictions are averaged over the estimation sample with the ``at()`` values substituted
+  (a dict: every combination of the listed values, as ``at(x=(1 2 3) z=(0 1))``);
+* ``over=``: separate averages within the groups of a variable;
+* ``dydx=``: the average derivative of the prediction with respect to a continuous
+  covariate (exact for the linear index, with the link's derivative for mu), or, for a
+  factor variable ``"i.f"`` or a categorical column, the average discrete change from the
+  base level for each level;
+* standard errors by the delta method from the coefficients' VCE.
+
+``marginsplot(table)`` draws the margins against the first ``at()`` variable with their
+confidence intervals (matplotlib, imported on use).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import OptionError
+from .frame import fixed_matrix
+
+
+def _prediction(res, x: np.ndarray, beta: np.ndarray, offset: np.ndarray | None):
+    """Fixed-portion prediction and its derivative with respect to the linear index."""
+    eta = x @ beta + (0.0 if offset is None else offset)
+    if res.command == "mixed" or getattr(res, "family", "") in ("", "gaussian") and \
+            getattr(res, "link", "identity") == "identity":
+        return eta, np.ones_like(eta)
+    fam = res.family_obj
+    if fam is None or res.family == "ordinal":
+        raise OptionError(f"margins after {res.command}: only xb is available for this model")
+    mu = fam.link.inverse(eta)
+    dmu = fam.link.inverse_d1(eta)
+    trials = fam.data.get("trials") if getattr(fam, "data", None) else None
+    if trials is not None:
+        mu, dmu = mu * trials, dmu * trials
+    return mu, dmu
+
+
+def _estimation_data(res) -> pd.DataFrame:
+    data = res.extra.get("data") if hasattr(res, "extra") else None
+    if data is None:
+        raise OptionError("margins needs the estimation data: pass data=")
+    return data
+
+
+def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None = None,
+            over: str | None = None, dydx: str | None = None, predict: str | None = None,
+            level: float | None = None) -> pd.DataFrame:
+    if predict not in (None, "xb", "mu", "pr", "n"):
+        raise OptionError(f"margins: predict({predict}) is not available (fixed-portion xb "
+                          "or mu)")
+    design = res.design
+    if data is None:
+        raise OptionError("margins needs the estimation data: margins(data=df)")
+    sample = data.loc[design.index]
+    beta = res.fit.beta
+    vb = np.asarray(res.vcov_matrix)[: beta.size, : beta.size]
+    use_xb = predict == "xb" or res.command == "mixed"
+    offset = None
+    off_var = getattr(res, "offset_var", None)
+    if off_var and off_var in sample.columns:
+        vals = sample[off_var].to_numpy(float)
+        offset = np.log(vals) if getattr(res, "offset", None) == "exposure" else vals
+    lev = res.level if level is None else level
+    crit = float(stats.norm.ppf(0.5 + lev / 200))
+
+    at_rows = [{}]
+    if at:
+        keys = list(at)
+        values = [np.atleast_1d(at[k]).tolist() for k in keys]
+        at_rows = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
+    groups = [(None, np.ones(len(sample), bool))]
+    if over is not None:
+        codes = sample[over]
+        groups = [(g, (codes == g).to_numpy()) for g in sorted(codes.dropna().unique())]
+
+    def average(frame: pd.DataFrame, mask: np.ndarray) -> tuple[float, np.ndarray]:
+        x = fixed_matrix(design, frame)[mask]
+        off = None if offset is None else offset[mask]
+        if use_xb:
+            eta = x @ beta + (0.0 if off is None else off)
+            return float(eta.mean()), x.mean(0)
+        mu, dmu = _prediction(res, x, beta, off)
+        return float(mu.mean()), (dmu[:, None] * x).mean(0)
+
+    rows = []
+    for at_vals, (gname, mask) in itertools.product(at_rows, groups):
+        frame = sample.assign(**at_vals) if at_vals else sample
+        label = {**at_vals, **({over: gname} if over is not None else {})}
+        if dydx is None:
+            m, grad = average(frame, mask)
+            rows.append({**label, "margin": m, "_grad": grad})
+            continue
+        var = dydx[2:] if dydx.startswith("i.") else dydx
+        col = frame[var]
+        is_factor = dydx.startswith("i.") or not pd.api.types.is_numeric_dtype(col) or \
+            any(c.name.endswith(f".{var}") for c in design.columns)
+        if is_factor:
+            levels = sorted(col.dropna().unique())
+            base_m, base_g = average(frame.assign(**{var: levels[0]}), mask)
+            for lv in levels[1:]:
+                m, g = average(frame.assign(**{var: lv}), mask)
+                rows.append({**label, "term": f"{lv}.{var}", "margin": m - base_m,
+                             "_grad": g - base_g})
+        else:
+            h = 1e-5 * max(float(np.nanstd(col.to_numpy(float))), 1.0)
+            up_m, up_g = average(frame.assign(**{var: col + h}), mask)
+            dn_m, dn_g = average(frame.assign(**{var: col - h}), mask)
+            rows.append({**label, "term": var, "margin": (up_m - dn_m) / (2 * h),
+                         "_grad": (up_g - dn_g) / (2 * h)})
+    out = pd.DataFrame(rows)
+    grads = np.vstack(out.pop("_grad").to_numpy())
+    se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", grads, vb, grads), 0, None))
+    out["se"] = se
+    out["z"] = out["margin"] / se
+    out["p"] = 2 * stats.norm.sf(np.abs(out["z"]))
+    out["ci_lower"] = out["margin"] - crit * se
+    out["ci_upper"] = out["margin"] + crit * se
+    out.attrs["vcov"] = grads @ vb @ grads.T
+    out.attrs["level"] = lev
+    out.attrs["expression"] = ("Linear prediction, fixed portion" if use_xb
+                               else "Marginal predicted mean, fixed portion")
+    return out
+
+
+def marginsplot(table: pd.DataFrame, x: str | None = None, ax=None):
+    """Plot margins against an at() variable with confidence intervals; returns the
+    matplotlib Figure."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    cols = [c for c in table.columns
+            if c not in ("margin", "se", "z", "p", "ci_lower", "ci_upper", "term")]
+    if x is None:
+        if not cols:
+            raise OptionError("marginsplot needs margins computed at() some values")
+        x = cols[0]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+    else:
+        fig = ax.figure
+    others = [c for c in cols if c != x]
+    groups = table.groupby(others) if others else [((), table)]
+    for key, part in groups:
+        err = [part["margin"] - part["ci_lower"], part["ci_upper"] - part["margin"]]
+        ax.errorbar(part[x], part["margin"], yerr=err, marker="o", capsize=3,
+                    label=", ".join(f"{o}={k}" for o, k in zip(others, np.atleast_1d(key),
+                                                                strict=False)) or None)
+    ax.set_xlabel(x)
+    ax.set_ylabel(table.attrs.get("expression", "margin"))
+    ax.set_title(f"Predictive margins with {table.attrs.get('level', 95):g}% CIs")
+    if others:
+        ax.legend()
+    return fig
