@@ -48,13 +48,6 @@ def _prediction(res, x: np.ndarray, beta: np.ndarray, offset: np.ndarray | None)
     return mu, dmu
 
 
-def _estimation_data(res) -> pd.DataFrame:
-    data = res.extra.get("data") if hasattr(res, "extra") else None
-    if data is None:
-        raise OptionError("margins needs the estimation data: pass data=")
-    return data
-
-
 def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None = None,
             over: str | None = None, dydx: str | None = None, predict: str | None = None,
             level: float | None = None) -> pd.DataFrame:
