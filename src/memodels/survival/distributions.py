@@ -90,6 +90,15 @@ class Weibull(SurvivalFamily):
         return _extreme_value(z, Inner(a, a=1.0), True, lt)
 
 
+def _location_scale(t, eta, a):
+    """ln t and the standardized z = (ln t - eta) / exp(a) of the AFT location-scale
+    distributions, with z's derivatives in eta and a (and a's own)."""
+    lt = np.log(t)
+    inv = np.exp(-a)
+    zv = (lt - eta) * inv
+    return lt, zv, Inner(zv, e=-inv, a=-zv, aa=zv, ea=inv), Inner(a, a=1.0)
+
+
 @dataclass
 class LogLogistic(SurvivalFamily):
     name: str = "loglogistic"
@@ -102,11 +111,7 @@ class LogLogistic(SurvivalFamily):
     log_t_form: bool = False
 
     def _pieces(self, t, eta, a):
-        lt = np.log(t)
-        inv = np.exp(-a)
-        zv = (lt - eta) * inv
-        z = Inner(zv, e=-inv, a=-zv, aa=zv, ea=inv)
-        av = Inner(a, a=1.0)
+        lt, zv, z, av = _location_scale(t, eta, a)
         sp = softplus(zv)
         q, qc = special.expit(zv), special.expit(-zv)
         g = chain(-a - lt + zv - 2 * sp, 1.0 - 2 * q, -1.0, -2 * q * qc, 0.0, 0.0, z, av)
@@ -129,11 +134,7 @@ class LogNormal(SurvivalFamily):
     log_t_form: bool = False
 
     def _pieces(self, t, eta, a):
-        lt = np.log(t)
-        inv = np.exp(-a)
-        zv = (lt - eta) * inv
-        z = Inner(zv, e=-inv, a=-zv, aa=zv, ea=inv)
-        av = Inner(a, a=1.0)
+        lt, zv, z, av = _location_scale(t, eta, a)
         g = chain(-a - lt - 0.5 * zv * zv - _LOG_SQRT_2PI, -zv, -1.0, -1.0, 0.0, 0.0, z, av)
         lam, kap = _probit_hazard(-np.asarray(zv, dtype=float))
         s = chain(special.log_ndtr(-zv), -lam, 0.0, -kap, 0.0, 0.0, z, av)

@@ -43,6 +43,7 @@ from memodels.syntax.options import (
     apply_def,
     command_tables,
     iter_option_items,
+    keyword_table,
     normalize_keywords,
     set_option,
     split_covariance,
@@ -288,11 +289,7 @@ def parse_formula(
         set_option(global_opts, d, key, value)
     noconstant = p.noconstant or bool(global_opts.pop("noconstant", False))
     if options:
-        kw_table = (
-            global_table
-            | fe_table
-            | re_table.without("noconstant", "fweight", "pweight", "iweight")
-        )
+        kw_table = keyword_table(global_table, fe_table, re_table)
         kw = normalize_keywords(options, kw_table)
         if "noconstant" in kw:
             noconstant = bool(kw.pop("noconstant"))

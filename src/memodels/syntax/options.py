@@ -657,3 +657,10 @@ def command_tables(command: str) -> tuple[OptionTable, OptionTable, OptionTable]
     if command in ME_COMMANDS:
         return ME_FE_OPTIONS, ME_RE_OPTIONS, ME_OPTIONS
     raise StataSyntaxError(f"command {command} is unrecognized")
+
+
+def keyword_table(global_table, fe_table, re_table):
+    """The options Python keywords may give: global, fixed-equation, and the re_options
+    that make sense for every equation (a keyword covariance= fills each equation)."""
+    return global_table | fe_table | re_table.without("noconstant", "fweight", "pweight",
+                                                       "iweight")
