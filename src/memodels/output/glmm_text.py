@@ -14,7 +14,7 @@ import math
 
 from ..results.glmm import FAMILY_LABELS, eform_values
 from . import numfmt
-from .stata_text import RULE, _header_pair, _lr_line
+from .stata_text import RULE, _header_pair, _lr_line, shown_fixed_rows
 
 SEP = "-" * 13 + "+" + "-" * 64
 
@@ -108,17 +108,10 @@ def _num_line(label: str, est: float, se: float, z: float, p: float, lo: float, 
 
 def _fixed_lines(res) -> list[str]:
     lev = res.level
-    opts = res.options
     eform = res.eform is not None
     out: list[str] = []
     block = None
-    for r in res.rows:
-        if r.section != "fixed":
-            continue
-        if r.status == "empty" or (opts.get("noomitted") and r.status == "omitted"):
-            continue
-        if r.status == "base" and not (opts.get("baselevels") or opts.get("allbaselevels")):
-            continue
+    for r in shown_fixed_rows(res):
         if r.block and r.block != block:
             if block is not None:
                 out.append(f"{'':>12} |")

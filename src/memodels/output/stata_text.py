@@ -77,6 +77,20 @@ def _coef_line(label: str, est: str, se: str, z: str, p: str, lo: str, hi: str) 
     return f"{label[-12:]:>12} |{est:>11}{se:>11}{z:>9}{p:>8}{lo:>13}{hi:>12}"
 
 
+def shown_fixed_rows(res):
+    """The fixed-effects rows Stata displays: empty cells never, omitted ones unless
+    ``noomitted``, base levels only with ``baselevels``/``allbaselevels``."""
+    opts = res.options
+    for r in res.rows:
+        if r.section != "fixed" or r.status == "empty":
+            continue
+        if opts.get("noomitted") and r.status == "omitted":
+            continue
+        if r.status == "base" and not (opts.get("baselevels") or opts.get("allbaselevels")):
+            continue
+        yield r
+
+
 def _fixed_table(res) -> list[str]:
     lev = res.level
     out = [RULE]
@@ -91,15 +105,7 @@ def _fixed_table(res) -> list[str]:
     )
     out.append("-" * 13 + "+" + "-" * 64)
     block = None
-    opts = res.options
-    noomitted = opts.get("noomitted")
-    for r in res.rows:
-        if r.section != "fixed":
-            continue
-        if r.status == "empty" or (noomitted and r.status == "omitted"):
-            continue
-        if r.status == "base" and not (opts.get("baselevels") or opts.get("allbaselevels")):
-            continue
+    for r in shown_fixed_rows(res):
         if r.block and r.block != block:
             if block is not None:
                 out.append(f"{'':>12} |")
