@@ -88,12 +88,9 @@ def _fit_lmm(
 ) -> LMMFit:
     """``model`` overrides the likelihood evaluator (the weighted pseudolikelihood)."""
     q_total = sum(t.n_groups * t.Z.shape[1] for t in terms)
-    if model is not None:
-        pass
-    elif len(terms) > 1 and q_total <= DENSE_MAX_Q:
-        model: ProfiledLMM | DenseLMM = DenseLMM(y, X, terms, weights)
-    else:
-        model = ProfiledLMM(y, X, terms, weights)
+    if model is None:
+        dense = len(terms) > 1 and q_total <= DENSE_MAX_Q
+        model = (DenseLMM if dense else ProfiledLMM)(y, X, terms, weights)
     if weights is None and getattr(model, "wj", None) is not None:  # weighted pseudolikelihood
         weights = model.wi * model.wj[model.g]
     linear = ProfiledLMM(y, X, [], weights)
