@@ -45,8 +45,17 @@ class Bernoulli(Binomial):
 
     def loglik(self, y, eta, aux=None):
         y = np.asarray(y, dtype=float)
+        if self.link.name == "logit":
+            eta = np.asarray(eta, dtype=float)
+            return y * eta - (np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta))))
         lp, lq, *_ = binary_terms(self.link.name, eta)
         return _xlogy_sum(y, lp, 1.0 - y, lq)
+
+    def derivatives(self, y, eta, aux=None):
+        y = np.asarray(y, dtype=float)
+        if self.link.name == "logit":
+            return _logit_terms(y, eta)
+        return super().derivatives(y, eta, aux)
 
     def mean(self, eta):
         return self.link.inverse(np.asarray(eta, dtype=float))
@@ -54,6 +63,19 @@ class Bernoulli(Binomial):
     def variance(self, mu, aux=None):
         mu = np.asarray(mu, dtype=float)
         return mu * (1.0 - mu)
+
+
+def _logit_terms(y: np.ndarray, eta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """log f = y eta - log(1 + e^eta) and its first two eta-derivatives, y - p and
+    -p(1 - p), from one exponential of -|eta| (stable for any eta; y is 0/1)."""
+    eta = np.asarray(eta, dtype=float)
+    e = np.exp(-np.abs(eta))
+    one_e = 1.0 + e
+    pos = eta >= 0
+    p = np.where(pos, 1.0, e) / one_e
+    q = np.where(pos, e, 1.0) / one_e
+    ll = y * eta - (np.maximum(eta, 0.0) + np.log1p(e))
+    return ll, y - p, -p * q
 
 
 __all__ = ["Bernoulli"]

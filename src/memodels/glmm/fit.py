@@ -96,7 +96,8 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
     else:
         params = np.asarray(start, float).copy()
     if isinstance(model, SparseLaplace):
-        params = _laplace_start(model, params)
+        if model.loglik_and_gradient(params)[1] is None:
+            params = _laplace_start(model, params)
         note(STAGES[1], 0, model.loglik(params))
         return _fit_laplace(model, params, None, glm, family, terms, note, history, iterate,
                             nrtol)
@@ -192,6 +193,12 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, 
 
     state = {"ad": ad}
     sparse = isinstance(model, SparseLaplace)
+    if sparse:
+        exact = _exact_gradient_fit(model, params, note, iterate, nrtol)
+        if exact is not None:
+            params, llf, grad, hess, converged, iters = exact
+            return _assemble(model, params, None, llf, grad, hess, glm, family, terms,
+                             history, converged, iters, "laplace", 1)
 
     def neg(par: np.ndarray) -> float:
         if sparse:
@@ -238,6 +245,69 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, 
         else model.nodes.shape[0] ** (1 / max(model.q, 1)))
     return _assemble(model, params, state["ad"], llf, grad, hess, glm, family, terms, history,
                      converged, it[0], model.method, int(round(points)))
+
+
+def _exact_gradient_fit(model: SparseLaplace, params: np.ndarray, note, iterate: int,
+                        nrtol: float):
+    """Maximize the sparse Laplace likelihood with its exact gradient
+    (:mod:`memodels.glmm.laplace_gradient`): L-BFGS-B, then Newton steps on the Hessian
+    differenced from the exact gradient, to Stata's scaled-gradient criterion.  ``None``
+    when the model is outside the analytic gradient's scope."""
+    from scipy.optimize import minimize
+
+    def value_grad(par: np.ndarray) -> tuple[float, np.ndarray]:
+        val, grad = model.loglik_and_gradient(par)
+        if np.isfinite(val) and grad is None:  # e.g. a variance at exactly zero
+            grad = numdiff.gradient(model.loglik, par)
+        return val, grad
+
+    val0, grad0 = model.loglik_and_gradient(params)
+    if grad0 is None:
+        return None
+    it = [0]
+    last: dict = {"x": params.copy(), "f": val0}
+
+    def neg(par: np.ndarray) -> tuple[float, np.ndarray]:
+        val, grad = value_grad(par)
+        last["x"], last["f"] = par.copy(), val
+        if not np.isfinite(val):
+            return np.inf, np.zeros_like(par)
+        return -val, -grad
+
+    def callback(xk: np.ndarray) -> None:
+        it[0] += 1
+        note(STAGES[2], it[0], last["f"] if np.array_equal(last["x"], xk) else model.loglik(xk))
+
+    note(STAGES[2], 0, val0)
+    res = minimize(neg, params, method="L-BFGS-B", jac=True, callback=callback,
+                   options={"maxiter": iterate, "ftol": 1e-15, "gtol": 1e-8})
+    params = res.x
+
+    def grad_of(par: np.ndarray) -> np.ndarray:
+        return value_grad(par)[1]
+
+    llf, grad = value_grad(params)
+    hess = numdiff.hessian_from_gradient(grad_of, params, rel=1e-5)
+    step, concave = _newton_step(grad, hess)
+    for _ in range(5):  # polish to Stata's criterion g'(-H)^{-1}g < nrtolerance
+        if not concave or abs(grad @ step) < 1e-3 * nrtol:
+            break
+        lam = 1.0
+        while lam > 1e-6:
+            cand_ll, cand_grad = value_grad(params + lam * step)
+            if np.isfinite(cand_ll) and cand_ll >= llf - 1e-12:
+                break
+            lam /= 2
+        else:
+            break
+        params, llf, grad = params + lam * step, cand_ll, cand_grad
+        it[0] += 1
+        note(STAGES[2], it[0], llf)
+        hess = numdiff.hessian_from_gradient(grad_of, params, rel=1e-5)
+        step, concave = _newton_step(grad, hess)
+    llf, grad = value_grad(params)  # leave the model's modes at the reported optimum
+    converged = bool(concave and abs(grad @ step) < nrtol)
+    return params, llf, grad, hess, converged, it[0]
 
 
 def _laplace_start(model: SparseLaplace, params: np.ndarray) -> np.ndarray:

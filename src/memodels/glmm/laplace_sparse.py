@@ -144,9 +144,11 @@ class SparseLaplace(ParamLayout):
             b, val, s, h = cand, nval, ns, nh
             if dec < tol:
                 break
-        logdet = self._factor(zl, zlt, h, eye).logdet
+        fac = self._factor(zl, zlt, h, eye)
         self.b = b
-        return val - 0.5 * logdet, b, lam
+        self.state = {"b": b, "lam": lam, "zl": zl, "zlt": zlt, "fac": fac, "s": s,
+                      "h": h, "eta": xb + zl @ b, "thetas": thetas, "aux": auxv}
+        return val - 0.5 * fac.logdet, b, lam
 
     def _factor(self, zl, zlt, h, eye):
         if self.cross is not None:
@@ -163,6 +165,24 @@ class SparseLaplace(ParamLayout):
         except (np.linalg.LinAlgError, ValueError, RuntimeError, FloatingPointError):
             return -np.inf
         return val if np.isfinite(val) else -np.inf
+
+    def loglik_and_gradient(self, params) -> tuple[float, np.ndarray | None]:
+        """The Laplace log likelihood and, where the analytic form applies (see
+        :mod:`memodels.glmm.laplace_gradient`), its exact gradient; ``None`` otherwise."""
+        from .laplace_gradient import gradient, has_gradient
+
+        try:
+            val = self.laplace(params, tol=1e-12)[0]
+        except (np.linalg.LinAlgError, ValueError, RuntimeError, FloatingPointError):
+            return -np.inf, None
+        if not np.isfinite(val):
+            return -np.inf, None
+        if not has_gradient(self, params):
+            return val, None
+        try:
+            return val, gradient(self, params)
+        except (np.linalg.LinAlgError, FloatingPointError):
+            return val, None
 
     def random_effects(self, params) -> np.ndarray:
         """Posterior modes of u = Lambda b~ (term order, group-major)."""

@@ -337,8 +337,9 @@ class NestedQuadrature(ParamLayout):
         if a:
             da, daa, dae = self.family.aux_derivatives(self.y[:, None], eta, aux)
             g_obs[:, :, p : p + a] = np.moveaxis(np.asarray(da), 0, -1)
-        grad = np.einsum("ik,ikp->p", wobs, g_obs)
-        hess = np.einsum("ik,ikp,ikr->pr", wobs * h, dfull, dfull)
+        flat = dfull.reshape(-1, ptot)
+        grad = wobs.reshape(-1) @ g_obs.reshape(-1, ptot)
+        hess = (flat * (wobs * h).reshape(-1, 1)).T @ flat  # one GEMM, not a 3-way einsum
         if a:
             cross = np.einsum("aik,ik,ikp->ap", np.asarray(dae), wobs, dfull)
             hess[p : p + a, :] += cross
@@ -355,8 +356,10 @@ class NestedQuadrature(ParamLayout):
             pl = ps[lev]  # (M_l, outer, K_l)
             wpar = (np.ones((self.m[0], 1)) if lev == 0 else ws[lev - 1][self.parent[lev]])
             gbar = np.einsum("jok,jokp->jop", pl, gl)
-            hess += np.einsum("jo,jok,jokp,jokr->pr", wpar, pl, gl, gl)
-            hess -= np.einsum("jo,jop,jor->pr", wpar, gbar, gbar)
+            glf = gl.reshape(-1, ptot)
+            hess += (glf * (wpar[:, :, None] * pl).reshape(-1, 1)).T @ glf
+            gbf = gbar.reshape(-1, ptot)
+            hess -= (gbf * wpar.reshape(-1, 1)).T @ gbf
             if lev:
                 g = np.add.reduceat(gbar, self.child_starts[lev - 1], axis=0)
             del inner
