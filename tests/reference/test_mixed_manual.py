@@ -234,3 +234,62 @@ def test_estat_df_kenward_roger_and_satterthwaite():
         for name, df in printed[key].items():
             k = res.design.kept_names.index(name)
             assert ddf.df[k] == pytest.approx(df, rel=1e-5), (method, name)
+
+
+def _veneer_kroger():
+    """A fresh fit: ``estat df, post`` changes the results' DF method."""
+    import memodels
+    from support import load_dataset
+
+    ex = reference_examples("mixed")["mixedpost_ex5"]
+    return ex, memodels.fit(ex["command"][0], load_dataset("veneer"))
+
+
+def test_estat_df_table_and_post():
+    """mixed postestimation example 5: ``estat df``, ``method(kroger satterthwaite)`` and
+    ``method(satterthwaite) post`` as the manual prints them."""
+    ex, res = _veneer_kroger()
+    printed = ex["postestimation"]
+    table = res.estat("df")
+    assert list(table.columns) == ["Kenward-Roger"]
+    both = res.estat("df", method="kroger satterthwaite")
+    for col in ("Kenward-Roger", "Satterthwaite"):
+        for name, df in printed[1]["result"][col].items():
+            assert both.loc[name, col] == pytest.approx(df, rel=1e-6)
+    posted = res.estat("df", method="satterthwaite", post=True)
+    assert list(posted.columns) == ["Satterthwaite"]
+    assert res.extra["ddf"].method == "satterthwaite"
+    assert "DF method: Satterthwaite" in res.summary()
+
+
+def test_small_sample_tests_after_posting_satterthwaite():
+    """mixed postestimation example 6: testparm *, small -> F(4, 16.49) = 1.87, p .1638;
+    test followup = age = 0, small -> F(2, 10.75) = 3.65, p .0617; chi2(2) = 7.30."""
+    ex6 = reference_examples("mixed")["mixedpost_ex6"]["postestimation"]
+    _, res = _veneer_kroger()
+    res.estat("df", method="satterthwaite", post=True)
+    t1 = res.testparm("*", small=True)
+    r1 = ex6[0]["result"]
+    assert (round(t1.F, 2), t1.df, round(t1.ddf, 2)) == (r1["F"], r1["df1"], r1["df2"])
+    assert t1.p == pytest.approx(r1["p"], abs=5e-5)
+    t2 = res.test("followup = age = 0", small=True)
+    r2 = ex6[1]["result"]
+    assert t2.constraints == r2["constraints"]
+    assert (round(t2.F, 2), t2.df, round(t2.ddf, 2)) == (r2["F"], r2["df1"], r2["df2"])
+    assert t2.p == pytest.approx(r2["p"], abs=5e-5)
+    t3 = res.test("followup = age = 0")
+    assert round(t3.chi2, 2) == ex6[2]["result"]["chi2"] and t3.F is None
+    assert t3.p == pytest.approx(ex6[2]["result"]["p"], abs=5e-4)
+    # one hypothesis: t with the coefficient's Satterthwaite DF
+    comb = res.lincom("age", small=True)
+    assert comb.df == pytest.approx(10.41127, rel=1e-5)
+
+
+def test_small_needs_a_df_method():
+    from memodels.errors import OptionError
+
+    res = fitted("pig", "mixed weight week || id:")
+    with pytest.raises(OptionError, match="dfmethod"):
+        res.test("week = 0", small=True)
+    with pytest.raises(OptionError, match="method"):
+        res.estat("df")

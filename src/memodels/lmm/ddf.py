@@ -22,6 +22,7 @@ Computations are dense in n (the manual's small-sample setting).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,8 @@ class DDFResult:
     vcov: np.ndarray  # Phi (or Phi_A for Kenward-Roger)
     model_f: tuple[float, int, float] | None  # (F, numerator df, ddf) or None
     title: str
+    # (L, r) -> (F, numerator df, ddf or None) for H0: L beta = r, as ``test ..., small``
+    contrast: Callable[[np.ndarray, np.ndarray], tuple[float, int, float | None]] | None = None
 
 
 def _dense_z(term) -> np.ndarray:
@@ -120,26 +123,49 @@ def compute_ddf(fit, design, method: str, oim: bool = False) -> DDFResult:
         c[k] = 1.0
         df[k] = _satterthwaite_single(c, phi, p_i, w)
     if method == "satterthwaite":
-        return DDFResult(method, df, phi, _fai_cornelius(fit, design, phi, p_i, w),
-                         "Satterthwaite")
+        def contrast(lmat, rhs):
+            return _fai_cornelius(fit.beta, lmat, rhs, phi, p_i, w)
+
+        return DDFResult(method, df, phi, _model_test(design, contrast), "Satterthwaite",
+                         contrast)
     q_ij = [[vixm[i] @ vinv_m[j] @ vix for j in range(r)] for i in range(r)]
     adj = np.zeros((p, p))
     for i in range(r):
         for j in range(r):
             adj += w[i, j] * (q_ij[i][j] - p_i[i] @ phi @ p_i[j])
     phi_a = phi + 2.0 * phi @ adj @ phi
-    return DDFResult(method, df, phi_a, _kr_model_f(fit, design, phi, phi_a, p_i, w),
-                     "Kenward-Roger")
+
+    def kr(lmat, rhs):
+        return _kenward_roger_f(fit.beta, lmat, rhs, phi, phi_a, p_i, w)
+
+    return DDFResult(method, df, phi_a, _model_test(design, kr), "Kenward-Roger", kr)
 
 
 def _simple(method, title, df, phi, fit, design) -> DDFResult:
-    model_f = None
+    def contrast(lmat, rhs):
+        """The unadjusted Wald F; its DDF is the tested coefficients' common DF, and is
+        not defined (a chi2 test is reported) when they differ ([ME] mixed, Methods and
+        formulas, Denominator degrees of freedom)."""
+        d = lmat @ fit.beta - rhs
+        f = float(d @ np.linalg.solve(lmat @ phi @ lmat.T, d)) / lmat.shape[0]
+        used = np.flatnonzero(np.any(np.abs(lmat) > 0, axis=0))
+        common = df[used] if used.size else df
+        ddf = float(common[0]) if np.allclose(common, common[0]) else None
+        return f, lmat.shape[0], ddf
+
+    model_f = _model_test(design, contrast)
+    if model_f is not None and model_f[2] is None:
+        model_f = None
+    return DDFResult(method, df, phi, model_f, title, contrast)
+
+
+def _model_test(design, contrast):
+    """The header's model test of every coefficient but the constant."""
     keep = _nonconstant(design)
-    if keep and np.allclose(df[keep], df[keep][0]):
-        b = fit.beta[keep]
-        f = float(b @ np.linalg.solve(phi[np.ix_(keep, keep)], b)) / len(keep)
-        model_f = (f, len(keep), float(df[keep][0]))
-    return DDFResult(method, df, phi, model_f, title)
+    if not keep:
+        return None
+    p = len(design.kept_names)
+    return contrast(np.eye(p)[keep, :], np.zeros(len(keep)))
 
 
 def _nonconstant(design) -> list[int]:
@@ -152,33 +178,34 @@ def _satterthwaite_single(c, phi, p_i, w) -> float:
     return 2.0 * var**2 / float(d @ w @ d)
 
 
-def _fai_cornelius(fit, design, phi, p_i, w):
-    keep = _nonconstant(design)
-    if not keep:
-        return None
-    p = phi.shape[0]
-    cmat = np.eye(p)[:, keep]
-    m = cmat.T @ phi @ cmat
-    evals, evecs = np.linalg.eigh(m)
-    b = fit.beta
+def _fai_cornelius(b, lmat, rhs, phi, p_i, w):
+    """Fai and Cornelius (1996): F = Q/l from the spectral decomposition of C'Phi C, and
+    the DDF 2E/(E - l) with E = sum nu_k/(nu_k - 2) over the eigen-contrasts."""
+    cmat = lmat.T
+    evals, evecs = np.linalg.eigh(cmat.T @ phi @ cmat)
+    d = lmat @ b - rhs
     q_stat, eq = 0.0, 0.0
-    for k in range(len(keep)):
+    l_ = lmat.shape[0]
+    for k in range(l_):
         vec = cmat @ evecs[:, k]
-        q_stat += float(vec @ b) ** 2 / evals[k]
+        q_stat += float(evecs[:, k] @ d) ** 2 / evals[k]
         nu = _satterthwaite_single(vec, phi, p_i, w)
         eq += nu / (nu - 2.0) if nu > 2 else 0.0
-    l_ = len(keep)
+    if l_ == 1:
+        return q_stat, 1, float(_satterthwaite_single(cmat[:, 0], phi, p_i, w))
     ddf = 2.0 * eq / (eq - l_) if eq > l_ else np.nan
-    return (q_stat / l_, l_, float(ddf))
+    return q_stat / l_, l_, float(ddf)
 
 
-def _kr_model_f(fit, design, phi, phi_a, p_i, w):
-    keep = _nonconstant(design)
-    if not keep:
-        return None
-    p = phi.shape[0]
-    lmat = np.eye(p)[keep, :]  # l x p
-    l_ = len(keep)
+def _kenward_roger_f(b, lmat, rhs, phi, phi_a, p_i, w):
+    """Kenward and Roger (1997): the scaled F statistic and its DDF for H0: L beta = r.
+    One hypothesis: the t test on the adjusted variance with the Satterthwaite DF (the
+    manual: the two methods' single-hypothesis DFs are the same)."""
+    l_ = lmat.shape[0]
+    if l_ == 1:
+        d = float(lmat[0] @ b - rhs[0])
+        return (d * d / float(lmat[0] @ phi_a @ lmat[0]), 1,
+                float(_satterthwaite_single(lmat[0], phi, p_i, w)))
     theta = lmat.T @ np.linalg.solve(lmat @ phi @ lmat.T, lmat)  # Theta from Phi (as Stata)
     r = len(p_i)
     tp = [theta @ phi @ p_i[i] @ phi for i in range(r)]
@@ -193,9 +220,9 @@ def _kr_model_f(fit, design, phi, phi_a, p_i, w):
     rho = v_star / (2.0 * e_star**2)
     nu = 4.0 + (l_ + 2) / (l_ * rho - 1)
     lam = nu / (e_star * (nu - 2))
-    b = fit.beta
-    f = lam / l_ * float((lmat @ b) @ np.linalg.solve(lmat @ phi_a @ lmat.T, lmat @ b))
-    return (f, l_, float(nu))
+    d = lmat @ b - rhs
+    f = lam / l_ * float(d @ np.linalg.solve(lmat @ phi_a @ lmat.T, d))
+    return f, l_, float(nu)
 
 
 def _observed_w(fit, r: int) -> np.ndarray:

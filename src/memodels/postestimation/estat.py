@@ -41,11 +41,12 @@ def estat(res, name: str, **options: Any):
         "recovariance": estat_recovariance, "recov": estat_recovariance,
         "wcorrelation": estat_wcorrelation, "wcor": estat_wcorrelation,
         "ic": estat_ic,
+        "df": estat_df,
     }
     func = table.get(key)
     if func is None:
         raise OptionError(f"estat {name}: subcommand not available (available: group, icc, sd, "
-                          "recovariance, wcorrelation, ic)")
+                          "recovariance, wcorrelation, ic, df)")
     return func(res, **options)
 
 
@@ -393,3 +394,45 @@ def estat_ic(res, n: int | None = None, **options: Any):
              "               Note: N=Obs used in calculating BIC; see [R] BIC note."]
     return make_table(df, "Akaike's information criterion and Bayesian information criterion",
                       "\n".join(lines))
+
+
+# -------------------------------------------------------------------------- df
+def estat_df(res, method: str | list[str] | None = None, post: bool = False,
+             **options: Any) -> pd.DataFrame:
+    """``estat df`` after ``mixed`` ([ME] mixed postestimation, example 5): the degrees of
+    freedom of each fixed effect under the model's ``dfmethod()`` or under each of
+    ``method=`` (``"kroger satterthwaite"``; residual, repeated, anova, satterthwaite,
+    kroger); one column per method.  ``post=True`` (one method) replaces the model's DF
+    method, as Stata posts it to e(): its table, ``test(..., small=True)`` and ``lincom``."""
+    from ..lmm.ddf import compute_ddf
+    from ..results.mixed import DDF_ALIASES, apply_ddf
+
+    if options:
+        raise OptionError(f"estat df: option(s) {', '.join(options)} not allowed")
+    if getattr(res, "command", "") != "mixed":
+        raise OptionError("estat df is allowed only after mixed")
+    if method is None:
+        posted = (res.extra or {}).get("ddf")
+        if posted is None:
+            raise OptionError("estat df: the model was fitted without dfmethod(); "
+                              "specify method()")
+        methods = [posted.method]
+    else:
+        items = method.split() if isinstance(method, str) else list(method)
+        methods = []
+        for m in items:
+            key = DDF_ALIASES.get(str(m).lower())
+            if key is None:
+                raise OptionError(f"estat df: method({m}) invalid")
+            methods.append(key)
+    if post and len(methods) != 1:
+        raise OptionError("estat df, post: specify one method")
+    cols = {}
+    for m in methods:
+        ddf = compute_ddf(res.fit, res.design, m)
+        cols[ddf.title] = ddf.df
+    table = pd.DataFrame(cols, index=list(res.design.kept_names))
+    table.index.name = res.depvar
+    if post:
+        apply_ddf(res, methods[0])
+    return table

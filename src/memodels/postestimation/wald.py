@@ -190,13 +190,21 @@ def _linear(text: str, names: list[str]) -> tuple[dict, float]:
 # ---------------------------------------------------------------------- test
 @dataclass
 class WaldTest:
+    """A Wald test: chi2(df), or -- with ``small`` after ``mixed, dfmethod()`` -- the
+    F(df, ddf) test of [ME] mixed postestimation, example 6 (``F`` is the method's
+    statistic: the Kenward-Roger scaled F, else chi2/df)."""
+
     constraints: list[str]
     chi2: float
     df: int
     dropped: list[int] = field(default_factory=list)
+    F: float | None = None
+    ddf: float | None = None
 
     @property
     def p(self) -> float:
+        if self.F is not None and self.ddf is not None:
+            return float(stats.f.sf(self.F, self.df, self.ddf))
         return float(stats.chi2.sf(self.chi2, self.df)) if self.df > 0 else np.nan
 
     @property
@@ -207,8 +215,12 @@ class WaldTest:
         lines = [f" ({i + 1:>2})  {c}" for i, c in enumerate(self.constraints)]
         for d in self.dropped:
             lines.append(f"       Constraint {d + 1} dropped")
-        lines += ["", f"           chi2({self.df:>3}) = {self.chi2:>8.2f}",
-                  f"         Prob > chi2 = {self.p:>10.4f}"]
+        if self.F is not None and self.ddf is not None:
+            lines += ["", f"       F({self.df:>3}, {self.ddf:>6.2f}) = {self.F:>8.2f}",
+                      f"            Prob > F = {self.p:>10.4f}"]
+        else:
+            lines += ["", f"           chi2({self.df:>3}) = {self.chi2:>8.2f}",
+                      f"         Prob > chi2 = {self.p:>10.4f}"]
         return "\n".join(lines)
 
 
@@ -253,7 +265,7 @@ def _parse_constraints(res, hyp) -> list[tuple[dict, float]]:
     return out
 
 
-def wald_test(res, coefs: list[tuple[dict, float]]) -> WaldTest:
+def wald_test(res, coefs: list[tuple[dict, float]], small: bool = False) -> WaldTest:
     names = _names(res)
     b = res.params.to_numpy(float)
     V = res.vcov.loc[names, names].to_numpy(float)
@@ -278,16 +290,44 @@ def wald_test(res, coefs: list[tuple[dict, float]]) -> WaldTest:
     except np.linalg.LinAlgError:
         stat = float(d @ np.linalg.pinv(M) @ d)
     texts = [_constraint_text(c, k, res.depvar) for c, k in coefs]
-    return WaldTest(texts, stat, len(keep), dropped)
+    out = WaldTest(texts, stat, len(keep), dropped)
+    if small:
+        out.F, out.ddf = _small_f(res, names, Rk, rk)
+    return out
 
 
-def test(res, hypothesis) -> WaldTest:
+def _small_ddf(res):
+    ddf = (getattr(res, "extra", None) or {}).get("ddf")
+    if ddf is None or ddf.contrast is None:
+        raise OptionError("option small requires that dfmethod() be specified with mixed "
+                          "(or posted by estat df, post)")
+    return ddf
+
+
+def _small_f(res, names: list[str], R: np.ndarray, r: np.ndarray):
+    """F and DDF of H0: R b = r under the posted DDF method; the fixed effects only."""
+    ddf = _small_ddf(res)
+    fixed = list(res.design.kept_names)
+    lmat = np.zeros((R.shape[0], len(fixed)))
+    for j, nm in enumerate(names):
+        if np.any(R[:, j] != 0):
+            if nm not in fixed:
+                raise OptionError(f"option small: {nm} is not a fixed effect")
+            lmat[:, fixed.index(nm)] = R[:, j]
+    f, _, den = ddf.contrast(lmat, r)
+    if den is None:
+        return None, None  # DFs differ: the large-sample chi2 test (Stata's rule)
+    return float(f), float(den)
+
+
+def test(res, hypothesis, small: bool = False) -> WaldTest:
     """``test``: ``res.test("week = 0")``, ``res.test(["x1", "x2"])``,
-    ``res.test("a = b = 0")``, ``res.test(["(a = b)", "(c = 0)"])``."""
-    return wald_test(res, _parse_constraints(res, hypothesis))
+    ``res.test("a = b = 0")``, ``res.test(["(a = b)", "(c = 0)"])``; ``small=True`` for the
+    small-sample F test after ``mixed, dfmethod()``."""
+    return wald_test(res, _parse_constraints(res, hypothesis), small)
 
 
-def testparm(res, varlist: str | list[str]) -> WaldTest:
+def testparm(res, varlist: str | list[str], small: bool = False) -> WaldTest:
     """``testparm``: every kept coefficient of the named terms is 0.  Terms are written
     as in Stata: ``i.drug``, ``drug`` (its indicators), ``c.age#c.age``, ``x*``."""
     items = varlist.split() if isinstance(varlist, str) else list(varlist)
@@ -310,16 +350,19 @@ def testparm(res, varlist: str | list[str]) -> WaldTest:
         if not hits:
             raise OptionError(f"testparm: {it} not found in the estimated fixed effects")
         chosen += [h for h in hits if h not in chosen]
-    return wald_test(res, [({nm: 1.0}, 0.0) for nm in chosen])
+    return wald_test(res, [({nm: 1.0}, 0.0) for nm in chosen], small)
 
 
 # -------------------------------------------------------------------- lincom
 @dataclass
 class Combination:
+    """An estimate with its SE; z inference, or t(df) when ``df`` is set (lincom, small)."""
+
     expression: str
     estimate: float
     se: float
     level: float = 95.0
+    df: float | None = None
 
     @property
     def z(self) -> float:
@@ -327,19 +370,25 @@ class Combination:
 
     @property
     def p(self) -> float:
-        return float(2 * stats.norm.sf(abs(self.z))) if self.se > 0 else np.nan
+        if not self.se > 0:
+            return np.nan
+        if self.df is not None:
+            return float(2 * stats.t.sf(abs(self.z), self.df))
+        return float(2 * stats.norm.sf(abs(self.z)))
 
     @property
     def ci(self) -> tuple[float, float]:
-        c = stats.norm.ppf(0.5 + self.level / 200)
+        q = 0.5 + self.level / 200
+        c = stats.t.ppf(q, self.df) if self.df is not None else stats.norm.ppf(q)
         return (self.estimate - c * self.se, self.estimate + c * self.se)
 
     def __str__(self) -> str:
         lo, hi = self.ci
+        stat = "t    P>|t|" if self.df is not None else "z    P>|z|"
         return "\n".join([
             f" ( 1)  {self.expression}", "",
             "-" * 78,
-            f"{'':>12} |      Coef.   Std. Err.      z    P>|z|     [{self.level:g}% Conf. "
+            f"{'':>12} |      Coef.   Std. Err.      {stat}     [{self.level:g}% Conf. "
             "Interval]",
             "-" * 13 + "+" + "-" * 64,
             f"{'(1)':>12} | {fmt(self.estimate)} {fmt(self.se)} {self.z:>8.2f}   "
@@ -347,7 +396,10 @@ class Combination:
             "-" * 78])
 
 
-def lincom(res, expression: str, level: float | None = None) -> Combination:
+def lincom(res, expression: str, level: float | None = None,
+           small: bool = False) -> Combination:
+    """Stata's ``lincom``; ``small=True`` after ``mixed, dfmethod()`` gives the t test with
+    the method's DF for the combination (and, for Kenward-Roger, its adjusted SE)."""
     names = _names(res)
     coef, const = _linear(expression, names)
     c = np.array([coef.get(nm, 0.0) for nm in names])
@@ -358,7 +410,13 @@ def lincom(res, expression: str, level: float | None = None) -> Combination:
     text = _constraint_text(coef, 0.0, res.depvar).rsplit(" = ", 1)[0]
     if const:
         text += f" + {const:g}" if const > 0 else f" - {-const:g}"
-    return Combination(text + " = 0", est, se, float(res.level if level is None else level))
+    lev = float(res.level if level is None else level)
+    if small:
+        # the posted VCE is already Kenward-Roger's adjusted one when that method is used
+        _, ddf = _small_f(res, names, c[None, :], np.array([-const]))
+        if ddf is not None:
+            return Combination(text + " = 0", est, se, lev, ddf)
+    return Combination(text + " = 0", est, se, lev)
 
 
 # --------------------------------------------------------------------- nlcom

@@ -165,22 +165,23 @@ class EstimationResults:
         return margins(self, data=data, **options)
 
     def estat(self, name: str, **options: Any):
-        """Stata's ``estat`` (group, icc, sd, recovariance, wcorrelation, ic)."""
+        """Stata's ``estat`` (group, icc, sd, recovariance, wcorrelation, ic, df)."""
         from ..postestimation import estat
 
         return estat(self, name, **options)
 
-    def test(self, hypothesis: Any):
-        """Wald test of linear hypotheses (Stata's ``test``)."""
+    def test(self, hypothesis: Any, small: bool = False):
+        """Wald test of linear hypotheses (Stata's ``test``); ``small=True`` gives the F
+        test with the DDF of the model's ``dfmethod()`` (after ``mixed``)."""
         from ..postestimation import test
 
-        return test(self, hypothesis)
+        return test(self, hypothesis, small=small)
 
-    def testparm(self, varlist: Any):
+    def testparm(self, varlist: Any, small: bool = False):
         """Wald test that all coefficients of the terms are 0 (Stata's ``testparm``)."""
         from ..postestimation import testparm
 
-        return testparm(self, varlist)
+        return testparm(self, varlist, small=small)
 
     def lincom(self, expression: str, **options: Any):
         """Linear combination of the estimates (Stata's ``lincom``)."""
