@@ -286,3 +286,14 @@ def test_dispatch_to_formula():
     # ~= inside an if is not a formula
     s = P("y x if x ~= 2")
     assert s.if_text == "x ~= 2"
+
+
+def test_command_word_pasted_into_its_own_command():
+    """``memodels.mixed("mixed weight week || id:", df)`` reads as ``weight week || id:``;
+    a variable named like the command is still a variable."""
+    cols = ["weight", "week", "id", "mixed"]
+    pasted = parse_model("mixed weight week || id:", "mixed", ["weight", "week", "id"])
+    plain = parse_model("weight week || id:", "mixed", ["weight", "week", "id"])
+    assert pasted == plain
+    as_var = parse_model("mixed weight || id:", "mixed", cols)
+    assert as_var.depvar == "mixed"

@@ -432,6 +432,15 @@ def _unique(names: Sequence[str]) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------- main entry
+def _drop_command_word(text: str, cmd: str, columns: list[str]) -> str:
+    """``memodels.mixed("mixed weight week || id:", df)``: a command line pasted whole
+    into its own command -- drop the command word unless it names a variable."""
+    first, _, rest = text.strip().partition(" ")
+    if first and first not in columns and COMMAND_ALIASES.get(first, first) == cmd:
+        return rest
+    return text
+
+
 def parse_model(
     text: str,
     command: str,
@@ -458,6 +467,7 @@ def parse_model(
 
         return parse_formula(text, cmd, columns, options=options)
     columns = [str(c) for c in columns]
+    text = _drop_command_word(text, cmd, columns)
     if is_replay(text):
         raise StataSyntaxError(f"{cmd}: depvar required (replaying results is not a model)")
     fe_table, re_table, global_table = command_tables(cmd)
