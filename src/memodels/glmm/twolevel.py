@@ -239,7 +239,8 @@ class TwoLevelQuadrature:
         eta_part = dfull.copy()
         if a:
             eta_part[:, :, p : p + a] = 0.0
-        hess = np.einsum("ik,ikp,ikr->pr", wh, eta_part, eta_part)
+        flat = eta_part.reshape(-1, eta_part.shape[-1])
+        hess = (flat * wh.reshape(-1, 1)).T @ flat  # one GEMM, not a 3-way einsum
         if a:
             cross = np.einsum("aik,ik,ikp->ap", np.asarray(dae), pwi, eta_part)
             hess[p : p + a, :] += cross
@@ -249,7 +250,8 @@ class TwoLevelQuadrature:
             d2 = _factor_second_derivatives(st, theta)  # (t, t, q, q)
             d2eta = np.einsum("iq,mlqr,ikr->ikml", self.Z, d2, vi)
             hess[p + a :, p + a :] += np.einsum("ik,ikml->ml", pwi * s, d2eta)
-        hess += np.einsum("jk,jkp,jkr->pr", pw, gjk, gjk) - gbar.T @ gbar
+        gflat = gjk.reshape(-1, gjk.shape[-1])
+        hess += (gflat * pw.reshape(-1, 1)).T @ gflat - gbar.T @ gbar
         return float(lj.sum()), grad, 0.5 * (hess + hess.T)
 
     def posterior(self, params: np.ndarray, ad: Adaptive) -> tuple[np.ndarray, np.ndarray]:
