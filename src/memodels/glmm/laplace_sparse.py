@@ -41,7 +41,7 @@ class SparseLaplace(ParamLayout):
         first = self.iterms[0]
         self.q1 = first.Z.shape[1]
         self.q1_total = first.n_groups * self.q1
-        self.blocked = len(terms) > 1 and self.z.shape[1] - self.q1_total <= 4000
+        self.blocked = self.z.shape[1] - self.q1_total <= 4000
         self.cross = _CrossProducts(self.z) if all(t.Z.shape[1] == 1 for t in terms) else None
         self.zt = self.z.T.tocsr()
         self.q_total = self.z.shape[1]
