@@ -102,3 +102,31 @@ def test_two_level_laplace_on_the_sparse_engine_equals_the_per_cluster_one():
     theta = res.fit.extra["params_theta"]
     assert t.loglik(theta, t.adapt(theta, None)) == pytest.approx(res.llf, abs=1e-8)
     assert res.predict("reffects").notna().all().all()
+
+
+@pytest.mark.parametrize("kind,params", [
+    ("unstructured", [0.4, -0.2, 0.8, 0.3, 0.5, 0.6]),
+    ("independent", [0.4, -0.2, 0.8, 0.5, 0.6]),
+    ("exchangeable", [0.4, -0.2, np.log(0.8), 0.3, 0.6]),
+    ("identity", [0.4, -0.2, 0.7, 0.6]),
+])
+def test_gradient_with_random_slopes(kind, params):
+    """Random slopes (Lambda blocks q x q) in the crossed and in the nested design."""
+    rng = np.random.default_rng(11)
+    n = 1200
+    g1, g2 = rng.integers(0, 40, n), rng.integers(0, 12, n)
+    x = rng.normal(size=n)
+    z2 = np.column_stack([x, np.ones(n)])
+    codes1 = np.unique(g1, return_inverse=True)[1]
+    slope = EngineTerm(Z=z2, groups=codes1, n_groups=int(codes1.max()) + 1,
+                       structure=CovStructure(kind, 2), source=0)
+    terms = [slope, _term(g2)]
+    eta = -0.3 + 0.5 * x + rng.normal(size=40)[g1] * (1 + 0.5 * x) + rng.normal(size=12)[g2]
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    model = SparseLaplace(y, np.column_stack([x, np.ones(n)]), terms,
+                          make_family("bernoulli", "logit"))
+    par = np.array(params, float)
+    _, grad = model.loglik_and_gradient(par)
+    assert grad is not None
+    num = numdiff.gradient(model.loglik, par, rel=1e-5)
+    np.testing.assert_allclose(grad, num, rtol=1e-6, atol=2e-5)

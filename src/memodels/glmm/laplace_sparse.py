@@ -184,6 +184,17 @@ class SparseLaplace(ParamLayout):
         except (np.linalg.LinAlgError, FloatingPointError):
             return val, None
 
+    def pair_structure(self, zl: sp.csr_matrix) -> _CrossProducts:
+        """The row-pair structure of Z Lambda (fixed when Lambda is diagonal; rebuilt
+        only when the pattern of Z Lambda changes otherwise)."""
+        if self.cross is not None:
+            return self.cross
+        zl.sort_indices()
+        cached = getattr(self, "_pairs", None)
+        if cached is None or not cached.matches(zl):
+            cached = self._pairs = _CrossProducts(zl)
+        return cached
+
     def random_effects(self, params) -> np.ndarray:
         """Posterior modes of u = Lambda b~ (term order, group-major)."""
         _, b, lam = self.laplace(params)
@@ -223,13 +234,25 @@ class _CrossProducts:
         self.n_rows = z.shape[0]
         self.diag = np.flatnonzero(self.k_i == self.k_j)
         self.tcache: tuple | None = None
+        self.indptr, self.indices = z.indptr.copy(), z.indices.copy()
 
-    def weighted(self, zl: sp.csr_matrix, w: np.ndarray) -> sp.csr_matrix:
+    def matches(self, zl: sp.csr_matrix) -> bool:
+        """True when ``zl`` has the sparsity pattern this structure was built on."""
+        return (zl.indptr.size == self.indptr.size and zl.indices.size == self.indices.size
+                and np.array_equal(zl.indptr, self.indptr)
+                and np.array_equal(zl.indices, self.indices))
+
+    def products(self, zl: sp.csr_matrix) -> sp.csr_matrix:
+        """T (pairs x rows): T[k, i] = zl[i, a_k] zl[i, b_k] over the pairs (a_k, b_k) of
+        nonzeros sharing a row, so Z'WZ's entries are T w and diag(Z M Z') is T' M[pairs]."""
         data = zl.data
         if self.tcache is None or self.tcache[0] is not data:
             vals = data[self.pos_a] * data[self.pos_b]
             t = sp.csr_matrix((vals, (self.inv, self.row)), shape=(self.k_i.size, self.n_rows))
             self.tcache = (data, t)
-        kv = self.tcache[1] @ w
+        return self.tcache[1]
+
+    def weighted(self, zl: sp.csr_matrix, w: np.ndarray) -> sp.csr_matrix:
+        kv = self.products(zl) @ w
         kv[self.diag] += 1.0
         return sp.csr_matrix((kv, (self.k_i, self.k_j)), shape=self.shape)
