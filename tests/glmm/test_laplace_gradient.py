@@ -130,3 +130,35 @@ def test_gradient_with_random_slopes(kind, params):
     assert grad is not None
     num = numdiff.gradient(model.loglik, par, rel=1e-5)
     np.testing.assert_allclose(grad, num, rtol=1e-6, atol=2e-5)
+
+
+@pytest.mark.parametrize("family,link,aux", [
+    ("nbinomial", "log", [np.log(0.7)]),
+    ("gaussian", "identity", [np.log(0.8)]),
+    ("ordinal", "logit", [-0.8, 0.2, 1.1]),
+])
+def test_gradient_with_ancillary_parameters(family, link, aux):
+    rng = np.random.default_rng(7)
+    n = 900
+    g1, g2 = rng.integers(0, 30, n), rng.integers(0, 10, n)
+    x = rng.normal(size=n)
+    eta = 0.4 * x + rng.normal(size=30)[g1] + 0.6 * rng.normal(size=10)[g2]
+    if family == "nbinomial":
+        y = rng.poisson(np.exp(eta) * rng.gamma(2.0, 0.5, n)).astype(float)
+        X = np.column_stack([x, np.ones(n)])
+        fam = make_family("nbinomial", link)
+    elif family == "gaussian":
+        y = eta + rng.normal(size=n)
+        X = np.column_stack([x, np.ones(n)])
+        fam = make_family("gaussian", link)
+    else:
+        fam = make_family("ordinal", link)
+        y = fam.validate(1.0 + np.searchsorted([-0.5, 0.5, 1.5], eta + rng.logistic(size=n)),
+                         "y")
+        X = x[:, None]
+    model = SparseLaplace(y, X, [_term(g1), _term(g2)], fam)
+    par = np.concatenate([[0.3, -0.1][: X.shape[1]], aux, [0.8, 0.6]])
+    _, grad = model.loglik_and_gradient(par)
+    assert grad is not None
+    num = numdiff.gradient(model.loglik, par, rel=1e-5)
+    np.testing.assert_allclose(grad, num, rtol=1e-6, atol=2e-5)

@@ -347,10 +347,10 @@ def _laplace_start(model: SparseLaplace, params: np.ndarray) -> np.ndarray:
 
 
 def _single_level_sparse(terms: list[EngineTerm], family, resolve_modes: bool) -> bool:
-    """A two-level Laplace fit with no ancillary parameters runs on the sparse engine,
-    whose exact gradient (memodels.glmm.laplace_gradient) makes it several times faster
-    than finite differences of the per-cluster Laplace approximation."""
-    return len(terms) == 1 and not family.aux_names and not resolve_modes
+    """A two-level Laplace fit runs on the sparse engine, whose exact gradient
+    (memodels.glmm.laplace_gradient) makes it several times faster than finite differences
+    of the per-cluster Laplace approximation."""
+    return len(terms) == 1 and not resolve_modes
 
 
 def _is_nested(terms: list[EngineTerm]) -> bool:

@@ -27,9 +27,9 @@ from .blocked_spd import BlockedSPD
 
 
 def has_gradient(model, params) -> bool:
-    """The analytic form covers every covariance structure with an invertible factor,
-    factored in blocks, for families with no ancillary parameters."""
-    if model.n_aux or not isinstance(model.state.get("fac"), BlockedSPD):
+    """The analytic form covers every covariance structure with an invertible factor and
+    every family, when the Hessian is factored in blocks."""
+    if not isinstance(model.state.get("fac"), BlockedSPD):
         return False
     _, _, thetas = model.split(params)
     for t, th in zip(model.terms, thetas, strict=True):
@@ -46,11 +46,13 @@ def gradient(model, params) -> np.ndarray:
     t = weight_slope(model.family, model.y, st["eta"], st["aux"])
     pairs = model.pair_structure(zl)
     ainv = fac.inverse_entries(pairs.k_i, pairs.k_j)
-    dt = (pairs.products(zl).T @ ainv) * t  # d_i t_i
+    d = pairs.products(zl).T @ ainv
+    dt = d * t
     X = model.X
     zwx = zlt @ (X * w[:, None])
     sol = np.column_stack([fac.solve(zwx[:, k]) for k in range(X.shape[1])])
     g_beta = X.T @ s - 0.5 * ((X - zl @ sol).T @ dt)
+    g_aux = _aux_gradient(model, st, zl, zlt, fac, d, dt) if model.n_aux else np.zeros(0)
 
     g_theta: list[np.ndarray] = [np.zeros(0)] * len(model.terms)
     _, _, thetas = model.split(params)
@@ -75,7 +77,25 @@ def gradient(model, params) -> np.ndarray:
             out[m] = (np.einsum("ga,ab,gb->", bg, mk, bg) - groups * np.trace(mk)
                       + np.sum(block_sum * mk.T) - 0.5 * float(dt @ deta))
         g_theta[ti] = out
-    return np.concatenate([g_beta, *g_theta])
+    return np.concatenate([g_beta, g_aux, *g_theta])
+
+
+def _aux_gradient(model, st, zl, zlt, fac, d, dt) -> np.ndarray:
+    """dL/d aux_j = sum dlog f/d aux_j - 1/2 d'(dw/d aux_j + t * d eta/d aux_j), with the
+    modes' response d eta/d aux_j = Z Lambda A^{-1} Lambda'Z' d2 log f/d eta d aux_j and
+    dw/d aux_j by central differences of the family's w."""
+    fam, y, eta, aux = model.family, model.y, st["eta"], np.asarray(st["aux"], float)
+    da, _, dae = fam.aux_derivatives(y, eta, aux)
+    out = np.empty(aux.size)
+    for j in range(aux.size):
+        deta = zl @ fac.solve(zlt @ np.asarray(dae[j]))
+        eps = 1e-5 * max(1.0, abs(aux[j]))
+        up, dn = aux.copy(), aux.copy()
+        up[j] += eps
+        dn[j] -= eps
+        dw = -(fam.derivatives(y, eta, up)[2] - fam.derivatives(y, eta, dn)[2]) / (2 * eps)
+        out[j] = float(np.sum(da[j])) - 0.5 * (float(d @ dw) + float(dt @ deta))
+    return out
 
 
 def weight_slope(family, y, eta, aux) -> np.ndarray:
