@@ -19,14 +19,13 @@ import pytest
 from memodels.commands.me_ordinal import meologit, meoprobit
 from memodels.commands.meglm import meglm
 from memodels.errors import DataError, OptionError
-from support import DATA, REFERENCE
+from support import DATA, REFERENCE, fitted
 
 pytestmark = pytest.mark.skipif(
     not (DATA / "tvsfpors.csv").exists() or not REFERENCE.exists(),
     reason="shared/ reference data absent",
 )
 
-COMMANDS = {"meologit": meologit, "meoprobit": meoprobit, "meglm": meglm}
 CASES = {
     "meologit_ex1": "examples_count_ordinal_surv.json",
     "meologit_ex2": "examples_count_ordinal_surv.json",
@@ -53,10 +52,9 @@ def _cmdline(ex: dict) -> str:
     return cmd[0] if isinstance(cmd, list) else cmd
 
 
-@functools.cache
 def _fit(cmdline: str):
-    name, rest = cmdline.split(" ", 1)
-    return COMMANDS[name](rest, _data(), nolog=True)
+    """The session-wide cached fit (shared with the postestimation tests)."""
+    return fitted("tvsfpors", cmdline)
 
 
 def _result(case: str):

@@ -168,27 +168,33 @@ def engine_frame(design: Design, data: pd.DataFrame | None):
                     continue
                 full = key + (_py(rnew[i]),)
             g[i] = mapping.get(tuple(_py(v) for v in full), -1)
-        # covariates
-        if term.rfactor is not None:
-            if identity_r:
-                z = np.ones((n, 1))
-            else:
-                levels = list(term.rfactor_levels)
-                z = np.zeros((n, len(levels)))
-                pos = {_py(v): j for j, v in enumerate(levels)}
-                for i in range(n):
-                    j = pos.get(_py(rnew[i]))
-                    if _is_missing(rnew[i]):
-                        z[i] = np.nan
-                    elif j is not None:
-                        z[i, j] = 1.0
-        else:
-            z = np.column_stack([
-                np.ones(n) if nm == "_cons" else _numeric(_column(data, nm)) for nm in term.names
-            ]) if term.names else np.zeros((n, 0))
         groups_out.append(g)
-        z_out.append(z)
+        z_out.append(term_covariates(term, data))
     return eterms, groups_out, z_out
+
+
+def term_covariates(term, data: pd.DataFrame) -> np.ndarray:
+    """The random-effects covariates Z of one design term on ``data`` (NaN where missing)."""
+    n = len(data)
+    if term.rfactor is not None:
+        if term.covariance == "identity":
+            return np.ones((n, 1))
+        rnew = _column(data, term.rfactor).to_numpy(dtype=object)
+        levels = list(term.rfactor_levels)
+        z = np.zeros((n, len(levels)))
+        pos = {_py(v): j for j, v in enumerate(levels)}
+        for i in range(n):
+            j = pos.get(_py(rnew[i]))
+            if _is_missing(rnew[i]):
+                z[i] = np.nan
+            elif j is not None:
+                z[i, j] = 1.0
+        return z
+    if not term.names:
+        return np.zeros((n, 0))
+    return np.column_stack([
+        np.ones(n) if nm == "_cons" else _numeric(_column(data, nm)) for nm in term.names
+    ])
 
 
 def _py(v):
@@ -201,8 +207,11 @@ def _py(v):
 
 
 def build_frame(design: Design, data: pd.DataFrame | None, *, need_groups: bool,
-                offset_spec: tuple[str, str] | None = None) -> tuple[Frame, list[EngineTerm]]:
-    """The observations to predict for: the estimation sample, or every row of ``data``."""
+                offset_spec: tuple[str, str] | None = None,
+                need_z: bool = False) -> tuple[Frame, list[EngineTerm]]:
+    """The observations to predict for: the estimation sample, or every row of ``data``.
+    ``need_z``: the random-effects covariates even when the groups are not needed
+    (marginal predictions)."""
     if data is None:
         eterms = engine_terms(design.terms)
         y = np.asarray(design.y, float)
@@ -222,7 +231,8 @@ def build_frame(design: Design, data: pd.DataFrame | None, *, need_groups: bool,
     else:
         eterms = engine_terms(design.terms)
         groups = [np.full(len(data), -1, dtype=np.int64) for _ in eterms]
-        zs = [np.full((len(data), et.Z.shape[1]), np.nan) for et in eterms]
+        zs = [term_covariates(design.terms[et.source], data) if need_z
+              else np.full((len(data), et.Z.shape[1]), np.nan) for et in eterms]
     off = None
     if offset_spec is not None:
         kind, var = offset_spec

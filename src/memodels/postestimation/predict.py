@@ -8,9 +8,14 @@ for statistics that need its random effects) gives NaN, never an error.
 mixed: ``xb`` (default), ``stdp``, ``fitted``, ``residuals``, ``rstandard``,
 ``reffects``, ``reses``; ``relevel=`` restricts the random effects used.
 
-me commands (two-level fits for the random-effects statistics): ``mu`` (default),
-``pr``, ``eta``, ``xb``, ``stdp``, ``residuals`` (Gaussian family), ``pearson``,
-``reffects``, ``reses``, with ``conditional="ebmeans"`` (default) or ``"fixedonly"``.
+me commands (meglm, melogit, meprobit, mecloglog, mepoisson, menbreg, meologit,
+meoprobit; any number of nested levels, crossed models through their EB modes):
+``mu`` (default), ``pr``, ``eta``, ``xb``, ``stdp``, ``density``, ``distribution``,
+``residuals`` (Gaussian family), ``pearson``, ``deviance``, ``anscombe``, ``reffects``,
+``reses``, ``scores``; ``conditional="ebmeans"`` (default), ``"ebmodes"`` or
+``"fixedonly"``, ``marginal=True``, ``outcome=`` (ordinal models), ``nooffset=True``,
+``intpoints=``, ``iterate=``, ``tolerance=``.  See
+:mod:`memodels.postestimation.predict_glmm`.
 """
 
 from __future__ import annotations
@@ -25,8 +30,6 @@ from .blup import mixed_blups
 from .frame import build_frame
 
 MIXED_STATS = ("xb", "stdp", "fitted", "residuals", "rstandard", "reffects", "reses", "scores")
-ME_STATS = ("mu", "pr", "eta", "xb", "stdp", "residuals", "pearson", "deviance", "anscombe",
-            "density", "distribution", "reffects", "reses", "scores", "fitted")
 
 
 def _effect_columns(design, eterms) -> list[tuple[int, int, str]]:
@@ -170,122 +173,8 @@ def _predict_mixed(res, statistic, data, relevel, options):
 
 
 # ------------------------------------------------------------------------ GLMM
-def _eb(res, design, eterms, modes: bool = False):
-    """EB means (posterior means and covariances) or EB modes (posterior modes and the
-    inverse negative curvature there), in the engine's cluster order."""
-    extra = getattr(res.fit, "extra", {}) or {}
-    key, cov = ("eb_modes", "eb_mode_cov") if modes else ("eb_means", "eb_cov")
-    if len(eterms) != 1 or key not in extra:
-        raise NotImplementedError(
-            "empirical Bayes predictions are available for two-level me models only "
-            "(the engine stores them for one random-effects level)")
-    return np.asarray(extra[key]), np.asarray(extra[cov])
-
-
 def _predict_glmm(res, statistic, data, relevel, options):
-    stat = str(statistic).lower().strip()
-    if stat not in ME_STATS:
-        raise OptionError(f"predict after {res.command}: statistic '{statistic}' not allowed "
-                          f"(allowed: mu, pr, eta, xb, stdp, residuals, pearson, reffects, reses)")
-    opts = {k.lower(): v for k, v in options.items()}
-    # the meqr commands predict random effects as posterior modes by default
-    default = "ebmodes" if res.command.startswith("meqr") else "ebmeans"
-    cond = str(opts.pop("conditional", default) or default).lower()
-    marginal = bool(opts.pop("marginal", False))
-    ebmodes = bool(opts.pop("ebmodes", False))
-    fixedonly = bool(opts.pop("fixedonly", False))
-    nooffset = bool(opts.pop("nooffset", False))
-    opts.pop("ebmeans", None)
-    if opts:
-        raise OptionError(f"predict after {res.command}: option(s) {', '.join(opts)} not allowed")
-    if fixedonly:
-        cond = "fixedonly"
-    if ebmodes:
-        cond = "ebmodes"
-    if cond not in ("ebmeans", "ebmodes", "fixedonly"):
-        raise OptionError(f"conditional({cond}) not allowed; use ebmeans, ebmodes or fixedonly")
-    if marginal:
-        raise NotImplementedError("predict, marginal is not implemented yet")
-    if stat in ("deviance", "anscombe", "density", "distribution", "scores"):
-        raise NotImplementedError(f"predict, {stat} is not implemented yet after {res.command}")
-    if stat == "pr" and res.family not in ("bernoulli", "binomial", "ordinal"):
-        raise OptionError("predict, pr is allowed only for binary and ordinal models")
-    if stat == "residuals" and res.family != "gaussian":
-        raise OptionError("predict, residuals is allowed only for the Gaussian family")
-    if stat == "fitted":
-        raise OptionError(f"predict, fitted not allowed after {res.command}; use mu or eta")
-    design, fit = res.design, res.fit
-    offset_spec = None
-    if res.offset and res.offset_var and not nooffset:
-        offset_spec = (res.offset, res.offset_var)
-    needs_re = stat in ("reffects", "reses") or (
-        cond != "fixedonly" and stat in ("mu", "pr", "eta", "residuals", "pearson"))
-    modes = cond == "ebmodes"
-    frame, eterms = build_frame(design, data, need_groups=needs_re, offset_spec=offset_spec)
-    beta = fit.beta
-    xb, stdp = _xb_stdp(frame, beta, fit.vcov_beta)
-    if frame.offset is not None:
-        xb = xb + frame.offset
-    if stat == "xb":
-        return pd.Series(xb, index=frame.index, name="xb")
-    if stat == "stdp":
-        return pd.Series(stdp, index=frame.index, name="stdp")
-    if stat in ("reffects", "reses"):
-        means, covs = _eb(res, design, eterms, modes)
-        use = _level_terms(design, eterms, relevel, upto=False)
-        if stat == "reffects":
-            return _per_obs_effects(design, frame, eterms, [means], use, False)
-        vals = _cov_values([covs], eterms, design)
-        return _per_obs_effects(design, frame, eterms, vals, use, True)
-    eta = xb
-    if cond != "fixedonly":
-        means, _ = _eb(res, design, eterms, modes)
-        eta = xb + _re_contribution(frame, [means], [0])
-    if stat == "eta":
-        return pd.Series(eta, index=frame.index, name="eta")
-    fam = res.family_obj
-    p = fam.link.inverse(eta)
-    if stat == "pr":
-        return pd.Series(p, index=frame.index, name="pr")
-    mu = p * _trials(res, frame) if res.family == "binomial" else p
-    if stat == "mu":
-        return pd.Series(mu, index=frame.index, name="mu")
-    if frame.y is None:
-        raise OptionError(f"predict, {stat}: the outcome {design.depvar} is not in the data")
-    if stat == "residuals":
-        return pd.Series(frame.y - mu, index=frame.index, name="residuals")
-    aux = fit.aux if fit.n_aux else None
-    if res.family == "binomial":
-        n = _trials(res, frame)
-        var = n * p * (1 - p)
-    else:
-        var = _family_variance(fam, mu, aux)
-    return pd.Series((frame.y - mu) / np.sqrt(var), index=frame.index, name="pearson")
+    """After the me commands: :mod:`memodels.postestimation.predict_glmm`."""
+    from .predict_glmm import predict_glmm
 
-
-def _family_variance(fam, mu, aux):
-    try:
-        return fam.variance(mu, aux)
-    except NotImplementedError as exc:
-        raise NotImplementedError(f"predict, pearson: no variance function for {fam.name}") \
-            from exc
-
-
-def _trials(res, frame) -> np.ndarray:
-    var = res.binomial_var
-    if frame.in_sample:
-        fam = res.family_obj
-        data = getattr(fam, "data", {}) or {}
-        for key in ("trials", "n"):
-            if key in data:
-                return np.asarray(data[key], float) * np.ones(frame.n)
-        if var and var in res.design.extra:
-            return np.asarray(res.design.extra[var], float)
-    if var:
-        raise NotImplementedError("predict, mu with binomial(varname) trials on new data is "
-                                  "not implemented yet; use pr")
-    trials = res.options.get("binomial")
-    try:
-        return np.full(frame.n, float(trials))
-    except (TypeError, ValueError):
-        return np.ones(frame.n)
+    return predict_glmm(res, statistic, data, relevel, options)
