@@ -14,6 +14,10 @@ multilevel commands margins uses the fixed portion of the prediction by default 
   base level for each level;
 * standard errors by the delta method from the coefficients' VCE.
 
+After ``mestreg`` the prediction is the results' own (``margins_prediction``: mean or
+median survival time, marginal over the random effects;
+:mod:`memodels.postestimation.margins_survival`), with the delta method over all of e(b).
+
 ``marginsplot(table)`` draws the margins against the first ``at()`` variable with their
 confidence intervals (matplotlib, imported on use).
 """
@@ -51,7 +55,11 @@ def _prediction(res, x: np.ndarray, beta: np.ndarray, offset: np.ndarray | None)
 def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None = None,
             over: str | None = None, dydx: str | None = None, predict: str | None = None,
             level: float | None = None) -> pd.DataFrame:
-    if predict not in (None, "xb", "mu", "pr", "n"):
+    # a results class may supply its own prediction (mestreg: mean/median survival time,
+    # marginal over the random effects): an object with average(), vcov and expression
+    hook = getattr(res, "margins_prediction", None)
+    custom = hook(predict) if hook is not None else None
+    if custom is None and predict not in (None, "xb", "mu", "pr", "n"):
         raise OptionError(f"margins: predict({predict}) is not available (fixed-portion xb "
                           "or mu)")
     design = res.design
@@ -60,6 +68,8 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
     sample = data.loc[design.index]
     beta = res.fit.beta
     vb = np.asarray(res.vcov_matrix)[: beta.size, : beta.size]
+    if custom is not None:
+        vb = custom.vcov
     use_xb = predict == "xb" or res.command == "mixed"
     offset = None
     off_var = getattr(res, "offset_var", None)
@@ -80,6 +90,8 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
         groups = [(g, (codes == g).to_numpy()) for g in sorted(codes.dropna().unique())]
 
     def average(frame: pd.DataFrame, mask: np.ndarray) -> tuple[float, np.ndarray]:
+        if custom is not None:
+            return custom.average(frame, mask, offset)
         x = fixed_matrix(design, frame)[mask]
         off = None if offset is None else offset[mask]
         if use_xb:
@@ -123,7 +135,8 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
     out["ci_upper"] = out["margin"] + crit * se
     out.attrs["vcov"] = grads @ vb @ grads.T
     out.attrs["level"] = lev
-    out.attrs["expression"] = ("Linear prediction, fixed portion" if use_xb
+    out.attrs["expression"] = (custom.expression if custom is not None
+                               else "Linear prediction, fixed portion" if use_xb
                                else "Marginal predicted mean, fixed portion")
     return out
 

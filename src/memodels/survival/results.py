@@ -9,12 +9,18 @@ the st echo, the distribution in the title, hazard or time ratios, and replay.
 * fixed effects shown as ``Haz. Ratio`` (PH, default; ``nohr`` shows coefficients) or
   ``Tm. Ratio`` (AFT with ``tratio``); ``params``/``bse`` stay on the coefficient scale;
 * ``LR test vs. Weibull model`` (the fixed-effects model of the same distribution).
+
+Postestimation ([ME] mestreg postestimation): :meth:`MEStregResults.predict` (survival
+statistics, conditional or marginal), ``margins`` of the mean/median survival time
+(:meth:`MEStregResults.margins_prediction`) and :meth:`MEStregResults.stcurve`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from typing import Any
+
+import pandas as pd
 
 from ..errors import OptionError
 from ..results.glmm import GLMMResults
@@ -73,6 +79,32 @@ class MEStregResults(GLMMResults):
             new.lr_test = None
         display_eform(self.family_obj, opts)  # validate nohr/tratio now
         return new
+
+    # --------------------------------------------------------- postestimation
+    def predict(self, statistic: str | None = None, *, data: pd.DataFrame | None = None,
+                relevel: str | None = None, **options: Any) -> pd.Series | pd.DataFrame:
+        """Stata's ``predict`` after mestreg ([ME] mestreg postestimation): ``mean``
+        (default), ``median``, ``hazard``, ``surv``, ``density``, ``distribution``,
+        ``eta``, ``xb``, ``stdp``, ``reffects``, ``reses``, ``scores``, with
+        ``conditional=`` ebmeans/ebmodes/fixedonly or ``marginal=True``; see
+        :mod:`memodels.postestimation.predict_survival`."""
+        from ..postestimation.predict_survival import predict_mestreg
+
+        return predict_mestreg(self, statistic, data, relevel, options)
+
+    def margins_prediction(self, predict: str | None):
+        """What ``margins`` averages after mestreg (mean survival time, marginal, by
+        default); :mod:`memodels.postestimation.margins_survival`."""
+        from ..postestimation.margins_survival import mestreg_margins_prediction
+
+        return mestreg_margins_prediction(self, predict)
+
+    def stcurve(self, kind: str = "survival", *, data: pd.DataFrame, **options: Any):
+        """Marginal survivor, hazard or cumulative hazard curves (Stata's ``stcurve``);
+        :mod:`memodels.postestimation.stcurve`."""
+        from ..postestimation.stcurve import stcurve
+
+        return stcurve(self, kind, data=data, **options)
 
     def summary(self) -> str:
         from ..output.glmm_text import render_glmm
