@@ -22,7 +22,8 @@ def calls(monkeypatch):
     seen: list[dict] = []
 
     def fake_fit_glmm(y, X, terms, family, *, offset=None, intmethod="mvaghermite",
-                      intpoints=7, log=None, iterate=300, start=None, nrtolerance=1e-5):
+                      intpoints=7, log=None, iterate=300, start=None, nrtolerance=1e-5,
+                      **engine_options):  # constraints=, weights=, level_weights=, ...
         seen.append(dict(y=y, X=X, terms=terms, family=family, offset=offset,
                          intmethod=intmethod, intpoints=intpoints, iterate=iterate))
         if log is not None:
@@ -170,8 +171,10 @@ def test_iteration_log_layout(calls, bang, capsys):
     ("melogit", "c_use urban, exposure(age) || district:", "exposure"),
     ("meglm", "c_use urban || district:, family(bernoulli) or irr", "may not be combined"),
     ("mepoisson", "c_use urban || district:, dispersion(mean)", "dispersion"),
-    ("melogit", "c_use urban || district:, vce(robust)", "vce"),
-    ("melogit", "c_use urban [fw=child1] if child1 > 0 || district:", "weights"),
+    ("melogit", "c_use urban [fw=child1] if child1 > 0 || district:, intmethod(laplace)",
+     "weights are not allowed with crossed models or the Laplacian approximation"),
+    ("melogit", "c_use urban [pw=child1] if child1 > 0 || district:, vce(oim)",
+     r"vce\(oim\) not allowed with pweights"),
     ("melogit", "c_use urban || district:, constraints(1)", "constraints"),
 ])
 def test_option_errors(calls, bang, cmd, spec, match):

@@ -1,14 +1,30 @@
 """The ``memodels`` console command.
 
-    memodels fit DATAFILE "mixed weight week || id:"   run a command on a data file
-    memodels example pig                                run a manual example on shipped data
-    memodels example --list                             list the examples
+    memodels fit DATAFILE "mixed weight week || id:"       run a command on a data file
+    memodels fit DATAFILE "cmd1" "cmd2" ...                 run several commands in turn
+    memodels run DATAFILE SCRIPT.do                         run a Stata-style do-file
+    memodels run SCRIPT.do                                  (the script loads data: use, webuse)
+    memodels example pig                                    run a manual example on shipped data
+    memodels example --list                                 list the examples
+
+Commands run in one session (:mod:`memodels.session`): estimation commands (mixed,
+meglm, melogit, ..., mestreg, meqrlogit), their replay, estimates store/restore/stats,
+lrtest, estat, test, testparm, lincom, nlcom, predict, margins, use, webuse, stset, list,
+summarize, generate, replace, drop, keep, display, set seed; prefixes quietly, capture,
+noisily.  A do-file holds one command per line: ``*`` and ``//`` start comments,
+``/* */`` is a comment, ``///`` continues a command on the next line, ``exit`` ends the
+script.  Each command is echoed as ``. command`` followed by its output, as in Stata's
+log.  Data files: .csv, .dta (value labels kept) or .parquet; SCRIPT ``-`` reads standard
+input.  The first failing command stops the run (exit status 2), as a do-file stops;
+prefix a command with ``capture`` to go on regardless.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 from ..errors import MemodelsError
 
@@ -23,31 +39,66 @@ EXAMPLES = {
 }
 
 
-def _run(cmdline: str, data) -> int:
-    from ..commands.dispatch import fit
+def _run(data, script: str, where: str) -> int:
+    """Run a script in a new session, the log on standard output; 2 on error."""
+    from ..session import ScriptError, Session
 
-    print(f". {cmdline}\n")
-    res = fit(cmdline, data)
-    print()
-    print(res.summary())
+    try:
+        Session(data).run_script(script, out=sys.stdout)
+    except ScriptError as exc:
+        sys.stdout.flush()
+        place = f"{where} {exc.lineno}" if where else f"line {exc.lineno}"
+        print(f"memodels: {place} ({exc.command}): {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="memodels", description=__doc__.splitlines()[0])
+def _read_script(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    p = Path(path)
+    if not p.is_file():
+        raise MemodelsError(f"script '{p}' not found")
+    return p.read_text(encoding="utf-8", errors="replace")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="memodels", description=__doc__.splitlines()[0],
+        epilog="See 'Running a Stata-style script' in the README.")
     sub = parser.add_subparsers(dest="action", required=True)
-    p_fit = sub.add_parser("fit", help="run a Stata estimation command on a data file")
+    p_fit = sub.add_parser("fit", help="run Stata commands on a data file")
     p_fit.add_argument("datafile", help="a .csv, .dta or .parquet file")
-    p_fit.add_argument("command", help='a Stata command line, e.g. "mixed y x || g:"')
+    p_fit.add_argument("command", nargs="+",
+                       help='Stata command lines, e.g. "mixed y x || g:" "estat icc"')
+    p_run = sub.add_parser("run", help="run a Stata-style do-file (optionally on a data file)",
+                           usage="memodels run [-h] [DATAFILE] SCRIPT")
+    p_run.add_argument("files", nargs="+", metavar="FILE",
+                       help="[DATAFILE] SCRIPT: the data file (optional; else the script "
+                            "loads its data with use or webuse) and the do-file ('-': "
+                            "standard input)")
     p_ex = sub.add_parser("example", help="run a manual example on a shipped dataset")
     p_ex.add_argument("name", nargs="?", default="pig", help=f"one of {', '.join(EXAMPLES)}")
     p_ex.add_argument("--list", action="store_true", help="list the examples")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     try:
         if args.action == "fit":
             from ..io import read_data
 
-            return _run(args.command, read_data(args.datafile))
+            return _run(read_data(args.datafile), "\n".join(args.command), "command")
+        if args.action == "run":
+            if len(args.files) > 2:
+                parser.error("run takes at most two files: [DATAFILE] SCRIPT")
+            from ..io import read_data
+
+            data = read_data(args.files[0]) if len(args.files) == 2 else None
+            script = args.files[-1]
+            return _run(data, _read_script(script), f"{script}, line")
         if args.list:
             for key, (ds, cmd) in EXAMPLES.items():
                 print(f"{key:<14} {ds:<14} {cmd}")
@@ -57,10 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         from ..datasets import load
 
         ds, cmd = EXAMPLES[args.name]
-        return _run(cmd, load(ds))
+        return _run(load(ds), cmd, "command")
     except MemodelsError as exc:
         print(f"memodels: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head, less...: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,7 @@ from ..errors import DataError, OptionError
 from ..lmm.terms import engine_terms
 from ..results.glmm import EFORM_OPTIONS, GLMMResults, build_glmm_results
 from ..syntax import parse_model
+from . import me_constraints, me_vce
 
 # options each command accepts beyond the shared ones (Stata's option tables)
 COMMAND_OPTIONS = {
@@ -37,7 +38,6 @@ COMMAND_OPTIONS = {
 _RESTRICTED = {"family", "link", "exposure", "eform", "irr", "or", "binomial", "dispersion"}
 
 NOT_YET = {
-    "constraints": "constraints() is not implemented yet",
     "startgrid": "startgrid() is not implemented yet",
     "noestimate": "noestimate is not implemented yet",
     "from": "from() is not implemented yet",
@@ -66,19 +66,10 @@ def _check_supported(command: str, opts: dict[str, Any], design) -> None:
     for key, msg in NOT_YET.items():
         if _given(opts, key):
             raise OptionError(f"option {key}: {msg}")
-    vce = str(opts.get("vce") or "oim").strip().lower()
-    if vce != "oim":
-        raise OptionError(f"vce({vce}) is not implemented yet for {command}; only vce(oim) is")
     start = str(opts.get("startvalues") or "fixedonly").strip().lower()
     if start not in ("fixedonly", "fixed", "fixedo"):
         raise OptionError(f"startvalues({start}) is not implemented yet; the default "
                           "startvalues(fixedonly) is")
-    if design.weights is not None:
-        raise OptionError(f"weights ([{design.weight_kind}=]) are not implemented yet for "
-                          f"{command}")
-    if any(t.level_weights is not None for t in design.terms):
-        raise OptionError("level weights (fweight()/iweight()/pweight() in a random-effects "
-                          f"equation) are not implemented yet for {command}")
     for t in design.terms:
         if t.covariance not in ("independent", "exchangeable", "identity", "unstructured"):
             raise OptionError(f"covariance({t.covariance}) is not implemented yet for {command}")
@@ -219,9 +210,10 @@ def integration(opts: dict[str, Any], crossed: bool) -> tuple[str, int, list[str
 
 
 # ---------------------------------------------------------------------- the log
-def make_log(stream=None):
+def make_log(stream=None, criterion: str = "log likelihood"):
     """Stata's iteration log: stage header, blank line, then
-    ``Iteration 0:   log likelihood = -1228.5263`` (``Grid node 0:`` when refining)."""
+    ``Iteration 0:   log likelihood = -1228.5263`` (``Grid node 0:`` when refining;
+    ``log pseudolikelihood`` with a robust VCE)."""
     out = stream if stream is not None else sys.stdout
     state: dict[str, Any] = {"stage": None}
 
@@ -233,7 +225,7 @@ def make_log(stream=None):
             print("", file=out)
             state["stage"] = stage
         word = STAGE_LINE.get(stage, "Iteration")
-        print(f"{word} {iteration}:   log likelihood = {ll:.8g}  ", file=out)
+        print(f"{word} {iteration}:   {criterion} = {ll:.8g}  ", file=out)
 
     return log
 
@@ -253,9 +245,10 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     """Parse, build the design, fit and assemble the results of one me command."""
     from ..glmm.fit import fit_glmm
 
+    options, matrices, definitions = me_constraints.pop_python_options(options)
     model = parse_model(spec, command, list(data.columns), options=options)
     opts = dict(model.options)
-    design = build_design(model, data)
+    design, restricted = me_constraints.apply_matrices(build_design(model, data), matrices)
     _check_supported(command, opts, design)
     fam, args, link = family_choice(command, opts)
     if fam == "ordinal":
@@ -264,21 +257,31 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
 
         design = drop_constant(design)
     family = make_family_for(fam, args, link, design)
+    cons = me_constraints.build_constraints(design, restricted, tuple(family.aux_names),
+                                            fam == "gaussian", definitions, opts)
     offset = offset_for(opts, design)
     y = family.validate(design.y, design.depvar)
-    method, points, notes = integration(opts, is_crossed(model, design))
+    crossed = is_crossed(model, design)
+    method, points, notes = integration(opts, crossed)
     if fam == "nbinomial":
         opts.setdefault("dispersion", args[0] if args else "mean")
+    terms = engine_terms(design.terms)
+    vce, weights, level_weights = me_vce.prepare(opts, design, terms, method, crossed)
     log = None
     if not opts.get("nolog") and opts.get("log", True):
-        log = make_log()
-    fit = fit_glmm(y, design.X, engine_terms(design.terms), family, offset=offset,
+        log = make_log(criterion="log pseudolikelihood" if vce.robust else "log likelihood")
+    fit = fit_glmm(y, design.X, terms, family, offset=offset,
                    intmethod=method, intpoints=points, log=log,
+                   **me_constraints.engine_kwargs(cons),
+                   **me_vce.weight_kwargs(weights, level_weights),
                    **_engine_kwargs(opts, fit_glmm))
     if log is not None:
         print("", file=sys.stdout)
-    return build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",
-                              options=opts, family=family, spec=model, notes=notes)
+    me_vce.apply_vce(fit, design, terms, vce)
+    res = build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",
+                             options=opts, family=family, spec=model, notes=notes)
+    me_vce.decorate_results(res, design, vce)
+    return res
 
 
 def meglm(spec: str, data: pd.DataFrame, **options: Any) -> GLMMResults:

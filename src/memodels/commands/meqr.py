@@ -50,6 +50,10 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     model = parse_model(spec, command, list(data.columns), options=options)
     opts = dict(model.options)
     design = build_design(model, data)
+    for t in design.terms:
+        if t.covariance in ("fixed", "pattern"):
+            raise OptionError(f"covariance({t.covariance}()) not allowed with {command}; it "
+                              "is available with melogit and the other me commands")
     if command == "meqrlogit":
         trials = opts.get("binomial")
         family = make_family_for("binomial" if trials else "bernoulli",

@@ -33,6 +33,7 @@ from ..survival.metrics import display_eform, make_distribution
 from ..survival.results import MEStregResults, title_for
 from ..survival.stset import st_settings
 from ..syntax import parse_model
+from . import me_constraints, me_vce
 from .meglm import (
     _check_supported,
     _engine_kwargs,
@@ -93,12 +94,13 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
     from ..glmm.fit import fit_glmm
 
     st = st_settings(data)
+    options, matrices, definitions = me_constraints.pop_python_options(options)
     model = parse_model(spec, "mestreg", list(data.columns), options=options)
     opts = dict(model.options)
     if not model.equations:
         raise OptionError("mestreg without a random-effects equation is not implemented "
                           "yet (streg)")
-    design = build_design(model, data)
+    design, restricted = me_constraints.apply_matrices(build_design(model, data), matrices)
     _check_supported("mestreg", opts, design)
     _check_no_delayed_entry(data, design.sample, st.id)
     _check_nested_subjects(data, design.sample, st.id, model)
@@ -108,21 +110,29 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
     t0 = data["_t0"].to_numpy(float)[design.sample]
     d = data["_d"].to_numpy(float)[design.sample]
     family = family.bind(t0=t0, d=d)
+    cons = me_constraints.build_constraints(design, restricted, tuple(family.aux_names),
+                                            False, definitions, opts)
     offset = offset_for(opts, design)
     y = family.validate(design.y, "_t")
-    method, points, notes = integration(opts, is_crossed(model, design))
+    crossed = is_crossed(model, design)
+    method, points, notes = integration(opts, crossed)
+    terms = engine_terms(design.terms)
+    vce, weights, level_weights = me_vce.prepare(opts, design, terms, method, crossed)
 
     log = None
     if not opts.get("nolog") and opts.get("log", True):
         if not opts.get("noshow"):
             print("\n".join(st.header_lines()), file=sys.stdout)
             print("", file=sys.stdout)
-        log = make_log()
-    fit = fit_glmm(y, design.X, engine_terms(design.terms), family, offset=offset,
+        log = make_log(criterion="log pseudolikelihood" if vce.robust else "log likelihood")
+    fit = fit_glmm(y, design.X, terms, family, offset=offset,
                    intmethod=method, intpoints=points, log=log,
+                   **me_constraints.engine_kwargs(cons),
+                   **me_vce.weight_kwargs(weights, level_weights),
                    **_engine_kwargs(opts, fit_glmm))
     if log is not None:
         print("", file=sys.stdout)
+    me_vce.apply_vce(fit, design, terms, vce)
     base = build_glmm_results(design, fit, command="mestreg", cmdline=f"mestreg {spec}",
                               options=opts, family=family, spec=model, notes=notes)
     res = MEStregResults(**{f.name: getattr(base, f.name) for f in fields(base)})
@@ -133,6 +143,7 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
     if res.lr_test is not None:
         lr = res.lr_test
         res.lr_test = LRTest(f"LR test vs. {family.label} model", lr.kind, lr.stat, lr.df)
+    me_vce.decorate_results(res, design, vce)
     return res
 
 

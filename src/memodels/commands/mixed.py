@@ -31,6 +31,12 @@ def _check_supported(options: dict[str, Any], design) -> None:
         raise OptionError("options matlog and matsqrt may not be combined")
     if design.weights is not None and design.weight_kind not in ("fweight", "pweight"):
         raise OptionError(f"{design.weight_kind}s are not allowed with mixed")
+    for t in design.terms:
+        if t.covariance in ("fixed", "pattern"):
+            # [ME] mixed, Options: independent, exchangeable, identity, unstructured
+            raise OptionError(f"covariance({t.covariance}({t.covariance_matrix or ''})) not "
+                              "allowed with mixed; it is available with meglm and the other "
+                              "me commands (mixed does not support constraints)")
 
 
 def _vce(options: dict[str, Any]) -> tuple[str, str | None]:

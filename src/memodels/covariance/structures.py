@@ -71,6 +71,12 @@ class CovStructure:
         """Number of free variance-component parameters (same in every metric)."""
         return self.n_theta
 
+    @property
+    def linear(self) -> bool:
+        """True when the relative factor is linear in theta (every structure but the
+        exchangeable one's (log sd, logit rho) parameterization)."""
+        return not (self.kind == "exchangeable" and self.q > 1)
+
     # ------------------------------------------------------ optimization metric
     def start_theta(self, scale: float = 1.0) -> np.ndarray:
         """Starting relative factor: Sigma / sigma_e^2 = scale^2 I."""

@@ -145,4 +145,5 @@ def build_random_term(
         Z=np.ascontiguousarray(Z),
         level_weights=weights,
         level_weight_kind=weight_kind,
+        covariance_matrix=eq.covariance_matrix,
     )

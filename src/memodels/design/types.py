@@ -50,7 +50,8 @@ class RandomTerm:
     ``level`` is the level variable name (``"class"``, ``"_all"``); ``path`` is
     the nesting path used in parameter names (``"school>class"``); ``covariance`` is
     normalized and already defaulted (identity for one effect or ``R.``, else
-    independent, unless the user chose).
+    independent, unless the user chose).  ``covariance_matrix`` names the matrix of
+    ``covariance(fixed(name))`` / ``covariance(pattern(name))`` (the me commands).
     """
 
     level: str
@@ -65,6 +66,7 @@ class RandomTerm:
     rfactor_levels: tuple = ()
     level_weights: np.ndarray | None = None  # per-observation copy of fweight()/pweight()
     level_weight_kind: str | None = None
+    covariance_matrix: str | None = None  # matrix name of covariance(fixed()/pattern())
 
     @property
     def q(self) -> int:

@@ -23,10 +23,13 @@ from threadpoolctl import threadpool_limits
 from ..errors import ConvergenceWarning, OptionError
 from ..lmm.terms import EngineTerm
 from ..optimize import numdiff
+from .constraints import ConstrainedModel, EstimationConstraints, constrain
 from .laplace_sparse import SparseLaplace
 from .nested import NestedQuadrature
+from .repeated import merge_repeated, restore_terms
 from .twolevel import Adaptive, TwoLevelQuadrature
 from .types import GLMMFit
+from .weights import any_weights, check_weights_allowed, fixed_model_weights
 
 STAGES = ("Fitting fixed-effects model:", "Refining starting values:", "Fitting full model:")
 
@@ -45,20 +48,36 @@ def fit_glmm(
     start: np.ndarray | None = None,
     nrtolerance: float = 1e-5,
     resolve_modes: bool = False,
+    weights: np.ndarray | None = None,
+    level_weights: list[np.ndarray | None] | None = None,
+    constraints: EstimationConstraints | None = None,
 ) -> GLMMFit:
     """``resolve_modes`` (meqrlogit/meqrpoisson): mode-curvature adaptive quadrature with the
     posterior modes re-solved at every likelihood evaluation (Pinheiro and Bates 1995),
-    instead of the me commands' adaptive parameters held fixed within an iteration."""
+    instead of the me commands' adaptive parameters held fixed within an iteration.
+
+    ``weights`` (observation weights) and ``level_weights`` (per term: None or the level's
+    weights copied to its observations) give the weighted (pseudo)likelihood of [ME] meglm,
+    Methods and formulas, Survey data (:mod:`memodels.glmm.weights`).
+
+    Repeated equations at one level are fitted as one block-diagonal term
+    (:mod:`memodels.glmm.repeated`); ``constraints`` (linear, in Stata's estimation metric)
+    are imposed by reparameterization (:mod:`memodels.glmm.constraints`)."""
+    merged, firsts = merge_repeated(terms)
+    if level_weights and len(merged) < len(terms):
+        level_weights = [level_weights[i] for i in firsts]
     with threadpool_limits(limits=1, user_api="blas"):
-        return _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
-                    nrtolerance, resolve_modes)
+        fit = _fit(y, X, merged, family, offset, intmethod, intpoints, log, iterate, start,
+                   nrtolerance, resolve_modes, weights, level_weights, constraints)
+    return restore_terms(fit, terms)
 
 
 def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start, nrtol,
-         resolve_modes=False):
+         resolve_modes=False, weights=None, level_weights=None, constraints=None):
     from ..glm.fit import fit_glm
 
     crossed = not _is_nested(terms)
+    check_weights_allowed(any_weights(weights, level_weights), intmethod, crossed)
     if crossed and intmethod != "laplace":
         raise OptionError(
             f"intmethod({intmethod}) is not available for crossed random effects; "
@@ -77,20 +96,22 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
         if log is not None:
             log(stage, it, val)
 
-    glm = fit_glm(y, X, family, offset=offset)
+    glm = fit_glm(y, X, family, offset=offset,
+                  weights=fixed_model_weights(weights, level_weights, y.shape[0]))
     for it, val in getattr(glm, "log", []):
         note(STAGES[0], it, val)
-    if intmethod == "laplace" and (len(terms) > 1 or _single_level_sparse(terms, family,
-                                                                         resolve_modes)):
+    if intmethod == "laplace" and (len(terms) > 1 or (constraints is None and _single_level_sparse(
+            terms, family, resolve_modes))):
         model = SparseLaplace(y, X, terms, family, offset=offset)
     elif len(terms) == 1:
         model = TwoLevelQuadrature(
             y, X, term.Z, term.groups, term.n_groups, family, term.structure,
-            offset=offset, method=intmethod, points=intpoints,
+            offset=offset, method=intmethod, points=intpoints, weights=weights,
+            level_weights=level_weights[0] if level_weights else None,
         )
     else:
         model = NestedQuadrature(y, X, terms, family, offset=offset, method=intmethod,
-                                 points=intpoints)
+                                 points=intpoints, weights=weights, level_weights=level_weights)
     if start is None:
         theta0 = [t.structure.start_theta(1.0) for t in terms]
         params = np.concatenate([np.asarray(glm.params, float), *theta0])
@@ -99,9 +120,11 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
     if isinstance(model, SparseLaplace):
         if model.loglik_and_gradient(params)[1] is None:
             params = _laplace_start(model, params)
+        model, params = constrain(model, terms, params, constraints)
         note(STAGES[1], 0, model.loglik(params))
         return _fit_laplace(model, params, None, glm, family, terms, note, history, iterate,
                             nrtol)
+    model, params = constrain(model, terms, params, constraints)
     ad = model.adapt(params, None)
     note(STAGES[1], 0, model.loglik(params, ad))
 
@@ -145,7 +168,11 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
 
 def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, converged, it,
               intmethod, intpoints) -> GLMMFit:
-    vcov_theta, hessian_ok = _invert(hess)
+    cons = model if isinstance(model, ConstrainedModel) else None
+    if cons is not None:  # back to the engine's parameters; VCE from the constrained fit
+        model, params, vcov_cons, hessian_ok = cons.unwrap(params, hess)
+    else:
+        vcov_theta, hessian_ok = _invert(hess)
     # map the variance blocks to Stata's metric (ln sd, atanh corr)
     k = model.p + model.n_aux
     sizes = [t.structure.n_theta for t in terms]
@@ -162,14 +189,17 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
     phi = to_phi(theta)
     jac = np.eye(params.size)
     jac[k:, k:] = numdiff.jacobian(to_phi, theta, rel=1e-7)
-    vcov = jac @ vcov_theta @ jac.T
+    vcov = jac @ vcov_theta @ jac.T if cons is None else vcov_cons
     out = np.concatenate([params[:k], phi])
     boundary, pos = [], 0
     for t, size in zip(terms, sizes, strict=True):
         lam = t.structure.relative_factor(theta[pos : pos + size])
         boundary += [bool(sd < 1e-6) for sd in np.sqrt(np.diag(lam @ lam.T))]
         pos += size
-    extra = {"adaptive": ad, "gradient": grad, "model": model, "params_theta": params}
+    # robust VCE (memodels.glmm.robust): the Hessian in the optimizer's parameters, the
+    # Jacobian theta -> estimation metric, and the constrained parameterization if any
+    extra = {"adaptive": ad, "gradient": grad, "model": model, "params_theta": params,
+             "hessian": hess, "jacobian": jac, "constrained": cons}
     if hasattr(model, "posterior"):
         extra["eb_means"], extra["eb_cov"] = model.posterior(params, ad)
         extra["eb_modes"], extra["eb_mode_cov"] = model.posterior_modes(params, ad)
@@ -183,6 +213,7 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
         hessian_ok=hessian_ok, ll_fixed=float(glm.llf), intmethod=intmethod,
         intpoints=1 if intmethod == "laplace" else intpoints, boundary=boundary,
         log=history, messages=messages, extra=extra,
+        constraints=cons.report() if cons is not None else None,
     )
 
 

@@ -22,6 +22,19 @@ With the nodes fixed, eta is linear in beta and the Cholesky factors, and
 
 where W are posterior path weights and G_l the gradients of J_l.  For D = 1 this is the
 two-level formula of :mod:`memodels.glmm.twolevel`.
+
+Weights ([ME] meglm, Methods and formulas, Survey data; replicated observations and
+clusters): with observation weights w_i and a weight w_l(c) for every cluster,
+
+    J_D(c, k) = sum_{i in c} w_i log f(y_i | eta_i(k)) + log w*_Dc(k_D)
+    J_l(c, k_<=l) = sum_{c' child of c} w_{l+1}(c') R_{l+1}(c', k_<=l) + log w*_lc(k_l)
+    L = sum_c w_1(c) R_1(c).
+
+Differentiating the recursion, each term of the Hessian above gets the product of the
+weights on its path: the level-l covariance term of cluster c the product
+w_1 ... w_l(c) of the cluster weights from the top down to c, the observation term that
+product down to the innermost cluster times w_i.  The node posteriors P_l and path weights
+W_l are those of the weighted integrand (the adaptive parameters use them).
 """
 
 from __future__ import annotations
@@ -34,6 +47,7 @@ from scipy.special import logsumexp
 from ..lmm import batched
 from ..quadrature.gauss_hermite import product_rule
 from .layout import ParamLayout
+from .weights import any_weights, cluster_weights, obs_weights
 
 
 @dataclass
@@ -46,7 +60,11 @@ class JointAdaptive:
 
 
 class NestedQuadrature(ParamLayout):
-    def __init__(self, y, X, terms, family, *, offset=None, method="mvaghermite", points=7):
+    def __init__(self, y, X, terms, family, *, offset=None, method="mvaghermite", points=7,
+                 weights=None, level_weights=None):
+        """``weights``: observation weights (data order); ``level_weights``: per term
+        (outermost first), None or the level's cluster weights copied to every
+        observation (data order).  Both None: unweighted."""
         n = y.shape[0]
         keys = [np.asarray(t.groups) for t in terms]
         order = np.lexsort(tuple(reversed(keys)))  # sort by outermost, then inner
@@ -99,6 +117,25 @@ class NestedQuadrature(ParamLayout):
             a = self.rules[lev - 1][0]
             self.outer_nodes.append(np.concatenate([
                 np.repeat(prev, a.shape[0], axis=0), np.tile(a, (prev.shape[0], 1))], axis=1))
+        self._set_weights(weights, level_weights)
+
+    def _set_weights(self, weights, level_weights) -> None:
+        """w_obs (n,), w_lev[l] (M_l,), w_cum[l] (M_l,) = product of the cluster weights
+        from the top down to each level-l cluster, w_path (n,) = w_obs times the product
+        down to the observation's innermost cluster; all None when unweighted (the
+        unweighted path does no extra work)."""
+        self.w_obs = self.w_lev = self.w_cum = self.w_path = None
+        if not any_weights(weights, level_weights):
+            return
+        lws = list(level_weights) if level_weights is not None else [None] * self.depth
+        self.w_obs = obs_weights(weights, self.order, self.y.size)
+        self.w_lev = [cluster_weights(lws[lev], self.order, self.cl[lev], self.m[lev])
+                      for lev in range(self.depth)]
+        cum = [self.w_lev[0]]
+        for lev in range(1, self.depth):
+            cum.append(cum[-1][self.parent[lev]] * self.w_lev[lev])
+        self.w_cum = cum
+        self.w_path = self.w_obs * cum[-1][self.cl[-1]]
 
     # ------------------------------------------------------------ parameters
 
@@ -148,6 +185,8 @@ class NestedQuadrature(ParamLayout):
     def _integrate(self, lf: np.ndarray, nodes):
         """J_l and R_l for every level (innermost first in the loop), from log f (n, Ktot)."""
         kk = self.K
+        if self.w_obs is not None:
+            lf = lf * self.w_obs[:, None]
         acc = np.add.reduceat(lf, self.obs_starts, axis=0)  # (M_D, Ktot)
         js, rs = [None] * self.depth, [None] * self.depth
         for lev in range(self.depth - 1, -1, -1):
@@ -156,6 +195,8 @@ class NestedQuadrature(ParamLayout):
             r = logsumexp(j, axis=2)  # (M_l, outer)
             js[lev], rs[lev] = j, r
             if lev:
+                if self.w_lev is not None:
+                    r = r * self.w_lev[lev][:, None]
                 acc = np.add.reduceat(r, self.child_starts[lev - 1], axis=0)
         return js, rs
 
@@ -182,7 +223,8 @@ class NestedQuadrature(ParamLayout):
 
     def loglik(self, params, ads) -> float:
         try:
-            total = float(self.cluster_loglik(params, ads)[0].sum())
+            top = self.cluster_loglik(params, ads)[0]
+            total = float(top.sum() if self.w_lev is None else self.w_lev[0] @ top)
         except (FloatingPointError, ValueError, np.linalg.LinAlgError):
             return -np.inf
         return total if np.isfinite(total) else -np.inf
@@ -240,28 +282,42 @@ class NestedQuadrature(ParamLayout):
         par = self.parent[1]  # level-2 cluster -> top cluster
         cstarts = self.child_starts[0]
 
+        # weights: the objective is sum_c w2(c) [sum_i w_i log f - |v_c|^2/2] - |v_top|^2/2;
+        # the level-2 blocks stay unscaled (their conditional mode and curvature), the
+        # top-level sums carry w_i w2(c)
+        w2 = None if self.w_lev is None else self.w_lev[1]
+        wt = None if w2 is None else self.w_obs * w2[c2]
+
         def pieces(va_, vb_):
             eta = xb + (za * va_[c1]).sum(1) + (zb * vb_[c2]).sum(1)
             lf, s, h = self.family.derivatives(self.y, eta, auxv)
+            if w2 is not None:
+                lf = lf * self.w_obs
             val = (np.add.reduceat(lf, self.obs_starts)
                    - 0.5 * (vb_**2).sum(1))  # per level-2 cluster
+            if w2 is not None:
+                val = val * w2
             val = np.add.reduceat(val, cstarts) - 0.5 * (va_**2).sum(1)
             return val, s, h
 
         def newton(va_, vb_, s, h):
-            ga = np.add.reduceat(s[:, None] * za, _top_starts(c1)) - va_
-            gb = np.add.reduceat(s[:, None] * zb, starts) - vb_
-            kaa = -np.add.reduceat(h[:, None, None] * za[:, :, None] * za[:, None, :],
+            sa, ha, sb, hb = s, h, s, h
+            if w2 is not None:
+                sa, ha, sb, hb = s * wt, h * wt, s * self.w_obs, h * self.w_obs
+            ga = np.add.reduceat(sa[:, None] * za, _top_starts(c1)) - va_
+            gb = np.add.reduceat(sb[:, None] * zb, starts) - vb_
+            kaa = -np.add.reduceat(ha[:, None, None] * za[:, :, None] * za[:, None, :],
                                    _top_starts(c1))
             kaa[:, np.arange(q1), np.arange(q1)] += 1.0
-            kbb = -np.add.reduceat(h[:, None, None] * zb[:, :, None] * zb[:, None, :], starts)
+            kbb = -np.add.reduceat(hb[:, None, None] * zb[:, :, None] * zb[:, None, :], starts)
             kbb[:, np.arange(q2), np.arange(q2)] += 1.0
-            kba = -np.add.reduceat(h[:, None, None] * zb[:, :, None] * za[:, None, :], starts)
+            kba = -np.add.reduceat(hb[:, None, None] * zb[:, :, None] * za[:, None, :], starts)
             kbb_inv = np.linalg.inv(kbb)
             t = kbb_inv @ kba  # (M2, q2, q1)
-            schur = kaa - np.add.reduceat(np.swapaxes(kba, 1, 2) @ t, cstarts)
-            rhs = ga - np.add.reduceat((np.swapaxes(kba, 1, 2) @ (kbb_inv @ gb[..., None]))
-                                       [..., 0], cstarts)
+            kab = np.swapaxes(kba, 1, 2) if w2 is None else (
+                np.swapaxes(kba, 1, 2) * w2[:, None, None])
+            schur = kaa - np.add.reduceat(kab @ t, cstarts)
+            rhs = ga - np.add.reduceat((kab @ (kbb_inv @ gb[..., None]))[..., 0], cstarts)
             da = np.linalg.solve(schur, rhs[..., None])[..., 0]
             db = (kbb_inv @ (gb[..., None] - kba @ da[par][..., None]))[..., 0]
             return da, db, schur, kbb_inv, t
@@ -307,7 +363,10 @@ class NestedQuadrature(ParamLayout):
         return np.concatenate(parts, axis=2)
 
     # ----------------------------------------------------------- derivatives
-    def derivatives(self, params, ads):
+    def _obs_pieces(self, params, ads):
+        """Per-(observation, node path) pieces at fixed adaptive parameters: log f's
+        derivatives, the J_l/R_l recursion and its posteriors, D_i(k) = d eta / d params
+        (n, Ktot, P) and the observation gradients g_i(k) (unweighted)."""
         beta, aux, thetas = self.split(params)
         p, a = self.p, self.n_aux
         nodes = [self._level_nodes(lev, ads[lev]) for lev in range(self.depth)]
@@ -317,7 +376,6 @@ class NestedQuadrature(ParamLayout):
         lf, s, h = self.family.derivatives(self.y[:, None], eta, auxv)
         js, rs = self._integrate(lf, nodes)
         ps, ws = self._posteriors(js, rs)
-        wobs = ws[-1][self.cl[-1]]  # (n, Ktot)
         # D_i(k): d eta / d params at fixed nodes, (n, Ktot, P)
         ptot = self.n_params
         dfull = np.zeros((n, ktot, ptot))
@@ -334,9 +392,19 @@ class NestedQuadrature(ParamLayout):
             dfull[:, :, pos : pos + t] = full.reshape(n, ktot, t)
             pos += t
         g_obs = dfull * s[:, :, None]
+        daa = dae = None
         if a:
             da, daa, dae = self.family.aux_derivatives(self.y[:, None], eta, aux)
             g_obs[:, :, p : p + a] = np.moveaxis(np.asarray(da), 0, -1)
+        return h, rs, ps, ws, dfull, g_obs, daa, dae
+
+    def derivatives(self, params, ads):
+        p, a = self.p, self.n_aux
+        ptot = self.n_params
+        h, rs, ps, ws, dfull, g_obs, daa, dae = self._obs_pieces(params, ads)
+        wobs = ws[-1][self.cl[-1]]  # (n, Ktot)
+        if self.w_path is not None:  # observation terms: product of the path's weights
+            wobs = wobs * self.w_path[:, None]
         flat = dfull.reshape(-1, ptot)
         grad = wobs.reshape(-1) @ g_obs.reshape(-1, ptot)
         hess = (flat * (wobs * h).reshape(-1, 1)).T @ flat  # one GEMM, not a 3-way einsum
@@ -346,25 +414,50 @@ class NestedQuadrature(ParamLayout):
             hess[:, p : p + a] += cross.T
             hess[p : p + a, p : p + a] += np.einsum("abik,ik->ab", np.asarray(daa), wobs)
         # covariance terms, innermost level first
+        if self.w_obs is not None:
+            g_obs *= self.w_obs[:, None, None]  # G_D = sum_i w_i g_i
         g = np.add.reduceat(g_obs, self.obs_starts, axis=0)  # (M_D, Ktot, P)
         kk = self.K
         for lev in range(self.depth - 1, -1, -1):
             outer = int(np.prod(kk[:lev])) if lev else 1
-            inner = int(np.prod(kk[lev + 1 :])) if lev + 1 < self.depth else 1
-            # g currently (M_l, outer*K_l*inner?, P): reduce the inner axes already done
+            # g currently (M_l, outer*K_l, P): the inner axes are already reduced
             gl = g.reshape(self.m[lev], outer, kk[lev], ptot)
             pl = ps[lev]  # (M_l, outer, K_l)
             wpar = (np.ones((self.m[0], 1)) if lev == 0 else ws[lev - 1][self.parent[lev]])
+            if self.w_cum is not None:
+                wpar = wpar * self.w_cum[lev][:, None]
             gbar = np.einsum("jok,jokp->jop", pl, gl)
             glf = gl.reshape(-1, ptot)
             hess += (glf * (wpar[:, :, None] * pl).reshape(-1, 1)).T @ glf
             gbf = gbar.reshape(-1, ptot)
             hess -= (gbf * wpar.reshape(-1, 1)).T @ gbf
             if lev:
+                if self.w_lev is not None:
+                    gbar = gbar * self.w_lev[lev][:, None, None]
                 g = np.add.reduceat(gbar, self.child_starts[lev - 1], axis=0)
-            del inner
-        llf = float(rs[0][:, 0].sum())
+        top = rs[0][:, 0]
+        llf = float(top.sum() if self.w_lev is None else self.w_lev[0] @ top)
         return llf, grad, 0.5 * (hess + hess.T)
+
+    def scores(self, params, ads) -> np.ndarray:
+        """Each top-level cluster's (weighted) score w_1(c) d R_1(c) / d params at fixed
+        adaptive parameters, (M_1, P) in top-level cluster order (= group code order);
+        their sum is the gradient.  For the robust VCE ([ME] meglm, Options: vce(robust))."""
+        ptot = self.n_params
+        _, _, ps, _, _, g_obs, _, _ = self._obs_pieces(params, ads)
+        if self.w_obs is not None:
+            g_obs *= self.w_obs[:, None, None]
+        g = np.add.reduceat(g_obs, self.obs_starts, axis=0)
+        kk = self.K
+        for lev in range(self.depth - 1, -1, -1):
+            outer = int(np.prod(kk[:lev])) if lev else 1
+            gl = g.reshape(self.m[lev], outer, kk[lev], ptot)
+            g = np.einsum("jok,jokp->jop", ps[lev], gl)  # d R_l
+            if self.w_lev is not None:
+                g = g * self.w_lev[lev][:, None, None]
+            if lev:
+                g = np.add.reduceat(g, self.child_starts[lev - 1], axis=0)
+        return g[:, 0, :]
 
 
 def _top_starts(codes: np.ndarray) -> np.ndarray:

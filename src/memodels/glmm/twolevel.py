@@ -22,6 +22,12 @@ nodes (weights p_jk = w_jk f_jk / L_j):
     d2 log L_j       = sum_k p_jk (H_jk + g_jk g_jk') - (sum_k p_jk g_jk)(...)'
 
 with g_jk, H_jk the derivatives of log f(y_j | eta_jk) at fixed nodes.
+
+Weights ([ME] meglm, Methods and formulas, Survey data): with observation weights
+w_{i|j} and cluster weights w_j the criterion is sum_j w_j log L_j, log f replaced by
+sum_i w_{i|j} log f(y_ij | .) inside L_j; so g_jk and H_jk are w_{i|j}-weighted sums and
+cluster j's gradient and Hessian terms are multiplied by w_j.  The adaptive parameters
+are the moments (or mode) of the weighted integrand.  Unweighted models skip all of it.
 """
 
 from __future__ import annotations
@@ -34,6 +40,22 @@ from scipy.special import logsumexp
 from ..covariance.structures import CovStructure
 from ..lmm import batched
 from ..quadrature.gauss_hermite import product_rule
+from .weights import cluster_weights, obs_weights
+
+
+@dataclass
+class _FirstOrder:
+    lj: np.ndarray  # (M,) log L_j
+    pw: np.ndarray  # (M, K) node posteriors
+    s: np.ndarray  # (n, K) d log f / d eta (unweighted)
+    h: np.ndarray  # (n, K) d2 log f / d eta2 (unweighted)
+    vi: np.ndarray  # (n, K, q) nodes
+    dfull: np.ndarray  # (n, K, P) d eta / d params
+    gjk: np.ndarray  # (M, K, P) gradients of the weighted log integrand at the nodes
+    gbar: np.ndarray  # (M, P) d log L_j
+    theta: np.ndarray
+    daa: np.ndarray | None
+    dae: np.ndarray | None
 
 
 @dataclass
@@ -64,7 +86,11 @@ class TwoLevelQuadrature:
         offset: np.ndarray | None = None,
         method: str = "mvaghermite",
         points: int = 7,
+        weights: np.ndarray | None = None,
+        level_weights: np.ndarray | None = None,
     ) -> None:
+        """``weights``: observation weights w_{i|j}; ``level_weights``: the cluster weights
+        w_j copied to every observation (both in data order; None when unweighted)."""
         order = np.argsort(groups, kind="stable")
         self.order = order
         self.y = np.asarray(y, float)[order]
@@ -87,6 +113,13 @@ class TwoLevelQuadrature:
             self.nodes, self.logw, self.half_sq = np.zeros((1, self.q)), np.zeros(1), np.zeros(1)
         if family.data:
             self.family = family.bind(**{k: np.asarray(v)[order] for k, v in family.data.items()})
+        # weights (sorted order): w_{i|j} (n,), w_j (M,), and their product (n,); None
+        # when the model is unweighted, so that the unweighted path does no extra work
+        self.w_obs = self.w_cl = self.w_tot = None
+        if weights is not None or level_weights is not None:
+            self.w_obs = obs_weights(weights, order, self.y.size)
+            self.w_cl = cluster_weights(level_weights, order, self.cl, self.starts.size)
+            self.w_tot = self.w_obs * self.w_cl[self.cl]
 
     # ------------------------------------------------------------ parameters
     @property
@@ -119,6 +152,8 @@ class TwoLevelQuadrature:
         v, logw = self._nodes(ad)
         eta = self._eta(beta, lam, v)
         lf = self.family.loglik(self.y[:, None], eta, aux if self.n_aux else None)
+        if self.w_obs is not None:
+            lf = lf * self.w_obs[:, None]
         ljk = self._sum(lf) + logw
         return logsumexp(ljk, axis=1), ljk, v, eta
 
@@ -127,7 +162,7 @@ class TwoLevelQuadrature:
             lj = self.cluster_loglik(params, ad)[0]
         except (FloatingPointError, ValueError, np.linalg.LinAlgError):
             return -np.inf
-        total = float(lj.sum())
+        total = float(lj.sum() if self.w_cl is None else self.w_cl @ lj)
         return total if np.isfinite(total) else -np.inf
 
     # ------------------------------------------------------------ adaptation
@@ -176,6 +211,8 @@ class TwoLevelQuadrature:
         def objective(vv):
             eta = xb + np.einsum("iq,iq->i", zl, vv[self.cl])
             lf, s, h = self.family.derivatives(self.y, eta, auxv)
+            if self.w_obs is not None:  # the weighted integrand's mode and curvature
+                lf, s, h = lf * self.w_obs, s * self.w_obs, h * self.w_obs
             val = self._sum(lf) - 0.5 * (vv**2).sum(1)
             grad = self._sum(s[:, None] * zl) - vv
             hess = self._sum(h[:, None, None] * zl[:, :, None] * zl[:, None, :])
@@ -200,8 +237,9 @@ class TwoLevelQuadrature:
         return Adaptive(v, batched.cholesky(0.5 * (cov + np.swapaxes(cov, 1, 2))))
 
     # ----------------------------------------------------------- derivatives
-    def derivatives(self, params: np.ndarray, ad: Adaptive):
-        """log likelihood, gradient and Hessian at fixed adaptive parameters."""
+    def _first_order(self, params: np.ndarray, ad: Adaptive) -> _FirstOrder:
+        """Per-(observation, node) pieces and each cluster's gradient at fixed adaptive
+        parameters (the w_{i|j}-weighted integrand when weighted)."""
         beta, aux, theta = self.split(params)
         st = self.structure
         lam = st.relative_factor(theta)
@@ -212,10 +250,11 @@ class TwoLevelQuadrature:
         eta = xb[:, None] + np.einsum("iq,ikq->ik", self.Z @ lam, vi)
         auxv = aux if self.n_aux else None
         lf, s, h = self.family.derivatives(self.y[:, None], eta, auxv)
+        if self.w_obs is not None:
+            lf = lf * self.w_obs[:, None]
         ljk = self._sum(lf) + logw
         lj = logsumexp(ljk, axis=1)
         pw = np.exp(ljk - lj[:, None])  # (M, K)
-        pwi = pw[self.cl]  # (n, K)
         p, a, t = self.p, self.n_aux, st.n_theta
         # d eta / d theta_m at fixed nodes: z_i' dLambda_m v_jk
         u = np.einsum("iq,mqr->imr", self.Z, dlam)
@@ -226,14 +265,30 @@ class TwoLevelQuadrature:
         dfull[:, :, p + a :] = dth
         # per-(obs,node) first derivatives of log f
         obs_g = dfull * s[:, :, None]
+        daa = dae = None
         if a:
             da, daa, dae = self.family.aux_derivatives(self.y[:, None], eta, aux)
             obs_g[:, :, p : p + a] = np.moveaxis(da, 0, -1)
         else:
             dfull[:, :, p : p + a] = 0.0
+        if self.w_obs is not None:
+            obs_g *= self.w_obs[:, None, None]
         gjk = self._sum(obs_g)  # (M, K, P)
         gbar = np.einsum("jk,jkp->jp", pw, gjk)
-        grad = gbar.sum(0)
+        return _FirstOrder(lj, pw, s, h, vi, dfull, gjk, gbar, theta, daa, dae)
+
+    def derivatives(self, params: np.ndarray, ad: Adaptive):
+        """log likelihood, gradient and Hessian at fixed adaptive parameters."""
+        fo = self._first_order(params, ad)
+        lj, pw, s, h, vi, dfull, gjk, gbar = (fo.lj, fo.pw, fo.s, fo.h, fo.vi, fo.dfull,
+                                                fo.gjk, fo.gbar)
+        st = self.structure
+        p, a = self.p, self.n_aux
+        wcl = self.w_cl
+        pwi = pw[self.cl]  # (n, K)
+        if self.w_tot is not None:  # observation terms carry w_{i|j} w_j
+            pwi = pwi * self.w_tot[:, None]
+        grad = gbar.sum(0) if wcl is None else wcl @ gbar
         # Hessian: sum_k p (H_jk + g g') - gbar gbar'
         wh = pwi * h
         eta_part = dfull.copy()
@@ -242,17 +297,29 @@ class TwoLevelQuadrature:
         flat = eta_part.reshape(-1, eta_part.shape[-1])
         hess = (flat * wh.reshape(-1, 1)).T @ flat  # one GEMM, not a 3-way einsum
         if a:
-            cross = np.einsum("aik,ik,ikp->ap", np.asarray(dae), pwi, eta_part)
+            cross = np.einsum("aik,ik,ikp->ap", np.asarray(fo.dae), pwi, eta_part)
             hess[p : p + a, :] += cross
             hess[:, p : p + a] += cross.T
-            hess[p : p + a, p : p + a] += np.einsum("abik,ik->ab", np.asarray(daa), pwi)
-        if st.kind == "exchangeable" and st.q > 1:
-            d2 = _factor_second_derivatives(st, theta)  # (t, t, q, q)
-            d2eta = np.einsum("iq,mlqr,ikr->ikml", self.Z, d2, vi)
-            hess[p + a :, p + a :] += np.einsum("ik,ikml->ml", pwi * s, d2eta)
+            hess[p : p + a, p : p + a] += np.einsum("abik,ik->ab", np.asarray(fo.daa), pwi)
+        if not st.linear:  # second derivatives of the factor (exchangeable blocks)
+            d2 = _factor_second_derivatives(st, fo.theta)  # (t, t, q, q)
+            # sum_ik w_ik s_ik z_i' D_ml v_ik = sum_i z_i' D_ml vbar_i (no (n, K, t, t) array)
+            vbar = np.einsum("ik,ikr->ir", pwi * s, vi)
+            hess[p + a :, p + a :] += np.einsum("iq,mlqr,ir->ml", self.Z, d2, vbar)
         gflat = gjk.reshape(-1, gjk.shape[-1])
-        hess += (gflat * pw.reshape(-1, 1)).T @ gflat - gbar.T @ gbar
-        return float(lj.sum()), grad, 0.5 * (hess + hess.T)
+        if wcl is None:
+            hess += (gflat * pw.reshape(-1, 1)).T @ gflat - gbar.T @ gbar
+            return float(lj.sum()), grad, 0.5 * (hess + hess.T)
+        hess += ((gflat * (pw * wcl[:, None]).reshape(-1, 1)).T @ gflat
+                 - (gbar * wcl[:, None]).T @ gbar)
+        return float(wcl @ lj), grad, 0.5 * (hess + hess.T)
+
+    def scores(self, params: np.ndarray, ad: Adaptive) -> np.ndarray:
+        """Each cluster's (weighted) score w_j d log L_j / d params at fixed adaptive
+        parameters, (M, P) in cluster order (= group code order); their sum is the
+        gradient.  For the robust VCE ([ME] meglm, Options: vce(robust))."""
+        gbar = self._first_order(params, ad).gbar
+        return gbar if self.w_cl is None else gbar * self.w_cl[:, None]
 
     def posterior(self, params: np.ndarray, ad: Adaptive) -> tuple[np.ndarray, np.ndarray]:
         """Posterior means and covariances of u_j = L v_j (cluster order)."""

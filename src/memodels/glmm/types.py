@@ -16,6 +16,7 @@ covariances) with the delta method, exactly as for ``mixed``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +41,8 @@ class GLMMFit:
     log: list[tuple[str, int, float]] = field(default_factory=list)  # (stage, iteration, ll)
     messages: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # adaptive parameters, EB means, ...
+    # constraints()/fixed()/pattern(): memodels.glmm.constraints.ConstraintReport, else None
+    constraints: Any = None
 
     @property
     def beta(self) -> np.ndarray:

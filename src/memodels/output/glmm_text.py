@@ -5,7 +5,9 @@ line, ancillary parameters, then the random-effects parameters by level path
 (``district``, ``school>class`` wrapped at ``>`` when long), covariances in a block of
 their own with z and p, and the Gaussian residual variance ``var(e.depvar)``.  The
 header adds ``Family:``/``Link:`` (meglm), ``Overdispersion:`` (negative binomial) and
-the integration method and points.  ``or``/``irr``/``eform`` display exp(b).
+the integration method and points.  ``or``/``irr``/``eform`` display exp(b).  With a
+robust VCE the table is headed by Stata's "(Std. Err. adjusted for # clusters in var)"
+note and the "Robust" label over the standard errors ([ME] meglm, example 5).
 """
 
 from __future__ import annotations
@@ -94,7 +96,31 @@ def header_lines(res) -> list[str]:
     out.append(_header_pair("", f"Wald chi2({df})", val))
     p = "." if df == 0 or math.isnan(chi2) else f"{res.wald_p:.4f}"
     out.append(_header_pair(f"{res.ll_label} = {numfmt.g_ll(res.llf)}", "Prob > chi2", p))
+    constraints = getattr(res, "constraints", None)
+    if constraints and not res.options.get("nocnsreport"):
+        out.append("")
+        for i, text in enumerate(constraints):
+            out += constraint_lines(i + 1, text)
     return out
+
+
+def constraint_lines(number: int, text: str, width: int = 79) -> list[str]:
+    """`` ( 1)  [var(std[trial])]_cons = 1``, long constraints wrapped before a ``+``/``-``
+    with the continuation indented under the text, as Stata reports constraints."""
+    lead = f" ({number:>2})  "
+    words = text.split(" ")
+    lines, cur = [], lead
+    for w in words:
+        if len(cur) + len(w) + 1 > width and cur.strip() and w in ("+", "-", "="):
+            lines.append(cur.rstrip())
+            cur = " " * len(lead)
+        cur += ("" if cur.endswith(" ") else " ") + w
+    lines.append(cur.rstrip())
+    return lines
+
+
+def _constrained_line(label: str, est: float, *, sep: str = " |", width: int = 12) -> str:
+    return f"{label:>{width}}{sep}{numfmt.g9(est):>11}  (constrained)"
 
 
 def _num_line(label: str, est: float, se: float, z: float, p: float, lo: float, hi: float,
@@ -123,6 +149,10 @@ def _fixed_lines(res) -> list[str]:
             shown = "1" if eform else "0"
             out.append(f"{label:>12} |{shown:>11}  ({r.status})")
             continue
+        if r.constrained:
+            out.append(_constrained_line(label, eform_values(r, lev)[0] if eform
+                                         else r.estimate))
+            continue
         if eform:
             est, se, lo, hi = eform_values(r, lev)
         else:
@@ -141,6 +171,9 @@ def _aux_lines(res) -> list[str]:
         return []
     out = [SEP]
     for r in rows:
+        if r.constrained:
+            out.append(_constrained_line(abbrev(r.label, 12), r.estimate))
+            continue
         lo, hi = r.ci(res.level)
         out.append(_num_line(abbrev(r.label, 12), r.estimate, r.se, r.z, r.p, lo, hi))
     return out
@@ -175,6 +208,10 @@ def _random_lines(res) -> list[str]:
             if r.section == "random":
                 out += _block_header(r.block)
             key = this
+        if r.constrained:
+            out.append(_constrained_line(abbrev_label(r.label, 13), r.estimate, sep="|",
+                                         width=13))
+            continue
         lo, hi = r.ci(res.level)
         out.append(_num_line(abbrev_label(r.label, 13), r.estimate, r.se, r.z, r.p, lo, hi,
                              sep="|", width=13, nostderr=nostderr))
@@ -183,7 +220,13 @@ def _random_lines(res) -> list[str]:
 
 def table_lines(res) -> list[str]:
     lev = res.level
-    out = [RULE]
+    out = []
+    extra = getattr(res, "extra", {})
+    if extra.get("vce_note"):  # "(Std. Err. adjusted for 148 clusters in id_school)"
+        out.append(f"{extra['vce_note']:>78}")
+    out.append(RULE)
+    if extra.get("se_label"):  # "Robust" over "Std. Err."
+        out.append(f"{'':>13}|{extra['se_label']:>21}")
     out.append(
         f"{abbrev(res.depvar, 12):>12} |{res.coef_label:>11}   Std. Err.      z    P>|z|     "
         f"[{lev:g}% Conf. Interval]"

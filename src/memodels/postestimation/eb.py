@@ -32,6 +32,7 @@ from ..glmm.nested import NestedQuadrature
 from ..glmm.posterior_modes import nested_modes, sparse_modes
 from ..glmm.posterior_nested import cluster_to_group, nested_posterior
 from ..glmm.posterior_twolevel import twolevel_posterior
+from ..glmm.repeated import merge_repeated
 from ..glmm.twolevel import TwoLevelQuadrature
 from ..lmm.terms import engine_terms
 
@@ -46,8 +47,28 @@ def eb_estimates(res, *, modes: bool = False, points: int | None = None,
     key = (bool(modes), points, tol, maxiter)
     cache = extra.setdefault("eb_cache", {})
     if key not in cache:
-        cache[key] = _compute(res, extra, modes, points, tol, maxiter)
+        means, covs = _compute(res, extra, modes, points, tol, maxiter)
+        cache[key] = _split_repeated(engine_terms(res.design.terms), means, covs)
     return cache[key]
+
+
+def _split_repeated(terms, means: list[np.ndarray], covs: list[np.ndarray]) -> EBResult:
+    """Per equation: the engine merges repeated equations at one level into one
+    block-diagonal term (:mod:`memodels.glmm.repeated`); split its effects back."""
+    merged, firsts = merge_repeated(terms)
+    if len(merged) == len(terms):
+        return means, covs
+    out_m: list[np.ndarray] = []
+    out_c: list[np.ndarray] = []
+    bounds = firsts + [len(terms)]
+    for k in range(len(merged)):
+        pos = 0
+        for t in terms[bounds[k] : bounds[k + 1]]:
+            q = t.Z.shape[1]
+            out_m.append(means[k][:, pos : pos + q])
+            out_c.append(covs[k][:, pos : pos + q, pos : pos + q])
+            pos += q
+    return out_m, out_c
 
 
 def _compute(res, extra: dict, modes: bool, points, tol, maxiter) -> EBResult:
@@ -69,7 +90,7 @@ def _compute(res, extra: dict, modes: bool, points, tol, maxiter) -> EBResult:
                                        maxiter=maxiter)
         return [mean], [cov]
     if isinstance(model, NestedQuadrature):
-        terms = engine_terms(res.design.terms)
+        terms = merge_repeated(engine_terms(res.design.terms))[0]
         if modes:
             return nested_modes(model, terms, params)
         means, covs = nested_posterior(model, params, adaptive, points=points, tol=tol,

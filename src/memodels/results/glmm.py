@@ -22,7 +22,7 @@ ln sd / atanh corr metric (:class:`memodels.glmm.types.GLMMFit`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ import pandas as pd
 from ..design.types import Design
 from ..glmm.types import GLMMFit
 from .base import EstimationResults, LRTest
+from .constrained import constrained_wald, mark_constrained
 from .fixed_rows import fixed_rows
 from .rows import ParamRow
 from .varcomp import estmetric_names as phi_names
@@ -101,6 +102,7 @@ class GLMMResults(EstimationResults):
     offset: str | None = None  # "offset" or "exposure" when the model has one
     offset_var: str | None = None
     binomial_var: str | None = None  # trials variable of binomial(varname)
+    constraints: list[str] = field(default_factory=list)  # Stata's constraint report lines
 
     @property
     def eform(self) -> str | None:
@@ -109,6 +111,12 @@ class GLMMResults(EstimationResults):
             if self.options.get(key):
                 return key
         return None
+
+    @property
+    def vce_type(self) -> str:
+        """Stata's e(vce): ``oim``, ``robust`` or ``cluster`` (details in ``extra``:
+        ``vcetype``, ``clustvar``, ``n_clusters``, ``vce_note``)."""
+        return str(self.extra.get("vce", "oim"))
 
     @property
     def coef_label(self) -> str:
@@ -181,6 +189,21 @@ def _blocks(design: Design, fit: GLMMFit) -> list[_Block]:
         out.append(_Block(struct, names, path, pos))
         pos += len(struct.phi_names())
     return out
+
+
+def variance_parameters(design: Design, structures: list, sources: list[int],
+                        n_before: int) -> list[tuple[str, str, int]]:
+    """(e(b) name, "var" or "cov", index in the estimation-metric vector) of every reported
+    variance component, before any fit: ``var(child1[district])`` -> its ln sd,
+    ``cov(child2,child1[district])`` -> its atanh correlation."""
+    from types import SimpleNamespace
+
+    blocks = _blocks(design, SimpleNamespace(structures=structures, term_sources=sources))
+    n_phi = sum(len(s.phi_names()) for s in structures)
+    rows, grads = variance_rows_me(blocks, np.zeros(n_phi), n_before, n_before + n_phi)
+    # at phi = 0 a variance's gradient is on its ln sd only, a covariance's on its atanh only
+    return [(r.name, r.part, int(np.flatnonzero(g)[0])) for r, g in zip(rows, grads,
+                                                                        strict=True)]
 
 
 def _phi_positions(blk: _Block) -> tuple[dict[int, int], dict[tuple[int, int], int]]:
@@ -350,6 +373,7 @@ def build_glmm_results(
     reported = ok_fixed + aux_rows + vrows + resid_rows
     for r, se in zip(reported, se_rep, strict=True):
         r.se = float(se)
+    mark_constrained(reported, jac, fit.constraints)
 
     # Wald test of every fixed effect but the constant
     keep = [i for i, r in enumerate(ok_fixed) if r.name != "_cons"]
@@ -361,8 +385,12 @@ def build_glmm_results(
             wald = (float(b @ np.linalg.solve(v, b)), len(keep))
         except np.linalg.LinAlgError:
             wald = (np.nan, len(keep))
+    if fit.constraints is not None:
+        wald = constrained_wald(fit.beta, fit.vcov_beta, ok_fixed)
 
     n_var = sum(s.n_params for s in fit.structures)
+    if fit.constraints is not None:  # free dimensions of the variance components
+        n_var = fit.constraints.n_free_re
     lr = None
     if n_var > 0 and not options.get("nolrtest") and np.isfinite(fit.ll_fixed):
         stat = max(2.0 * (fit.llf - fit.ll_fixed), 0.0)
@@ -393,7 +421,7 @@ def build_glmm_results(
         levels=design.levels,
         converged=fit.converged,
         iterations=fit.iterations,
-        n_params=nb + na + n_var,
+        n_params=nb + na + n_var if fit.constraints is None else fit.constraints.n_free,
         wald=wald,
         lr_test=lr,
         level=level,
@@ -416,6 +444,7 @@ def build_glmm_results(
         offset=offset_kind,
         offset_var=offset_var,
         binomial_var=getattr(family, "trials_var", None) if fam == "binomial" else None,
+        constraints=list(fit.constraints.texts) if fit.constraints is not None else [],
     )
     if any(fit.boundary):
         res.warnings.append("a variance component is at the boundary of the parameter space (0)")

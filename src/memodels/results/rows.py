@@ -26,10 +26,12 @@ class ParamRow:
     status: str = "ok"  # ok, base, omitted, empty
     ci_rule: str = "normal"  # normal, log, atanh, symmetric
     df: float | None = None  # t reference distribution when set
+    constrained: bool = False  # fixed by constraints(): shown "(constrained)", no SE/CI
 
     @property
     def z(self) -> float:
-        if self.section != "fixed" or self.status != "ok" or not self.se > 0:
+        if (self.section != "fixed" or self.status != "ok" or self.constrained
+                or not self.se > 0):
             return np.nan
         return self.estimate / self.se
 
@@ -43,7 +45,8 @@ class ParamRow:
         return float(2 * stats.norm.sf(abs(z)))
 
     def ci(self, level: float = 95.0) -> tuple[float, float]:
-        if self.status != "ok" or not np.isfinite(self.se) or np.isnan(self.estimate):
+        if (self.status != "ok" or self.constrained or not np.isfinite(self.se)
+                or np.isnan(self.estimate)):
             return (np.nan, np.nan)
         if self.df is not None:
             crit = float(stats.t.ppf(0.5 + level / 200, self.df))

@@ -1,0 +1,125 @@
+"""``display`` in a session ([P] display, minimal): string literals, expressions (Stata's
+operators and functions, :mod:`memodels.syntax.expressions`) and ``%fmt`` formats, with
+``_b[name]``, ``_se[name]``, ``e(scalar)``, ``r(scalar)`` and ``_rc`` replaced by their
+values.  Variables refer to the first observation, as in Stata."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..syntax.expressions import evaluate, parse_expression
+from .common import SessionError
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+_FORMAT = re.compile(r"%(-?)(\d*)\.(\d+)([fge])c?")
+_REFS = re.compile(r"\b(_b|_se)\[([^\]]+)\]|\b([er])\((\w+)\)|\b_rc\b|\b_N\b")
+
+
+def e_scalars(res: Any) -> dict[str, Any]:
+    """Stata's e() scalars and macros of a results object."""
+    out: dict[str, Any] = {
+        "N": res.nobs, "ll": res.llf, "k": res.n_params, "chi2": res.wald_chi2,
+        "df_m": res.wald_df, "p": res.wald_p, "converged": int(bool(res.converged)),
+        "ic": res.iterations, "level": res.level, "cmd": res.command, "depvar": res.depvar,
+        "title": res.title,
+    }
+    if res.levels:
+        out["N_g"] = res.levels[0].n_groups
+    return out
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace('"', "'") + '"'
+    v = float(value)
+    return "." if math.isnan(v) else f"({v!r})"
+
+
+def substitute(text: str, session: Session) -> str:
+    """Replace ``_b[]``, ``_se[]``, ``e()``, ``r()`` and ``_rc`` by literals."""
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group(0) == "_rc":
+            return str(session.rc)
+        if m.group(0) == "_N":
+            return str(0 if session.data is None else len(session.data))
+        if m.group(1):
+            res = session.require_e()
+            series = res.params if m.group(1) == "_b" else res.bse
+            name = m.group(2).strip()
+            if name not in series.index:
+                raise SessionError(f"[{name}] not found", 111)
+            return _literal(series[name])
+        if m.group(3) == "e":
+            values = e_scalars(session.require_e())
+        else:
+            values = session.r
+        return _literal(values.get(m.group(4), float("nan")))
+
+    return _REFS.sub(repl, text)
+
+
+def number(x: float, fmt: re.Match[str] | None = None) -> str:
+    """A number as display shows it (default: up to 8 significant digits)."""
+    if math.isnan(x):
+        return "."
+    if fmt is not None:
+        left, width, decimals, kind = fmt.groups()
+        text = f"{x:.{int(decimals)}{kind}}"
+        w = int(width or 0)
+        return f"{text:<{w}}" if left else f"{text:>{w}}"
+    if float(x).is_integer() and abs(x) < 1e10:
+        return str(int(x))
+    text = f"{x:.8g}"
+    return text.replace("0.", ".", 1) if text.startswith(("0.", "-0.")) else text
+
+
+def _value(expr: str, session: Session) -> Any:
+    base = session.data.iloc[:1] if session.data is not None and len(session.data) else (
+        pd.DataFrame(index=[0]))
+    columns = [str(c) for c in base.columns]
+    values = evaluate(parse_expression(expr, columns), base)
+    return values[0] if len(values) else np.nan
+
+
+def display(session: Session, rest: str) -> str:
+    """``display "LR = " %9.2f r(chi2)``, ``display exp(_b[week])``, ``display e(ll)``."""
+    text = substitute(rest, session)
+    out: list[str] = []
+    pending: re.Match[str] | None = None
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        if text[i] == '"':
+            j = text.find('"', i + 1)
+            if j < 0:
+                raise SessionError("display: unmatched quote")
+            out.append(text[i + 1 : j])
+            i = j + 1
+            continue
+        fm = _FORMAT.match(text, i)
+        if fm:
+            pending = fm
+            i = fm.end()
+            continue
+        j = text.find('"', i)
+        j = n if j < 0 else j
+        m = _FORMAT.search(text, i, j)
+        j = m.start() if m else j
+        v = _value(text[i:j], session)
+        out.append(v if isinstance(v, str) else number(float(v), pending))
+        pending = None
+        i = j
+    return "".join(out)
+
+
+__all__ = ["display", "e_scalars", "number", "substitute"]

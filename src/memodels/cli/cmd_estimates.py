@@ -1,0 +1,208 @@
+"""``estimates``, ``lrtest`` and the replay of estimation results in a session
+([R] estimates, [R] lrtest): stored results are the library's results objects."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from ..errors import OptionError
+from ..postestimation.lrtest import lrtest as lr_test
+from ..postestimation.tables import fmt
+from ..syntax.options import OptionTable
+from .common import SessionError, no_estimates
+from .parsing import LEVEL, NAME_RX, arg, flag, parse_opts, split_options, to_int
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+# display options accepted on replay (``mixed, level(90)``, ``melogit, or``)
+REPLAY_OPTIONS = OptionTable([
+    LEVEL, flag("noheader", 5), flag("nogroup", 4), flag("nofetable"), flag("noretable"),
+    flag("notable"), flag("nolrtest", 4), flag("nostderr", 6), flag("baselevels", 4),
+    flag("allbaselevels", 7), flag("noomitted", 6), flag("or"), flag("irr"), flag("eform"),
+    flag("nohr"), flag("tratio", 2), flag("noshow", 4), flag("small"),
+    flag("stddeviations", 6), flag("variance", 3), flag("estmetric"),
+])
+_EFORM = ("or", "irr", "eform")
+_DISPLAY_ONLY = ("level", "noheader", "nogroup", "nofetable", "noretable", "notable",
+                 "nolrtest", "nostderr", "baselevels", "allbaselevels", "noomitted",
+                 "estmetric")
+
+
+# ----------------------------------------------------------------------- replay
+def replay(session: Session, command: str, rest: str) -> str:
+    """``mixed`` alone (or with display options) shows the last results again; the
+    results' own ``replay()`` is used when they have one (mestreg)."""
+    res = session.e
+    if res is None or res.command != command:
+        raise no_estimates()
+    opts = parse_opts(rest.strip().lstrip(","), REPLAY_OPTIONS, command)
+    if hasattr(res, "replay"):
+        return res.replay(**opts).summary()
+    return _display_copy(res, opts).summary()
+
+
+def _display_copy(res: Any, opts: dict[str, Any]) -> Any:
+    """The same estimates with other display options (a shallow copy)."""
+    if opts.pop("small", False) and not (res.extra or {}).get("ddf"):
+        raise OptionError("option small requires that dfmethod() be specified at "
+                          "estimation (or posted by estat df, post)")
+    for key in ("stddeviations", "variance"):
+        if opts.pop(key, False) and bool(res.options.get("stddeviations")) != (
+                key == "stddeviations"):
+            raise OptionError(f"option {key} not allowed on replay: the metric of the "
+                              "variance components is set at estimation (refit with it, or "
+                              "see estat sd)")
+    eform = [k for k in _EFORM if opts.get(k)]
+    if eform and not hasattr(res, "eform"):
+        raise OptionError(f"option {eform[0]} not allowed after {res.command}")
+    bad = set(opts) - set(_DISPLAY_ONLY) - set(_EFORM)
+    if bad:
+        raise OptionError(f"option {sorted(bad)[0]} not allowed on replay")
+    new = copy.copy(res)
+    options = {k: v for k, v in res.options.items() if not (eform and k in _EFORM)}
+    options.update(opts)
+    new.options = options
+    if "level" in opts:
+        new.level = float(opts["level"])
+    if opts.get("nolrtest"):
+        new.lr_test = None
+    return new
+
+
+# -------------------------------------------------------------------- estimates
+_SUBCOMMANDS = {"store": 3, "restore": 3, "replay": 1, "dir": 3, "drop": 4, "clear": 5,
+                "stats": 4}
+
+
+def stored(session: Session, name: str) -> Any:
+    """A stored result by name; ``.`` is the active (last) results."""
+    if name == ".":
+        return session.require_e()
+    if name not in session.estimates:
+        raise SessionError(f"estimation result {name} not found", 111)
+    return session.estimates[name]
+
+
+def _names(session: Session, words: list[str], default: list[str]) -> list[str]:
+    if not words:
+        return default
+    if words in (["_all"], ["*"]):
+        if not session.estimates:
+            raise SessionError("no stored estimation results", 111)
+        return list(session.estimates)
+    return words
+
+
+def estimates(session: Session, rest: str) -> str:
+    """``estimates store|restore|replay|dir|drop|clear|stats``."""
+    body, options = split_options(rest)
+    words = body.split()
+    if not words:
+        raise SessionError("estimates: subcommand required (store, restore, replay, dir, "
+                           "drop, clear, stats)")
+    sub = next((s for s, k in _SUBCOMMANDS.items()
+                if s.startswith(words[0]) and len(words[0]) >= k), None)
+    if sub is None:
+        raise SessionError(f"estimates {words[0]}: subcommand not available (available: "
+                           f"{', '.join(_SUBCOMMANDS)})", 199)
+    args = words[1:]
+    if sub == "stats":
+        opts = parse_opts(options, OptionTable([arg("n", 1, to_int)]), "estimates stats")
+        return _stats(session, _names(session, args, ["."]), opts.get("n"))
+    if options:
+        raise OptionError(f"estimates {sub}: options not allowed")
+    if sub == "store":
+        if len(args) != 1 or not NAME_RX.match(args[0]):
+            raise SessionError("estimates store: one valid name required")
+        session.estimates[args[0]] = session.require_e()
+        return ""
+    if sub == "restore":
+        if len(args) != 1:
+            raise SessionError("estimates restore: one name required")
+        session.e = stored(session, args[0])
+        return f"(results {args[0]} are active now)"
+    if sub == "replay":
+        return _replay(session, _names(session, args, ["."]))
+    if sub == "dir":
+        return _dir(session, _names(session, args, list(session.estimates)))
+    if sub == "drop":
+        for nm in _names(session, args, []):
+            stored(session, nm)
+            session.estimates.pop(nm)
+        return ""
+    session.estimates.clear()  # clear
+    return ""
+
+
+def _replay(session: Session, names: list[str]) -> str:
+    out = []
+    for nm in names:
+        res = stored(session, nm)
+        label = "active results" if nm == "." else nm
+        out += ["-" * 78, f"Model {label}", "-" * 78, "", res.summary(), ""]
+    return "\n".join(out).rstrip("\n")
+
+
+def _dir(session: Session, names: list[str]) -> str:
+    lines = ["-" * 70, f"{'name':>12} | {'command':<12} {'depvar':<12} {'npar':>5}  title",
+             "-" * 13 + "+" + "-" * 56]
+    for nm in names:
+        res = stored(session, nm)
+        lines.append(f"{nm[:12]:>12} | {res.command[:12]:<12} {res.depvar[:12]:<12} "
+                     f"{int(res.n_params):>5}  {res.title}")
+    lines.append("-" * 70)
+    return "\n".join(lines)
+
+
+def _stats(session: Session, names: list[str], n: int | None) -> str:
+    """``estimates stats``: AIC and BIC of each model (the library's ``estat ic``)."""
+    rows = []
+    for nm in names:
+        table = stored(session, nm).estat("ic", **({} if n is None else {"n": n}))
+        rec = table.iloc[0]
+        rows.append(
+            f"{nm[:12]:>12} | {int(rec['N']):>10,} {'.':>9} {fmt(float(rec['ll_model']), 10)} "
+            f"{int(rec['df']):>7} {fmt(float(rec['AIC']), 11)} {fmt(float(rec['BIC']), 10)}")
+    return "\n".join([
+        "Akaike's information criterion and Bayesian information criterion", "",
+        "-" * 77,
+        "       Model |        Obs  ll(null)  ll(model)      df         AIC        BIC",
+        "-------------+---------------------------------------------------------------",
+        *rows,
+        "-" * 77,
+        "               Note: N=Obs used in calculating BIC; see [R] BIC note."])
+
+
+# ----------------------------------------------------------------------- lrtest
+class _Forced:
+    """A results view that passes lrtest's same-sample checks (``lrtest ..., force``)."""
+
+    def __init__(self, res: Any, like: Any) -> None:
+        self._res = res
+        self.nobs = like.nobs
+        self.depvar = like.depvar
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._res, name)
+
+
+def lrtest(session: Session, rest: str) -> str:
+    """``lrtest A B [, force]`` (``.`` is the active results; ``lrtest A`` = ``lrtest A .``)."""
+    body, options = split_options(rest)
+    opts = parse_opts(options, OptionTable([flag("force")]), "lrtest")
+    names = body.split()
+    if len(names) == 1:
+        names.append(".")
+    if len(names) != 2:
+        raise SessionError("lrtest: give two models, e.g. lrtest randint .")
+    a, b = (stored(session, nm) for nm in names)
+    if opts.get("force"):
+        b = _Forced(b, a)
+    result = lr_test(a, b, names=(names[0], names[1]))
+    session.r = {"chi2": result.chi2, "df": float(result.df), "p": result.p}
+    return str(result)
+
+
+__all__ = ["REPLAY_OPTIONS", "estimates", "lrtest", "replay", "stored"]

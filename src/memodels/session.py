@@ -1,0 +1,296 @@
+"""A Stata-style command session: a sequence of commands run against one dataset.
+
+    >>> from memodels.session import Session
+    >>> s = Session(pig)
+    >>> print(s.run("mixed weight week || id:"))      # the estimation output
+    >>> s.run("estimates store randint")
+    >>> s.run("mixed weight week || id: week")
+    >>> print(s.run("lrtest randint ."))
+    >>> s.run("predict u*, reffects")                  # adds u1 to s.data
+    >>> log = s.run_script(open("analysis.do").read())  # a do-file, echoed as a log
+
+The session keeps what Stata keeps between commands: the data in memory
+(:attr:`Session.data`, changed by ``predict``, ``generate``, ``use``...), the last
+estimation results (:attr:`Session.e`, Stata's ``e()``), stored estimates
+(:attr:`Session.estimates`), the last ``r()`` results and ``_rc``.  Every command
+delegates to the library (:func:`memodels.fit`, the results' ``predict``, ``estat``,
+``test``, ``margins``...); the session only parses Stata's syntax and prints.
+
+Commands: every estimation command of :func:`memodels.fit` (mixed, meglm, melogit,
+meprobit, mecloglog, mepoisson, menbreg, meologit, meoprobit, mestreg, meqrlogit,
+meqrpoisson) and their replay (``mixed``, ``melogit, or``); ``estimates
+store|restore|replay|dir|drop|clear|stats``; ``lrtest``; ``estat
+icc|group|sd|recovariance|wcorrelation|ic|df``; ``test``, ``testparm``, ``lincom``,
+``nlcom``; ``predict``; ``margins``; ``use``, ``webuse`` (shipped datasets), ``stset``,
+``list``, ``summarize``, ``generate``, ``replace``, ``drop``, ``keep``, ``display``,
+``set seed``; ``version``, ``set more``, ``log`` are accepted and ignored.  Prefixes
+``quietly`` (no output), ``capture`` (errors ignored, ``_rc`` set; output suppressed
+unless ``noisily``) and ``noisily``.
+
+:meth:`Session.run` raises the command's error (a :class:`memodels.errors.MemodelsError`;
+the session is unchanged and usable).  :meth:`Session.run_script` runs a do-file and
+stops at the first error, as Stata's ``do`` does, raising :class:`ScriptError` with the
+line number and the log so far.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from typing import Any, TextIO
+
+import pandas as pd
+
+from .cli import cmd_data, cmd_estimates, cmd_margins, cmd_postest, cmd_predict
+from .cli.common import ScriptError, SessionError, no_estimates, return_code
+from .cli.script import ScriptLine, parse_script
+from .errors import MemodelsError
+
+Handler = Callable[["Session", str], str]
+
+# command -> (shortest abbreviation, handler)
+COMMANDS: dict[str, tuple[int, Handler]] = {
+    "estimates": (3, cmd_estimates.estimates),
+    "lrtest": (6, cmd_estimates.lrtest),
+    "estat": (5, cmd_postest.estat),
+    "test": (4, cmd_postest.test),
+    "testparm": (8, cmd_postest.testparm),
+    "lincom": (6, cmd_postest.lincom),
+    "nlcom": (5, cmd_postest.nlcom),
+    "predict": (7, cmd_predict.predict),
+    "margins": (7, cmd_margins.margins),
+    "use": (3, cmd_data.use),
+    "webuse": (6, cmd_data.webuse),
+    "stset": (5, cmd_data.stset),
+    "list": (1, cmd_data.list_),
+    "summarize": (2, cmd_data.summarize),
+    "generate": (1, cmd_data.generate),
+    "replace": (7, cmd_data.replace),
+    "drop": (4, cmd_data.drop),
+    "keep": (4, cmd_data.keep),
+    "display": (2, cmd_data.display),
+    "set": (3, cmd_data.set_),
+    "version": (4, cmd_data.ignored),
+    "log": (3, cmd_data.ignored),
+}
+
+_PREFIXES = {"quietly": 3, "noisily": 3, "capture": 3}
+# errors a command may raise that the session reports (anything else is a bug: traceback)
+CAUGHT: tuple[type[BaseException], ...] = (MemodelsError, NotImplementedError, ValueError,
+                                           KeyError)
+
+
+def _abbrev(word: str, table: dict[str, int]) -> str | None:
+    """The full name ``word`` abbreviates in ``{name: shortest abbreviation}``."""
+    for name, k in table.items():
+        if name.startswith(word) and len(word) >= k:
+            return name
+    return None
+
+
+def split_prefixes(line: str) -> tuple[set[str], str]:
+    """``"capture noisily: lrtest a b"`` -> ({"capture", "noisily"}, ``"lrtest a b"``)."""
+    text = line.strip()
+    if text.startswith(". "):
+        text = text[2:].strip()
+    found: set[str] = set()
+    while True:
+        m = re.match(r"([A-Za-z_]\w*)\s*(:?)\s*", text)
+        name = _abbrev(m.group(1), _PREFIXES) if m else None
+        if m is None or name is None or m.end() == len(text):
+            return found, text
+        found.add(name)
+        text = text[m.end():]
+
+
+def _command_word(text: str) -> tuple[str, str]:
+    m = re.match(r"([A-Za-z_]\w*)", text)
+    if m is None:
+        raise SessionError(f"{text.split()[0] if text.split() else text!r} is not a valid "
+                           "command name", 199)
+    return m.group(1), text[m.end():]
+
+
+def _estimation_name(word: str) -> str | None:
+    from .commands.dispatch import COMMANDS as ESTIMATION
+    from .syntax.parse import COMMAND_ALIASES
+
+    name = COMMAND_ALIASES.get(word, word)
+    return name if name in ESTIMATION else None
+
+
+class _Output(io.TextIOBase):
+    """A command's output: collected, and forwarded to a live stream (when not quiet);
+    ``lead`` is written to the live stream before the first output."""
+
+    def __init__(self, live: TextIO | None, lead: str = "") -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.live = live
+        self.lead = lead
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        if not s:
+            return 0
+        if not self.parts and self.live is not None and self.lead:
+            self.live.write(self.lead)
+        self.parts.append(s)
+        if self.live is not None:
+            self.live.write(s)
+        return len(s)
+
+    def flush(self) -> None:
+        if self.live is not None:
+            self.live.flush()
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class _Log(io.TextIOBase):
+    """The whole log of a script, optionally copied to ``out`` as it is written."""
+
+    def __init__(self, out: TextIO | None) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.out = out
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        self.parts.append(s)
+        if self.out is not None:
+            self.out.write(s)
+            self.out.flush()
+        return len(s)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class Session:
+    """Run Stata commands one after another against one dataset (see the module
+    docstring).  ``data`` is copied; the session's data is :attr:`data`."""
+
+    def __init__(self, data: pd.DataFrame | None = None) -> None:
+        self.data: pd.DataFrame | None = None if data is None else data.copy()
+        self.e: Any = None  # the last estimation results (Stata's e())
+        self.estimates: dict[str, Any] = {}  # estimates store
+        self.r: dict[str, float] = {}  # the last r() results
+        self.rc = 0  # _rc of the last capture
+        self.seed: int | None = None
+        self.last: Any = None  # what the last postestimation command computed
+
+    # ---------------------------------------------------------------- state
+    def require_data(self) -> pd.DataFrame:
+        if self.data is None:
+            raise SessionError("no data in memory (use FILE or webuse NAME first)", 3)
+        return self.data
+
+    def require_e(self) -> Any:
+        if self.e is None:
+            raise no_estimates()
+        return self.e
+
+    # ---------------------------------------------------------------- running
+    def run(self, line: str) -> str:
+        """Run one command and return what it prints.  ``//`` comments and ``///``
+        continuations are allowed; errors are raised (the session stays usable)."""
+        commands = parse_script(line)
+        if len(commands) > 1:
+            raise SessionError("run() takes one command; use run_script() for several")
+        if not commands:
+            return ""
+        return self._execute(commands[0].text)
+
+    def run_script(self, text: str, *, out: TextIO | None = None, echo: bool = True) -> str:
+        """Run a do-file's commands in order and return the log (each command echoed as
+        ``. command``, then its output), writing it to ``out`` as it goes.  The first
+        failing command (not under ``capture``) stops the script: :class:`ScriptError`
+        carries its line, the return code and the log.  ``exit`` ends the script."""
+        log = _Log(out)
+        for k, cmd in enumerate(parse_script(text)):
+            if k:
+                log.write("\n")
+            if echo:
+                log.write(f". {cmd.text}\n")
+            if cmd.text.strip() in ("exit", "exit, clear"):
+                break
+            self._run_logged(cmd, log)
+        return log.text
+
+    def _run_logged(self, cmd: ScriptLine, log: _Log) -> None:
+        try:
+            self._execute(cmd.text, live=log, lead="\n")
+        except CAUGHT as exc:
+            rc = return_code(exc)
+            log.write(f"{_message(exc)}\nr({rc});\n")
+            raise ScriptError(_message(exc), rc, cmd.lineno, cmd.text, log.text) from exc
+
+    def _execute(self, line: str, live: TextIO | None = None, lead: str = "") -> str:
+        prefixes, body = split_prefixes(line)
+        capture = "capture" in prefixes
+        quiet = "quietly" in prefixes or (capture and "noisily" not in prefixes)
+        out = _Output(None if quiet else live, lead)
+        try:
+            with redirect_stdout(out):
+                text = self._dispatch(body)
+                if text:
+                    out.write(text)
+        except CAUGHT as exc:
+            if not capture:
+                if out.parts and live is not None and not quiet and \
+                        not out.text.endswith("\n"):
+                    live.write("\n")
+                if isinstance(exc, MemodelsError):
+                    raise
+                raise SessionError(_message(exc), return_code(exc)) from exc
+            self.rc = return_code(exc)
+            if not quiet:  # capture noisily: the error is shown, the script goes on
+                sep = "\n" if out.parts and not out.text.endswith("\n") else ""
+                out.write(f"{sep}{_message(exc)}\nr({self.rc});")
+        else:
+            if capture:
+                self.rc = 0
+        if quiet:
+            return ""
+        if out.parts and live is not None and not out.text.endswith("\n"):
+            live.write("\n")
+        return out.text
+
+    def _dispatch(self, body: str) -> str:
+        word, rest = _command_word(body)
+        estimation = _estimation_name(word)
+        if estimation is not None:
+            return self._estimation(estimation, body, rest)
+        name = _abbrev(word, {k: v[0] for k, v in COMMANDS.items()})
+        if name is None:
+            raise SessionError(f"command {word} is unrecognized", 199)
+        return COMMANDS[name][1](self, rest)
+
+    def _estimation(self, command: str, body: str, rest: str) -> str:
+        from .commands.dispatch import fit
+        from .syntax.parse import is_replay
+
+        if is_replay(rest):
+            return cmd_estimates.replay(self, command, rest)
+        res = fit(body, self.require_data())
+        self.e = res
+        return "\n" + res.summary()
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"{exc.args[0] if exc.args else exc} not found"
+    return str(exc) or type(exc).__name__
+
+
+__all__ = ["COMMANDS", "ScriptError", "Session", "SessionError", "split_prefixes"]
