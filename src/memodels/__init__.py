@@ -35,6 +35,7 @@ _PUBLIC: dict[str, tuple[str, str | None]] = {
     "postestimation": ("memodels.postestimation", None),
     "datasets": ("memodels.datasets", None),
     "read_data": ("memodels.io", "read_data"),
+    "Session": ("memodels.session", "Session"),
 }
 
 __all__ = ["__version__", *_PUBLIC]

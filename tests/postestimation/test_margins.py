@@ -44,3 +44,17 @@ def test_glmm_margins_and_plot():
 
     fig = marginsplot(tab)
     assert fig.axes and fig.axes[0].get_xlabel() == "lengthofstay"
+
+
+def test_dydx_of_a_continuous_variable_interacted_with_a_factor():
+    """``dydx(week)`` after ``i.late##c.week``: week is continuous (the column
+    ``1.late#c.week`` does not make it a factor); the AME is b_week + b_int * mean(late)."""
+    import memodels
+
+    df = memodels.datasets.load("pig").copy()
+    df["late"] = (df["id"] > 24).astype(int)
+    res = memodels.mixed("weight i.late##c.week || id:", df, log=False)
+    out = res.margins(df, dydx="week", at={"week": [2, 5]})
+    want = res.params["week"] + res.params["1.late#c.week"] * df["late"].mean()
+    assert list(out["term"]) == ["week", "week"]
+    np.testing.assert_allclose(out["margin"], want, rtol=1e-6)

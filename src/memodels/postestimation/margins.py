@@ -25,6 +25,7 @@ confidence intervals (matplotlib, imported on use).
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 import numpy as np
@@ -111,7 +112,7 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
         var = dydx[2:] if dydx.startswith("i.") else dydx
         col = frame[var]
         is_factor = dydx.startswith("i.") or not pd.api.types.is_numeric_dtype(col) or \
-            any(c.name.endswith(f".{var}") for c in design.columns)
+            _enters_as_factor(var, design)
         if is_factor:
             levels = sorted(col.dropna().unique())
             base_m, base_g = average(frame.assign(**{var: levels[0]}), mask)
@@ -172,3 +173,10 @@ def marginsplot(table: pd.DataFrame, x: str | None = None, ax=None):
     if others:
         ax.legend()
     return fig
+
+
+def _enters_as_factor(var: str, design) -> bool:
+    """True when ``var`` enters some fixed-effects column as a factor (``2.var``,
+    ``1b.var#c.x``), not only as a continuous variable (``c.var``, ``1.f#c.var``)."""
+    pat = re.compile(rf"^\d+[a-z]*\.{re.escape(var)}$")
+    return any(pat.match(part) for c in design.columns for part in c.name.split("#"))
