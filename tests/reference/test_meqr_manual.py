@@ -5,6 +5,7 @@ copy (see test_glmm_manual): checked loosely.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from support import fitted, me_examples, shared_available
@@ -168,3 +169,44 @@ def test_intpoints_per_level():
                                "intpoints(7 9)", df, nolog=True)
     assert res.fit.extra["model"].K == [7, 9]
     assert res.llf == pytest.approx(-1095.310, abs=0.01)
+
+
+def test_meqrlogit_urban_slopes_and_lrtests_loosely():
+    """meqrlogit example 2 (random urban slope by district, independent then unstructured)
+    with its two LR tests, and postestimation examples 2-3 (the rural/urban
+    parameterization: estat recovariance, posterior modes with SEs for districts 1-10,
+    conditional and fixed-only probabilities).  bangladesh is a near copy, so every figure
+    is checked loosely: LR statistics within 0.1, the correlation within 0.005, modes,
+    their SEs and the probabilities within 0.01 (ours are within 0.003 of the print)."""
+    import memodels
+    from support import load_dataset
+
+    df = load_dataset("bangladesh").assign(rural=lambda d: 1 - d.urban)
+    r_int = fitted("bangladesh", "meqrlogit c_use urban age child* || district:, nolog")
+    r_u = fitted("bangladesh", "meqrlogit c_use urban age child* || district: urban, nolog")
+    r_uc = fitted("bangladesh", "meqrlogit c_use urban age child* || district: urban, "
+                                "covariance(unstructured) nolog")
+    ex = EXAMPLES["meqrlogit_ex2"]
+    assert abs(r_uc.llf - ex["loglik"]) < 0.3
+    lr1, lr2 = ex["postestimation"]
+    assert memodels.lrtest(r_u, r_int).chi2 == pytest.approx(lr1["LR_chi2"], abs=0.1)
+    assert memodels.lrtest(r_uc, r_u).chi2 == pytest.approx(lr2["LR_chi2"], abs=0.1)
+    for key, (est, se) in ex["random"].items():
+        assert abs(r_uc.params[_name(key)] - est) < 0.1 * se, key
+
+    post = EXAMPLES["meqrlogit_post_ex2"]
+    res = memodels.meqrlogit("c_use rural urban age child*, noconstant || district: rural "
+                             "urban, noconstant cov(unstructured)", df, nolog=True)
+    corr = res.estat("recovariance", correlation=True)
+    assert corr["district"].loc["urban", "rural"] == pytest.approx(-0.05231, abs=0.005)
+    re, se = res.predict("reffects"), res.predict("reses")
+    for row in post["postestimation"][-1]["rows"]:
+        i = row[0] - 1
+        assert df.district.iloc[i] == row[1]
+        np.testing.assert_allclose(re.iloc[i], [row[2], row[4]], atol=0.01)
+        np.testing.assert_allclose(se.iloc[i], [row[3], row[5]], atol=0.01)
+    p, pf = res.predict("mu"), res.predict("mu", fixedonly=True)
+    for row in EXAMPLES["meqrlogit_post_ex3"]["postestimation"][-1]["rows"]:
+        i = row[0] - 1
+        assert p.iloc[i] == pytest.approx(row[2], abs=0.01)
+        assert pf.iloc[i] == pytest.approx(row[3], abs=0.01)

@@ -24,6 +24,7 @@ CASES = {
     "mixed_ex2": None,
     "mixed_ex3": None,
     "mixed_reml_ex2": None,
+    "mixed_ex4": None,
     "mixed_ex5a": None,
     "mixed_ex5b": None,
     "mixed_ex10": None,
