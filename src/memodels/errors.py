@@ -21,5 +21,9 @@ class DataError(MemodelsError):
     """Data that cannot be used as asked: string outcome, empty sample, bad weights..."""
 
 
+class EstimationError(MemodelsError):
+    """The fit cannot start: e.g. "initial values not feasible" (Stata's r(1400))."""
+
+
 class ConvergenceWarning(UserWarning):
     """The optimizer stopped without meeting its convergence criteria."""

@@ -43,7 +43,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from .cli import cmd_data, cmd_estimates, cmd_margins, cmd_postest, cmd_predict
+from .cli import cmd_data, cmd_estimates, cmd_margins, cmd_matrix, cmd_postest, cmd_predict
 from .cli.common import ScriptError, SessionError, no_estimates, return_code
 from .cli.script import ScriptLine, parse_script
 from .errors import MemodelsError
@@ -61,6 +61,7 @@ COMMANDS: dict[str, tuple[int, Handler]] = {
     "nlcom": (5, cmd_postest.nlcom),
     "predict": (7, cmd_predict.predict),
     "margins": (7, cmd_margins.margins),
+    "matrix": (3, cmd_matrix.matrix),
     "use": (3, cmd_data.use),
     "webuse": (6, cmd_data.webuse),
     "stset": (5, cmd_data.stset),
@@ -184,6 +185,7 @@ class Session:
         self.data: pd.DataFrame | None = None if data is None else data.copy()
         self.e: Any = None  # the last estimation results (Stata's e())
         self.estimates: dict[str, Any] = {}  # estimates store
+        self.matrices: dict[str, Any] = {}  # matrix name = e(b): from(name), fixed(name)
         self.r: dict[str, float] = {}  # the last r() results
         self.rc = 0  # _rc of the last capture
         self.seed: int | None = None
@@ -282,7 +284,8 @@ class Session:
 
         if is_replay(rest):
             return cmd_estimates.replay(self, command, rest)
-        res = fit(body, self.require_data())
+        extra = {"matrices": dict(self.matrices)} if self.matrices and command != "mixed" else {}
+        res = fit(body, self.require_data(), **extra)
         self.e = res
         return "\n" + res.summary()
 

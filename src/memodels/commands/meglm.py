@@ -21,7 +21,7 @@ from ..errors import DataError, OptionError
 from ..lmm.terms import engine_terms
 from ..results.glmm import EFORM_OPTIONS, GLMMResults, build_glmm_results
 from ..syntax import parse_model
-from . import me_constraints, me_vce
+from . import me_constraints, me_start, me_vce
 
 # options each command accepts beyond the shared ones (Stata's option tables)
 COMMAND_OPTIONS = {
@@ -38,9 +38,6 @@ COMMAND_OPTIONS = {
 _RESTRICTED = {"family", "link", "exposure", "eform", "irr", "or", "binomial", "dispersion"}
 
 NOT_YET = {
-    "startgrid": "startgrid() is not implemented yet",
-    "noestimate": "noestimate is not implemented yet",
-    "from": "from() is not implemented yet",
     "svy": "the svy prefix is not implemented yet",
 }
 
@@ -66,10 +63,7 @@ def _check_supported(command: str, opts: dict[str, Any], design) -> None:
     for key, msg in NOT_YET.items():
         if _given(opts, key):
             raise OptionError(f"option {key}: {msg}")
-    start = str(opts.get("startvalues") or "fixedonly").strip().lower()
-    if start not in ("fixedonly", "fixed", "fixedo"):
-        raise OptionError(f"startvalues({start}) is not implemented yet; the default "
-                          "startvalues(fixedonly) is")
+    me_start.start_method(opts.get("startvalues"))
     for t in design.terms:
         if t.covariance not in ("independent", "exchangeable", "identity", "unstructured"):
             raise OptionError(f"covariance({t.covariance}) is not implemented yet for {command}")
@@ -246,6 +240,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     from ..glmm.fit import fit_glmm
 
     options, matrices, definitions = me_constraints.pop_python_options(options)
+    from_value = options.pop("from_", None)
     model = parse_model(spec, command, list(data.columns), options=options)
     opts = dict(model.options)
     design, restricted = me_constraints.apply_matrices(build_design(model, data), matrices)
@@ -267,11 +262,13 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
         opts.setdefault("dispersion", args[0] if args else "mean")
     terms = engine_terms(design.terms)
     vce, weights, level_weights = me_vce.prepare(opts, design, terms, method, crossed)
+    start = me_start.start_spec(opts, from_value, matrices, design, terms, family)
     log = None
     if not opts.get("nolog") and opts.get("log", True):
         log = make_log(criterion="log pseudolikelihood" if vce.robust else "log likelihood")
     fit = fit_glmm(y, design.X, terms, family, offset=offset,
-                   intmethod=method, intpoints=points, log=log,
+                   intmethod=method, intpoints=points, log=log, start_spec=start,
+                   noestimate=bool(opts.get("noestimate")),
                    **me_constraints.engine_kwargs(cons),
                    **me_vce.weight_kwargs(weights, level_weights),
                    **_engine_kwargs(opts, fit_glmm))

@@ -20,6 +20,7 @@ from ..errors import OptionError
 from ..lmm.terms import engine_terms
 from ..results.meqr import MeqrResults, build_meqr_results
 from ..syntax import parse_model
+from . import me_start
 from .meglm import make_family_for, make_log, offset_for
 
 
@@ -47,6 +48,8 @@ def _points(opts: dict[str, Any], n_levels: int) -> int | tuple[int, ...]:
 def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any]):
     from ..glmm.fit import fit_glmm
 
+    options = dict(options)
+    from_value, matrices = options.pop("from_", None), options.pop("matrices", None)
     model = parse_model(spec, command, list(data.columns), options=options)
     opts = dict(model.options)
     design = build_design(model, data)
@@ -73,8 +76,9 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     if isinstance(points, tuple) and len(terms) == 1:
         points = points[0]
     log = None if opts.get("nolog") or not opts.get("log", True) else make_log()
+    start = me_start.start_spec(opts, from_value, matrices, design, terms, family)
     fit = fit_glmm(y, design.X, terms, family, offset=offset, intmethod=method,
-                   intpoints=points, log=log, resolve_modes=True)
+                   intpoints=points, log=log, resolve_modes=True, start_spec=start)
     if log is not None:
         print("", file=sys.stdout)
     return build_meqr_results(design, fit, command=command, cmdline=f"{command} {spec}",

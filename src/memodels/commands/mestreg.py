@@ -33,7 +33,7 @@ from ..survival.metrics import display_eform, make_distribution
 from ..survival.results import MEStregResults, title_for
 from ..survival.stset import st_settings
 from ..syntax import parse_model
-from . import me_constraints, me_vce
+from . import me_constraints, me_start, me_vce
 from .meglm import (
     _check_supported,
     _engine_kwargs,
@@ -95,6 +95,7 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
 
     st = st_settings(data)
     options, matrices, definitions = me_constraints.pop_python_options(options)
+    from_value = options.pop("from_", None)
     model = parse_model(spec, "mestreg", list(data.columns), options=options)
     opts = dict(model.options)
     if not model.equations:
@@ -119,6 +120,7 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
     terms = engine_terms(design.terms)
     vce, weights, level_weights = me_vce.prepare(opts, design, terms, method, crossed)
 
+    start = me_start.start_spec(opts, from_value, matrices, design, terms, family)
     log = None
     if not opts.get("nolog") and opts.get("log", True):
         if not opts.get("noshow"):
@@ -126,7 +128,8 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
             print("", file=sys.stdout)
         log = make_log(criterion="log pseudolikelihood" if vce.robust else "log likelihood")
     fit = fit_glmm(y, design.X, terms, family, offset=offset,
-                   intmethod=method, intpoints=points, log=log,
+                   intmethod=method, intpoints=points, log=log, start_spec=start,
+                   noestimate=bool(opts.get("noestimate")),
                    **me_constraints.engine_kwargs(cons),
                    **me_vce.weight_kwargs(weights, level_weights),
                    **_engine_kwargs(opts, fit_glmm))

@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from contextlib import nullcontext
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..errors import ConvergenceWarning, OptionError
+from ..errors import ConvergenceWarning, EstimationError, OptionError
 from ..lmm.terms import EngineTerm
 from ..optimize import numdiff
 from .constraints import ConstrainedModel, EstimationConstraints, constrain
 from .laplace_sparse import SparseLaplace
 from .nested import NestedQuadrature
 from .repeated import merge_repeated, restore_terms
+from .start import GridSearch, StartSpec, grid_search, initial_params
 from .twolevel import Adaptive, TwoLevelQuadrature
 from .types import GLMMFit
 from .weights import any_weights, check_weights_allowed, fixed_model_weights
@@ -51,6 +53,8 @@ def fit_glmm(
     weights: np.ndarray | None = None,
     level_weights: list[np.ndarray | None] | None = None,
     constraints: EstimationConstraints | None = None,
+    start_spec: StartSpec | None = None,
+    noestimate: bool = False,
 ) -> GLMMFit:
     """``resolve_modes`` (meqrlogit/meqrpoisson): mode-curvature adaptive quadrature with the
     posterior modes re-solved at every likelihood evaluation (Pinheiro and Bates 1995),
@@ -68,12 +72,14 @@ def fit_glmm(
         level_weights = [level_weights[i] for i in firsts]
     with threadpool_limits(limits=1, user_api="blas"):
         fit = _fit(y, X, merged, family, offset, intmethod, intpoints, log, iterate, start,
-                   nrtolerance, resolve_modes, weights, level_weights, constraints)
+                   nrtolerance, resolve_modes, weights, level_weights, constraints,
+                   start_spec, terms, noestimate)
     return restore_terms(fit, terms)
 
 
 def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start, nrtol,
-         resolve_modes=False, weights=None, level_weights=None, constraints=None):
+         resolve_modes=False, weights=None, level_weights=None, constraints=None,
+         start_spec=None, design_terms=None, noestimate=False):
     from ..glm.fit import fit_glm
 
     crossed = not _is_nested(terms)
@@ -83,11 +89,6 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
             f"intmethod({intmethod}) is not available for crossed random effects; "
             "the crossed model is fitted by the Laplace approximation (intmethod(laplace))"
         )
-    if len(terms) > 2 and not crossed and intmethod == "mcaghermite":
-        raise OptionError(
-            "intmethod(mcaghermite) with more than two nested levels is not implemented yet; "
-            "use mvaghermite, ghermite or laplace"
-        )
     term = terms[0]
     history: list[tuple[str, int, float]] = []
 
@@ -96,8 +97,8 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
         if log is not None:
             log(stage, it, val)
 
-    glm = fit_glm(y, X, family, offset=offset,
-                  weights=fixed_model_weights(weights, level_weights, y.shape[0]))
+    fixed_weights = fixed_model_weights(weights, level_weights, y.shape[0])
+    glm = fit_glm(y, X, family, offset=offset, weights=fixed_weights)
     for it, val in getattr(glm, "log", []):
         note(STAGES[0], it, val)
     if intmethod == "laplace" and (len(terms) > 1 or (constraints is None and _single_level_sparse(
@@ -112,26 +113,53 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
     else:
         model = NestedQuadrature(y, X, terms, family, offset=offset, method=intmethod,
                                  points=intpoints, weights=weights, level_weights=level_weights)
+    spec = start_spec or StartSpec()
+    design_terms = design_terms if design_terms is not None else terms
     if start is None:
-        theta0 = [t.structure.start_theta(1.0) for t in terms]
-        params = np.concatenate([np.asarray(glm.params, float), *theta0])
+        theta0 = [t.structure.start_theta(1.0) for t in design_terms]
+        params = initial_params(spec, y, X, design_terms, family, offset, glm, fixed_weights,
+                                theta0)
     else:
         params = np.asarray(start, float).copy()
+    k_fixed = model.p + model.n_aux
+    resid = model.p if getattr(family, "name", "") == "gaussian" else None
     if isinstance(model, SparseLaplace):
-        if model.loglik_and_gradient(params)[1] is None:
+        if (spec == StartSpec() and model.loglik_and_gradient(params)[1] is None):
             params = _laplace_start(model, params)
+        params = grid_search(spec, params, design_terms, k_fixed,
+                             lambda par: _safe(model.loglik, par),
+                             lambda it, ll: note(STAGES[1], it, ll), resid)
+        if noestimate:
+            return _not_estimated(model, params, glm, family, terms, history, intmethod, 1)
         model, params = constrain(model, terms, params, constraints)
-        note(STAGES[1], 0, model.loglik(params))
         return _fit_laplace(model, params, None, glm, family, terms, note, history, iterate,
                             nrtol)
-    model, params = constrain(model, terms, params, constraints)
-    ad = model.adapt(params, None)
-    note(STAGES[1], 0, model.loglik(params, ad))
+
+    adapted: dict[bytes, object] = {}  # the adaptive parameters of the best grid node
+    best = [-np.inf]
+
+    def at_start(par: np.ndarray) -> float:
+        def value(q: np.ndarray) -> float:
+            ad_q = model.adapt(q, None)
+            ll_q = model.loglik(q, ad_q)
+            if ll_q > best[0]:
+                best[0] = ll_q
+                adapted.clear()
+                adapted[q.tobytes()] = ad_q
+            return ll_q
+        return _safe(value, par)
+
+    params = grid_search(spec, params, design_terms, k_fixed, at_start,
+                         lambda it, ll: note(STAGES[1], it, ll), resid)
+    if noestimate:
+        return _not_estimated(model, params, glm, family, terms, history, intmethod, intpoints)
+    if constraints is None and params.tobytes() in adapted:
+        ad = adapted[params.tobytes()]
+    else:
+        model, params = constrain(model, terms, params, constraints)
+        ad = model.adapt(params, None)
 
     if intmethod == "laplace" or resolve_modes:
-        if resolve_modes and len(terms) > 2:
-            raise OptionError("meqr commands with more than two nested levels are not "
-                              "implemented yet")
         return _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, nrtol)
 
     converged, it = False, 0
@@ -139,7 +167,15 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
     hess = np.eye(params.size)
     for it in range(iterate + 1):
         ad = model.adapt(params, ad)
-        ll, grad, hess = model.derivatives(params, ad)
+        with np.errstate(all="ignore") if it == 0 else nullcontext():  # checked below
+            ll, grad, hess = model.derivatives(params, ad)
+        if it == 0 and not _finite(ll, grad, hess) and not spec.grids and constraints is None:
+            # not feasible (e.g. overflow in the derivatives): Stata's default grid
+            params = grid_search(StartSpec(grids=(GridSearch(),)), params, design_terms,
+                                 k_fixed, at_start, lambda i, v: note(STAGES[1], i, v), resid,
+                                 infeasible_start=True)
+            ad = model.adapt(params, None)
+            ll, grad, hess = model.derivatives(params, ad)
         note(STAGES[2], it, ll)
         step, concave = _newton_step(grad, hess)
         nr = float(abs(grad @ step))
@@ -395,7 +431,48 @@ def _is_nested(terms: list[EngineTerm]) -> bool:
     return True
 
 
+def _finite(*arrays) -> bool:
+    return all(bool(np.all(np.isfinite(a))) for a in arrays)
+
+
+def _safe(func: Callable[[np.ndarray], float], par: np.ndarray) -> float:
+    """The log likelihood at ``par``, -inf where it cannot be evaluated."""
+    try:
+        with np.errstate(all="ignore"):
+            val = float(func(par))
+    except (np.linalg.LinAlgError, FloatingPointError, ValueError, ZeroDivisionError):
+        return -np.inf
+    return val if np.isfinite(val) else -np.inf
+
+
+def _not_estimated(model, params, glm, family, terms, history, intmethod, intpoints
+                   ) -> GLMMFit:
+    """``noestimate``: the starting values in the estimation metric, not a fit (no VCE)."""
+    k = model.p + model.n_aux
+    phis, pos = [], k
+    for t in terms:
+        st = t.structure
+        lam = st.relative_factor(params[pos : pos + st.n_theta])
+        phis.append(st.phi_from_sigma(lam @ lam.T))
+        pos += st.n_theta
+    out = np.concatenate([params[:k], *phis])
+    llf = next((ll for stage, _, ll in reversed(history) if stage == STAGES[1]), np.nan)
+    return GLMMFit(
+        llf=float(llf), params=out, vcov=np.full((out.size, out.size), np.nan),
+        n_beta=model.p, n_aux=model.n_aux, aux_names=tuple(family.aux_names),
+        structures=[t.structure for t in terms], term_sources=[t.source for t in terms],
+        converged=False, iterations=0, hessian_ok=False, ll_fixed=float(glm.llf),
+        intmethod=intmethod, intpoints=intpoints, log=history,
+        messages=["noestimate: starting values shown; the model was not fitted"],
+        extra={"noestimate": True, "params_theta": params, "model": model},
+    )
+
+
 def _newton_step(grad: np.ndarray, hess: np.ndarray) -> tuple[np.ndarray, bool]:
+    if not (np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
+        raise EstimationError("the derivatives of the log likelihood are not finite at the "
+                              "current estimates; try other starting values "
+                              "(startvalues(iv), startgrid(), from())")
     w, vec = np.linalg.eigh(hess)
     concave = bool(w.max() < 0)
     w_mod = -np.maximum(np.abs(w), 1e-8 * max(np.abs(w).max(), 1.0))

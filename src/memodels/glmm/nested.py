@@ -14,7 +14,10 @@ The adaptive transformation uses the joint posterior mean and covariance of the 
 the path from the top-level cluster down to each cluster (mvaghermite), factored by
 Cholesky so that a level's nodes shift linearly with the standardized nodes of the levels
 above; the moments are iterated to the quadrature's own fixed point and held fixed within
-a Newton iteration.
+a Newton iteration.  With intmethod(mcaghermite) (and meqrlogit/meqrpoisson) the same
+factorization is taken of the posterior mode and curvature instead, for any number of
+levels (mode-curvature adaptive Gauss-Hermite quadrature, Pinheiro and Chao 2006;
+:meth:`NestedQuadrature._adapt_mode`).
 With the nodes fixed, eta is linear in beta and the Cholesky factors, and
 
     d2 log L = sum_{i,k} W_i(k) h_i(k) D_i(k) D_i(k)'
@@ -263,89 +266,142 @@ class NestedQuadrature(ParamLayout):
         return ads
 
     def _adapt_mode(self, params, ads, tol: float, maxiter: int):
-        """Mode-curvature adaptation for two nested levels (Pinheiro and Chao 2006): the
-        joint posterior mode of (v_top, v_child...) of each top-level cluster by Newton's
-        method on the arrow-shaped Hessian, and the joint covariance (-H)^{-1}, factored
-        along the path as the nodes need (mu, B, C)."""
-        if self.depth != 2:
-            raise NotImplementedError("mode-curvature adaptation is implemented for two "
-                                      "nested levels")
+        """Mode-curvature adaptation for any number of nested levels ([ME] meglm, Methods
+        and formulas, mode-curvature adaptive Gauss-Hermite quadrature, intmethod(mcaghermite);
+        the meqrlogit/meqrpoisson engine of Pinheiro and Chao 2006).
+
+        For each top-level cluster, the joint posterior mode of all its effects (in the
+        standard-normal metric v, eta = xb + sum_l Z_l Lambda_l v_{c_l}) by Newton's method,
+        and the joint covariance (-H)^{-1} at the mode, factored along the paths as the
+        nodes need: a level-l cluster's nodes are mu + B a_<l + C a_l, (mu, B, C) the last
+        block row of the lower Cholesky factor of the covariance of the path
+        (v_top, ..., v_l) (:meth:`_level_nodes`).
+
+        The negative Hessian is a tree of blocks: a level-l cluster c has the diagonal block
+        I + sum_{i in c} (-h_i) z_il z_il' and couplings sum_{i in c} (-h_i) z_il z_ik' with
+        each ancestor (level k < l), and none with other clusters.  It is eliminated leaves
+        first, vectorised over the clusters of a level: each cluster's block over
+        [ancestor path, own] gets its children's Schur complements, and eliminating its
+        own effects leaves the Schur complement on its ancestor path, which is exactly
+        its parent's [ancestors, own] block.  The eliminated own block A_oo(c) is the
+        conditional posterior precision of v_c given its ancestors (its descendants
+        integrated out), and -A_oo^{-1} A_oa the conditional mean's slope on them, so that
+        C = chol(A_oo^{-1}) and B = -A_oo^{-1} A_oa L_anc, L_anc the Cholesky factor of the
+        parent's path covariance (built top-down: L_path = [[L_anc, 0], [B, C]]).  The
+        Newton step is solved by back-substitution top-down, with step halving per top
+        cluster (a step is kept when the cluster's objective does not decrease).
+
+        Weights: the objective of a top cluster is the recursion of the likelihood,
+
+            F = -|v_top|^2/2 + sum_{c at level 2} w_2(c) [-|v_c|^2/2 + sum_{c' child of c}
+                w_3(c') [ ... + sum_{i in leaf} w_i log f_i]];
+
+        every cluster's blocks are kept in its own scale (divided by the product of the
+        cluster weights above it), which is the curvature of the level's integrand in the
+        recursion; a child's Schur complement enters its parent's block times the child's
+        weight."""
         beta, aux, thetas = self.split(params)
         auxv = aux if self.n_aux else None
+        depth = self.depth
         xb = self.X @ beta + self.offset
-        za = self.Z[0] @ self.structures[0].relative_factor(thetas[0])  # (n, q1)
-        zb = self.Z[1] @ self.structures[1].relative_factor(thetas[1])  # (n, q2)
-        c1, c2 = self.cl[0], self.cl[1]
-        q1, q2 = self.q
-        va, vb = ads[0].mu.copy(), ads[1].mu.copy()
-        starts = self.obs_starts  # obs -> level-2 clusters
-        par = self.parent[1]  # level-2 cluster -> top cluster
-        cstarts = self.child_starts[0]
+        zs = [self.Z[lev] @ self.structures[lev].relative_factor(thetas[lev])
+              for lev in range(depth)]
+        zfull = np.concatenate(zs, axis=1)  # (n, Q): the whole path's design
+        offs = np.r_[0, np.cumsum(self.q)]  # level l's effects at offs[l]:offs[l+1]
+        vs = [ads[lev].mu.copy() for lev in range(depth)]
+        top = [np.arange(self.m[0])]  # cluster -> its top-level cluster
+        for lev in range(1, depth):
+            top.append(top[-1][self.parent[lev]])
+        w_obs, w_lev = self.w_obs, self.w_lev
 
-        # weights: the objective is sum_c w2(c) [sum_i w_i log f - |v_c|^2/2] - |v_top|^2/2;
-        # the level-2 blocks stay unscaled (their conditional mode and curvature), the
-        # top-level sums carry w_i w2(c)
-        w2 = None if self.w_lev is None else self.w_lev[1]
-        wt = None if w2 is None else self.w_obs * w2[c2]
-
-        def pieces(va_, vb_):
-            eta = xb + (za * va_[c1]).sum(1) + (zb * vb_[c2]).sum(1)
+        def pieces(vs_):
+            eta = xb.copy()
+            for lev in range(depth):
+                eta += (zs[lev] * vs_[lev][self.cl[lev]]).sum(1)
             lf, s, h = self.family.derivatives(self.y, eta, auxv)
-            if w2 is not None:
-                lf = lf * self.w_obs
-            val = (np.add.reduceat(lf, self.obs_starts)
-                   - 0.5 * (vb_**2).sum(1))  # per level-2 cluster
-            if w2 is not None:
-                val = val * w2
-            val = np.add.reduceat(val, cstarts) - 0.5 * (va_**2).sum(1)
-            return val, s, h
+            if w_obs is not None:
+                lf = lf * w_obs
+            val = np.add.reduceat(lf, self.obs_starts)  # per innermost cluster
+            for lev in range(depth - 1, -1, -1):
+                val = val - 0.5 * (vs_[lev] ** 2).sum(1)
+                if lev:
+                    if w_lev is not None:
+                        val = val * w_lev[lev]
+                    val = np.add.reduceat(val, self.child_starts[lev - 1])
+            return val, s, h  # per top cluster
 
-        def newton(va_, vb_, s, h):
-            sa, ha, sb, hb = s, h, s, h
-            if w2 is not None:
-                sa, ha, sb, hb = s * wt, h * wt, s * self.w_obs, h * self.w_obs
-            ga = np.add.reduceat(sa[:, None] * za, _top_starts(c1)) - va_
-            gb = np.add.reduceat(sb[:, None] * zb, starts) - vb_
-            kaa = -np.add.reduceat(ha[:, None, None] * za[:, :, None] * za[:, None, :],
-                                   _top_starts(c1))
-            kaa[:, np.arange(q1), np.arange(q1)] += 1.0
-            kbb = -np.add.reduceat(hb[:, None, None] * zb[:, :, None] * zb[:, None, :], starts)
-            kbb[:, np.arange(q2), np.arange(q2)] += 1.0
-            kba = -np.add.reduceat(hb[:, None, None] * zb[:, :, None] * za[:, None, :], starts)
-            kbb_inv = np.linalg.inv(kbb)
-            t = kbb_inv @ kba  # (M2, q2, q1)
-            kab = np.swapaxes(kba, 1, 2) if w2 is None else (
-                np.swapaxes(kba, 1, 2) * w2[:, None, None])
-            schur = kaa - np.add.reduceat(kab @ t, cstarts)
-            rhs = ga - np.add.reduceat((kab @ (kbb_inv @ gb[..., None]))[..., 0], cstarts)
-            da = np.linalg.solve(schur, rhs[..., None])[..., 0]
-            db = (kbb_inv @ (gb[..., None] - kba @ da[par][..., None]))[..., 0]
-            return da, db, schur, kbb_inv, t
+        def eliminate(vs_, s, h):
+            """Leaves-first elimination: per level the inverse own block S (the conditional
+            covariance), T = S A_oa and the eliminated own gradient."""
+            if w_obs is not None:
+                s, h = s * w_obs, h * w_obs
+            a = -np.add.reduceat(h[:, None, None] * zfull[:, :, None] * zfull[:, None, :],
+                                 self.obs_starts)  # (M_D, Q, Q)
+            r = np.add.reduceat(s[:, None] * zfull, self.obs_starts)  # (M_D, Q)
+            ss, ts, ro = [None] * depth, [None] * depth, [None] * depth
+            for lev in range(depth - 1, -1, -1):
+                pl, ql = offs[lev], self.q[lev]
+                own = np.arange(pl, pl + ql)
+                a[:, own, own] += 1.0
+                r[:, pl:] -= vs_[lev]
+                s_l = np.linalg.inv(a[:, pl:, pl:])
+                ss[lev], ro[lev] = s_l, r[:, pl:]
+                if not lev:
+                    break
+                aoa = a[:, pl:, :pl]
+                t = s_l @ aoa  # (M_l, q_l, P_l)
+                ts[lev] = t
+                upd = a[:, :pl, :pl] - np.swapaxes(aoa, 1, 2) @ t
+                rhs = r[:, :pl] - (np.swapaxes(t, 1, 2) @ r[:, pl:, None])[..., 0]
+                if w_lev is not None:
+                    upd = upd * w_lev[lev][:, None, None]
+                    rhs = rhs * w_lev[lev][:, None]
+                a = np.add.reduceat(upd, self.child_starts[lev - 1], axis=0)
+                r = np.add.reduceat(rhs, self.child_starts[lev - 1], axis=0)
+            return ss, ts, ro
 
-        val, s, h = pieces(va, vb)
+        def step_of(ss, ts, ro):
+            """Back-substitution, top-down: d_l = S_l r_l - T_l d_path(parent)."""
+            d = [(ss[0] @ ro[0][..., None])[..., 0]]
+            dpath = d[0]
+            for lev in range(1, depth):
+                dp = dpath[self.parent[lev]]
+                d.append((ss[lev] @ ro[lev][..., None])[..., 0]
+                         - (ts[lev] @ dp[..., None])[..., 0])
+                dpath = np.concatenate([dp, d[-1]], axis=1)
+            return d
+
+        val, s, h = pieces(vs)
         for _ in range(maxiter):
-            da, db, schur, kbb_inv, t = newton(va, vb, s, h)
-            step = np.ones(va.shape[0])
+            d = step_of(*eliminate(vs, s, h))
+            step = np.ones(self.m[0])
             for _ in range(30):
-                na, nb = va + step[:, None] * da, vb + step[par][:, None] * db
-                nval, ns, nh = pieces(na, nb)
+                new = [v + step[top[lev]][:, None] * dl
+                       for lev, (v, dl) in enumerate(zip(vs, d, strict=True))]
+                nval, ns, nh = pieces(new)
                 bad = ~(nval >= val - 1e-12)
                 if not bad.any():
                     break
                 step = np.where(bad, step / 2, step)
-            va, vb, val, s, h = na, nb, nval, ns, nh
-            if max(np.abs(da).max(), np.abs(db).max()) < tol:
+            vs, val, s, h = new, nval, ns, nh
+            if max(np.abs(dl).max() for dl in d) < tol:
                 break
-        _, _, schur, kbb_inv, t = newton(va, vb, s, h)
-        cov_a = np.linalg.inv(schur)  # (M1, q1, q1)
-        cov_ba = -t @ cov_a[par]  # (M2, q2, q1)
-        cov_bb = kbb_inv + t @ cov_a[par] @ np.swapaxes(t, 1, 2)
-        la = batched.cholesky(0.5 * (cov_a + np.swapaxes(cov_a, 1, 2)))
-        b = np.swapaxes(np.linalg.solve(la[par], np.swapaxes(cov_ba, 1, 2)), 1, 2)
-        cond = cov_bb - b @ np.swapaxes(b, 1, 2)
-        lb = batched.cholesky(0.5 * (cond + np.swapaxes(cond, 1, 2)))
-        return [JointAdaptive(va, np.zeros((va.shape[0], q1, 0)), la),
-                JointAdaptive(vb, b, lb)]
+        ss, ts, _ = eliminate(vs, s, h)
+        low = batched.cholesky(_sym(ss[0]))
+        out = [JointAdaptive(vs[0], np.zeros((self.m[0], self.q[0], 0)), low)]
+        lpath = low
+        for lev in range(1, depth):
+            la = lpath[self.parent[lev]]  # (M_l, P_l, P_l)
+            b = -ts[lev] @ la
+            chol = batched.cholesky(_sym(ss[lev]))
+            out.append(JointAdaptive(vs[lev], b, chol))
+            if lev + 1 < depth:
+                pl, ql = offs[lev], self.q[lev]
+                lpath = np.zeros((self.m[lev], pl + ql, pl + ql))
+                lpath[:, :pl, :pl] = la
+                lpath[:, pl:, :pl] = b
+                lpath[:, pl:, pl:] = chol
+        return out
 
     def _path_values(self, lev: int, nodes) -> np.ndarray:
         """Node values of every level on the path from the top to each level-l cluster,
@@ -460,6 +516,6 @@ class NestedQuadrature(ParamLayout):
         return g[:, 0, :]
 
 
-def _top_starts(codes: np.ndarray) -> np.ndarray:
-    """Start offsets of each top-level cluster in the (sorted) observations."""
-    return np.flatnonzero(np.r_[True, np.diff(codes) != 0])
+def _sym(a: np.ndarray) -> np.ndarray:
+    """The symmetric part of a stack of matrices."""
+    return 0.5 * (a + np.swapaxes(a, 1, 2))

@@ -392,7 +392,8 @@ def build_glmm_results(
     if fit.constraints is not None:  # free dimensions of the variance components
         n_var = fit.constraints.n_free_re
     lr = None
-    if n_var > 0 and not options.get("nolrtest") and np.isfinite(fit.ll_fixed):
+    if (n_var > 0 and not options.get("nolrtest") and np.isfinite(fit.ll_fixed)
+            and not fit.extra.get("noestimate")):
         stat = max(2.0 * (fit.llf - fit.ll_fixed), 0.0)
         kind = "chibar2(01)" if n_var == 1 else f"chi2({n_var})"
         lr = LRTest(f"LR test vs. {lr_reference_model(fam, link)} model", kind, stat, n_var)
