@@ -1,7 +1,10 @@
 """``margins``: average predictions and average marginal effects with delta-method standard
-errors ([R] margins; [ME] mixed postestimation and meglm postestimation: after the
-multilevel commands margins uses the fixed portion of the prediction by default --
-``xb`` after ``mixed``, ``mu`` with the random effects set to zero after the me commands).
+errors ([R] margins; [ME] mixed, meglm, meqrlogit postestimation, Syntax for margins):
+``xb`` after ``mixed`` and the meqr commands; after the me commands ``mu`` integrated over
+the random effects ("Option marginal is assumed where applicable if
+conditional(fixedonly) is not specified"; ``predict="mu fixedonly"`` for the fixed
+portion), after meologit/meoprobit every outcome's probability
+(:mod:`memodels.postestimation.margins_glmm`).
 
 ``res.margins(at={"x": [1, 2, 3]}, over="g", dydx="x")``:
 
@@ -14,9 +17,10 @@ multilevel commands margins uses the fixed portion of the prediction by default 
   base level for each level;
 * standard errors by the delta method from the coefficients' VCE.
 
-After ``mestreg`` the prediction is the results' own (``margins_prediction``: mean or
-median survival time, marginal over the random effects;
-:mod:`memodels.postestimation.margins_survival`), with the delta method over all of e(b).
+After the me commands and ``mestreg`` the prediction is the results' own
+(``margins_prediction``; after mestreg mean or median survival time, marginal over the
+random effects: :mod:`memodels.postestimation.margins_survival`), with the delta method
+over all of e(b).
 
 ``marginsplot(table)`` draws the margins against the first ``at()`` variable with their
 confidence intervals (matplotlib, imported on use).
@@ -71,7 +75,7 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
     vb = np.asarray(res.vcov_matrix)[: beta.size, : beta.size]
     if custom is not None:
         vb = custom.vcov
-    use_xb = predict == "xb" or res.command == "mixed"
+    use_xb = predict == "xb" or res.command in ("mixed", "meqrlogit", "meqrpoisson")
     offset = None
     off_var = getattr(res, "offset_var", None)
     if off_var and off_var in sample.columns:
@@ -92,7 +96,7 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
 
     def average(frame: pd.DataFrame, mask: np.ndarray) -> tuple[float, np.ndarray]:
         if custom is not None:
-            return custom.average(frame, mask, offset)
+            return current[0].average(frame, mask, offset)
         x = fixed_matrix(design, frame)[mask]
         off = None if offset is None else offset[mask]
         if use_xb:
@@ -101,10 +105,18 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
         mu, dmu = _prediction(res, x, beta, off)
         return float(mu.mean()), (dmu[:, None] * x).mean(0)
 
+    # after meologit/meoprobit without outcome(): every outcome's probability
+    outcomes = getattr(custom, "ordinal_outcomes", None)
+    predictions = ([(k + 1, custom.for_outcome(k)) for k in outcomes] if outcomes
+                   else [(None, custom)])
+    current = [custom]
     rows = []
-    for at_vals, (gname, mask) in itertools.product(at_rows, groups):
+    for (outcome, pred), at_vals, (gname, mask) in itertools.product(predictions, at_rows,
+                                                                       groups):
+        current[0] = pred
         frame = sample.assign(**at_vals) if at_vals else sample
-        label = {**at_vals, **({over: gname} if over is not None else {})}
+        label = {**({"outcome": outcome} if outcome is not None else {}), **at_vals,
+                 **({over: gname} if over is not None else {})}
         if dydx is None:
             m, grad = average(frame, mask)
             rows.append({**label, "margin": m, "_grad": grad})

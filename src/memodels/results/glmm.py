@@ -104,6 +104,13 @@ class GLMMResults(EstimationResults):
     binomial_var: str | None = None  # trials variable of binomial(varname)
     constraints: list[str] = field(default_factory=list)  # Stata's constraint report lines
 
+    def margins_prediction(self, predict: str | None):
+        """What ``margins`` averages after the me commands: ``mu`` marginal over the random
+        effects by default; :mod:`memodels.postestimation.margins_glmm`."""
+        from ..postestimation.margins_glmm import glmm_margins_prediction
+
+        return glmm_margins_prediction(self, predict)
+
     @property
     def eform(self) -> str | None:
         """The display option in effect: "or", "irr", "eform" or None."""

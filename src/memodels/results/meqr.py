@@ -32,6 +32,17 @@ class MeqrResults(GLMMResults):
 
         return render(self)
 
+    def margins_prediction(self, predict: str | None):
+        """After meqrlogit/meqrpoisson margins predicts ``xb`` only ([ME] meqrlogit
+        postestimation, Syntax for margins: mu is "not allowed with margins")."""
+        from ..errors import OptionError
+
+        stat = (predict or "xb").strip().lower()
+        if stat != "xb":
+            raise OptionError(f"margins after {self.command}: predict({predict}) not allowed "
+                              "(xb, the linear predictor for the fixed portion, is)")
+        return None
+
 
 def build_meqr_results(design: Design, fit: GLMMFit, *, command: str, cmdline: str,
                        options: dict[str, Any], notes: list[str] | None = None,
