@@ -188,6 +188,22 @@ def test_margins_at_numlist_matches_library():
     assert "dy/dx w.r.t. : week" in dydx and "6.209896" in dydx
 
 
+def test_margins_after_meologit_every_outcome_and_predict_options():
+    from support import load_dataset, shared_available
+
+    if not shared_available():
+        pytest.skip("shared data absent")
+    s = Session(load_dataset("tvsfpors"))
+    s.run("quietly meologit thk prethk cc##tv || school:")
+    out = s.run("margins tv")
+    assert "2._predict   : Pr(thk==2), predict(pr outcome(2))" in out
+    assert " _predict#tv |" in out and "4#1" in out
+    one = s.run("margins, predict(pr outcome(#3))")
+    assert "_predict" not in one and "outcome #3" in one
+    fixed = s.run("margins, predict(pr outcome(#3) fixedonly)")
+    assert "Predicted probability, outcome #3, fixed portion" in fixed
+
+
 # ----------------------------------------------------------------- data commands
 def test_generate_replace_list_display():
     s = Session(load("pig"))

@@ -95,11 +95,7 @@ def parse(res: Any, data: pd.DataFrame, rest: str) -> Spec:
             spec.dydx = [w if w.startswith("i.") else _resolve(w, columns, "dydx()")
                          for w in words]
         elif key == "predict":
-            words = text.split()
-            if any(w not in ("fixedonly",) for w in words[1:]):
-                raise OptionError(f"margins: predict({text}) -- only the fixed portion "
-                                  "(xb, mu, pr) is available")
-            spec.predict = words[0] if words else None
+            spec.predict = text.strip() or None  # checked by the results' margins
         else:
             spec.level = text
     return spec
@@ -171,6 +167,14 @@ def render(res: Any, table: pd.DataFrame, spec: Spec) -> str:
     lines.append(f"Expression   : {table.attrs.get('expression', '')}")
     if spec.dydx:
         lines.append(f"dy/dx w.r.t. : {' '.join(spec.dydx)}")
+    outcomes = _outcomes(table)
+    if outcomes:  # meologit/meoprobit: one prediction per outcome ([R] margins, _predict)
+        lines.append("")
+        cats = getattr(getattr(res, "family_obj", None), "categories", None)
+        for k in outcomes:
+            value = _show(float(cats[k - 1])) if cats is not None else str(k)
+            lines.append(f"{f'{k}._predict':<13}: Pr({res.depvar}=={value}), "
+                         f"predict(pr outcome({value}))")
     if patterns and patterns != [()]:
         lines += [""] + _legend(patterns)
     lev = table.attrs.get("level", res.level)
@@ -178,7 +182,8 @@ def render(res: Any, table: pd.DataFrame, spec: Spec) -> str:
     lines += ["", RULE, f"{'':>12} |            Delta-method",
               f"{'':>12} |{stat:>11}   Std. Err.      z    P>|z|     [{lev:g}% Conf. Interval]",
               SEP]
-    dims = (["_at"] if len(patterns) > 1 else []) + spec.factors + (
+    dims = (["_predict"] if outcomes else []) + (["_at"] if len(patterns) > 1 else []) + \
+        spec.factors + (
         [spec.over] if spec.over else [])
     terms = list(dict.fromkeys(table["term"])) if "term" in table.columns else [None]
     for t_idx, term in enumerate(terms):
@@ -197,11 +202,19 @@ def render(res: Any, table: pd.DataFrame, spec: Spec) -> str:
     return "\n".join(lines)
 
 
+def _outcomes(table: pd.DataFrame) -> list[int]:
+    if "outcome" not in table.columns:
+        return []
+    return [int(k) for k in dict.fromkeys(table["outcome"].dropna())]
+
+
 def _label(row: pd.Series, dims: list[str], at_vars: list[str], patterns: list[tuple],
            spec: Spec, term: Any) -> str:
     if not dims:
         return _term(term) if term is not None else "_cons"
     parts = []
+    if "_predict" in dims:
+        parts.append(str(int(row["outcome"])))
     if "_at" in dims:
         key = tuple((v, row[v]) for v in at_vars if v in spec.ats[int(row["_set"])])
         parts.append(str(patterns.index(key) + 1))
