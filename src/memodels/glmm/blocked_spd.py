@@ -38,8 +38,33 @@ class BlockedSPD:
         self.logdet = 2.0 * float(np.log(np.diagonal(self.low1, axis1=1, axis2=2)).sum()
                                   + np.log(np.diag(self.low_s)).sum())
 
+    @classmethod
+    def block_diagonal(cls, blocks: np.ndarray) -> BlockedSPD:
+        """The factorization of a block-diagonal matrix given by its (G, q, q) blocks (one
+        random-effects term: no Schur complement), without forming a sparse matrix."""
+        self = cls.__new__(cls)
+        g1, q1, _ = blocks.shape
+        self.q1_total, self.q1 = g1 * q1, q1
+        self.low1 = batched.cholesky(blocks)
+        if q1 == 1:
+            self.linv = 1.0 / self.low1
+        else:
+            eye = np.ascontiguousarray(np.broadcast_to(np.eye(q1), blocks.shape))
+            self.linv = batched.forward_solve(self.low1, eye)
+        empty = sp.csr_matrix((self.q1_total, 0))
+        self.w, self.wt, self._ymat = empty, empty.T.tocsr(), empty
+        self.low_s = np.zeros((0, 0))
+        self._sinv = np.zeros((0, 0))
+        self.logdet = 2.0 * float(np.log(np.diagonal(self.low1, axis1=1, axis2=2)).sum())
+        return self
+
     def solve(self, b: np.ndarray) -> np.ndarray:
         q1t, q1 = self.q1_total, self.q1
+        if self.low_s.shape[0] == 0:  # block diagonal: no Schur complement
+            if q1 == 1:
+                return b / self.low1[:, 0, 0] ** 2
+            y1 = batched.forward_solve(self.low1, b.reshape(-1, q1))
+            return batched.backward_solve_t(self.low1, y1).ravel()
         y1 = batched.forward_solve(self.low1, b[:q1t].reshape(-1, q1)).ravel()
         yr = sla.solve_triangular(self.low_s, b[q1t:] - self.wt @ y1, lower=True,
                                   check_finite=False)

@@ -42,6 +42,9 @@ class SparseLaplace(ParamLayout):
         self.q1 = first.Z.shape[1]
         self.q1_total = first.n_groups * self.q1
         self.blocked = self.z.shape[1] - self.q1_total <= 4000
+        # one term: the Hessian is block diagonal, built by group sums without sparse algebra
+        self.single = len(terms) == 1
+        self._zlam: np.ndarray | None = None
         self.cross = _CrossProducts(self.z) if all(t.Z.shape[1] == 1 for t in terms) else None
         self.zt = self.z.T.tocsr()
         self.q_total = self.z.shape[1]
@@ -60,6 +63,9 @@ class SparseLaplace(ParamLayout):
         return sp.block_diag(blocks, format="csr")
 
     def _zl(self, lam):
+        if self.single:
+            q = self.q1
+            self._zlam = self.iterms[0].Z @ lam[:q, :q].toarray()
         if self.cross is not None:  # diagonal Lambda: scale Z's values, keep its pattern
             zl = self.z.copy()
             zl.data = zl.data * lam.diagonal()[zl.indices]
@@ -151,6 +157,8 @@ class SparseLaplace(ParamLayout):
         return val - 0.5 * fac.logdet, b, lam
 
     def _factor(self, zl, zlt, h, eye):
+        if self.single and self._zlam is not None:
+            return BlockedSPD.block_diagonal(self._group_blocks(-h))
         if self.cross is not None:
             a = self.cross.weighted(zl, -h)
         else:
@@ -158,6 +166,19 @@ class SparseLaplace(ParamLayout):
         if self.blocked:
             return BlockedSPD(a, self.q1_total, self.q1)
         return _SparseLU(a)
+
+    def _group_blocks(self, w: np.ndarray) -> np.ndarray:
+        """I + sum over each group's rows of w_i (Lambda'z_i)(Lambda'z_i)': (G, q, q)."""
+        term, zq = self.iterms[0], self._zlam
+        g, q = term.n_groups, self.q1
+        blocks = np.empty((g, q, q))
+        for a in range(q):
+            for c in range(a, q):
+                blocks[:, a, c] = np.bincount(term.groups, w * zq[:, a] * zq[:, c],
+                                              minlength=g)
+                blocks[:, c, a] = blocks[:, a, c]
+        blocks[:, np.arange(q), np.arange(q)] += 1.0
+        return blocks
 
     def loglik(self, params) -> float:
         try:
