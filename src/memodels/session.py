@@ -43,7 +43,15 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from .cli import cmd_data, cmd_estimates, cmd_margins, cmd_matrix, cmd_postest, cmd_predict
+from .cli import (
+    cmd_bootstrap,
+    cmd_data,
+    cmd_estimates,
+    cmd_margins,
+    cmd_matrix,
+    cmd_postest,
+    cmd_predict,
+)
 from .cli.common import ScriptError, SessionError, no_estimates, return_code
 from .cli.script import ScriptLine, parse_script
 from .errors import MemodelsError
@@ -52,6 +60,8 @@ Handler = Callable[["Session", str], str]
 
 # command -> (shortest abbreviation, handler)
 COMMANDS: dict[str, tuple[int, Handler]] = {
+    "bootstrap": (4, cmd_bootstrap.bootstrap),
+    "bs": (2, cmd_bootstrap.bootstrap),
     "estimates": (3, cmd_estimates.estimates),
     "lrtest": (6, cmd_estimates.lrtest),
     "estat": (5, cmd_postest.estat),

@@ -170,3 +170,17 @@ def test_meqr_from():
     res = memodels.meqrpoisson("seizures treat lbas lbas_trt lage v4 || subject:, "
                                "from(treat=-.9 var(_cons[subject])=.25) nolog", ep)
     assert res.llf == pytest.approx(-665.29068, abs=1e-4)
+
+
+def test_intpoints_one_is_the_laplace_approximation():
+    """[ME] me: "the limiting case of N_Q = 1, otherwise known as the Laplacian
+    approximation" -- one mean-variance adaptive node would leave Sigma without its prior
+    penalty (the fit went to a log likelihood of -10530 with var(_cons) stuck at 1)."""
+    df = load_dataset("hdp_encoded")
+    cmd = "melogit remission il6 crp i.cancerstage lengthofstay experience || did:"
+    one = fitted("hdp_encoded", cmd + ", intpoints(1)")
+    lap = fitted("hdp_encoded", cmd + ", intmethod(laplace)")
+    assert one.intmethod == "laplace" and one.converged
+    assert one.llf == pytest.approx(lap.llf, abs=1e-8)
+    assert any("Laplacian approximation" in n for n in one.notes)
+    assert len(df) == 8525

@@ -58,3 +58,29 @@ def test_multilevel_and_errors(pig):
     assert len(out.replicates) == 3
     with pytest.raises(DataError, match="nosuch"):
         memodels.bootstrap("mixed weight week || id:", pig, cluster="nosuch", reps=2)
+
+
+def test_session_bootstrap_prefix_and_estat_bootstrap():
+    """The hdp analysis's ``bootstrap, reps() cluster(did) idcluster(newdid): melogit ...
+    || newdid:`` then ``estat bootstrap, all`` in a session (on pig, for speed): the
+    table shows the observed e(b) with the bootstrap SEs, estat the N/P/BC intervals."""
+    from memodels import Session
+
+    s = Session(memodels.datasets.load("pig"))
+    s.run("set seed 12")
+    out = s.run("bootstrap, reps(12) nodots cluster(id) idcluster(newid): "
+                "mixed weight week || newid:")
+    assert "Replications      =         12" in out
+    assert "Observed   Bootstrap" in out and "Normal-based" in out
+    boot = s.e.boot
+    assert s.e.params["week"] == pytest.approx(boot.observed["week"])
+    assert s.e.bse["week"] == pytest.approx(boot.bse["week"])
+    est = s.run("estat bootstrap, all")
+    assert "(N)" in est and "(P)" in est and "(BC)" in est
+    assert "bias-corrected confidence interval" in est
+    only = s.run("estat bootstrap")
+    assert "(BC)" in only and "(N)" not in only
+    again = Session(memodels.datasets.load("pig"))
+    again.run("bootstrap, reps(12) seed(12) nodots cluster(id) idcluster(newid): "
+              "mixed weight week || newid:")
+    np.testing.assert_allclose(again.e.boot.replicates, boot.replicates)

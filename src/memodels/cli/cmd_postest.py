@@ -35,6 +35,8 @@ ESTAT: dict[str, tuple[int, OptionTable]] = {
     "recovariance": (5, OptionTable([arg("relevel", 3), flag("correlation", 4)])),
     "wcorrelation": (4, OptionTable([arg("at"), flag("covariance", 3)])),
     "ic": (2, OptionTable([arg("n", 1, to_int)])),
+    "bootstrap": (4, OptionTable([flag("normal", 1), flag("percentile", 1), flag("bc"),
+                                  flag("all")])),
     "df": (2, OptionTable([arg("method", 3, lambda t: " ".join(
         normalize_dfmethod(w) for w in t.split())), flag("post")])),
 }

@@ -200,6 +200,12 @@ def integration(opts: dict[str, Any], crossed: bool) -> tuple[str, int, list[str
     if not 1 <= n <= MAX_INTPOINTS:
         raise OptionError(f"intpoints({n}) invalid; the number of integration points must be "
                           f"between 1 and {MAX_INTPOINTS}")
+    if n == 1 and method in ("mvaghermite", "mcaghermite"):
+        # "the limiting case of N_Q = 1, otherwise known as the Laplacian approximation"
+        # ([ME] me, Computation time and the Laplacian approximation)
+        notes.append("note: intpoints(1) with adaptive quadrature is the Laplacian "
+                     "approximation; intmethod(laplace) used")
+        return "laplace", 1, notes
     return method, n, notes
 
 

@@ -67,6 +67,8 @@ def fit_glmm(
     Repeated equations at one level are fitted as one block-diagonal term
     (:mod:`memodels.glmm.repeated`); ``constraints`` (linear, in Stata's estimation metric)
     are imposed by reparameterization (:mod:`memodels.glmm.constraints`)."""
+    if intmethod == "mvaghermite" and intpoints == 1:
+        intmethod = "laplace"  # one adaptive node: the Laplacian approximation
     merged, firsts = merge_repeated(terms)
     if level_weights and len(merged) < len(terms):
         level_weights = [level_weights[i] for i in firsts]

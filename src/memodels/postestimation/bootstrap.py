@@ -31,10 +31,75 @@ class BootstrapResults:
     replicates: pd.DataFrame  # one row per successful replication
     reps: int
     level: float = 95.0
+    results: object | None = None  # the fit on the original data (e(b) = observed)
 
     @property
     def bse(self) -> pd.Series:
         return self.replicates.std(ddof=1)
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """The bootstrap covariance matrix of e(b) (Stata's e(V) after bootstrap)."""
+        return self.replicates.cov(ddof=1)
+
+    def bootstrap_fit(self):
+        """A copy of the fitted results with the bootstrap standard errors in its rows and
+        the bootstrap VCE (what Stata displays and stores after ``bootstrap:``)."""
+        import copy
+
+        if self.results is None:
+            raise DataError("bootstrap of a function: no results object to display")
+        res = copy.copy(self.results)
+        se = self.bse
+        res.rows = [copy.copy(r) for r in self.results.rows]
+        for r in res.rows:
+            if r.name in se.index and r.status == "ok" and not r.constrained:
+                r.se = float(se[r.name])
+        res.extra = dict(getattr(self.results, "extra", {}) or {})
+        res.extra.pop("se_label", None)
+        res.extra.pop("vce_note", None)
+        return res
+
+    def wald(self) -> tuple[float, int] | None:
+        """The Wald test of the coefficients except the constant, with the bootstrap VCE."""
+        res = self.results
+        if res is None:
+            return None
+        names = [r.name for r in res.rows if r.section == "fixed" and r.status == "ok"
+                 and r.name != "_cons" and r.name in self.replicates.columns]
+        if not names:
+            return None
+        b = self.observed[names].to_numpy(float)
+        v = self.vcov.loc[names, names].to_numpy(float)
+        vals = np.linalg.eigvalsh(v)
+        if not vals.min() > 1e-10 * max(vals.max(), 1e-300):  # fewer draws than effects
+            return float("nan"), len(names)
+        return float(b @ np.linalg.solve(v, b)), len(names)
+
+    def summary(self) -> str:
+        """Stata's table after ``bootstrap: command`` (observed estimates, bootstrap
+        standard errors, normal-based intervals)."""
+        from ..output.bootstrap_text import results_text
+
+        return results_text(self.bootstrap_fit(), len(self.replicates), self.wald())
+
+    def estat(self, *kinds: str) -> str:
+        """``estat bootstrap``: bias-corrected intervals by default; ``"normal"``,
+        ``"percentile"``, ``"bc"`` or ``"all"``."""
+        from ..errors import OptionError
+        from ..output.bootstrap_text import estat_text
+
+        chosen = [k.lower() for k in kinds] or ["bc"]
+        if "all" in chosen:
+            chosen = ["normal", "percentile", "bc"]
+        for k in chosen:
+            if k not in ("normal", "percentile", "bc"):
+                raise OptionError(f"estat bootstrap: option {k} not allowed (normal, "
+                                  "percentile, bc, all)")
+        if self.results is None:
+            return str(self)
+        return estat_text(self.results, self.table(), len(self.replicates), chosen,
+                          self.level)
 
     @property
     def bias(self) -> pd.Series:
@@ -114,6 +179,7 @@ def bootstrap(
     n_jobs: int | None = None,
     level: float = 95.0,
     progress: bool = True,
+    stream=None,
 ) -> BootstrapResults:
     """Cluster bootstrap of a command line (``"melogit y x || newdid:"``) or a function of
     the resampled data returning results.  The command should use ``idcluster`` as its
@@ -126,8 +192,9 @@ def bootstrap(
         raise DataError("multilevel=True needs within= (the level resampled within clusters)")
     idcluster = idcluster or cluster
     observed_data = data.assign(**{idcluster: pd.factorize(data[cluster])[0]})
-    observed = (command(observed_data) if callable(command)
-                else fit(command, observed_data, nolog=True)).params
+    fitted = (command(observed_data) if callable(command)
+              else fit(command, observed_data, nolog=True))
+    observed = fitted.params
     names = list(observed.index)
     seeds = np.random.SeedSequence(seed).generate_state(reps)
     tasks = [(command, data, cluster, idcluster, int(s), within if multilevel else None, names)
@@ -138,26 +205,28 @@ def bootstrap(
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for k, out in enumerate(pool.map(_one, tasks)):
                 results.append(out)
-                _progress(progress, k + 1, reps, out is None)
+                _progress(progress, k + 1, reps, out is None, stream)
     else:
         for k, task in enumerate(tasks):
             out = _one(task)
             results.append(out)
-            _progress(progress, k + 1, reps, out is None)
+            _progress(progress, k + 1, reps, out is None, stream)
     if progress:
-        print("", file=sys.stderr)
+        print("", file=stream or sys.stderr)
     good = [r for r in results if r is not None]
     if len(good) < 2:
         raise DataError("fewer than two bootstrap replications succeeded")
     reps_df = pd.DataFrame(good, columns=names)
-    return BootstrapResults(observed, reps_df, reps, level)
+    return BootstrapResults(observed, reps_df, reps, level,
+                            fitted if hasattr(fitted, "rows") else None)
 
 
-def _progress(show: bool, k: int, total: int, failed: bool) -> None:
+def _progress(show: bool, k: int, total: int, failed: bool, stream=None) -> None:
     """Stata's dots: '.' per replication, 'x' for a failed one, a count every 50."""
     if not show:
         return
-    sys.stderr.write("x" if failed else ".")
+    out = stream or sys.stderr
+    out.write("x" if failed else ".")
     if k % 50 == 0 or k == total:
-        sys.stderr.write(f" {k:>5}\n" if k % 50 == 0 else "")
-    sys.stderr.flush()
+        out.write(f" {k:>5}\n" if k % 50 == 0 else "")
+    out.flush()
