@@ -263,14 +263,13 @@ class TwoLevelQuadrature:
         dfull = np.empty((n, k, p + a + t))
         dfull[:, :, :p] = self.X[:, None, :]
         dfull[:, :, p + a :] = dth
+        dfull[:, :, p : p + a] = 0.0  # eta does not depend on the ancillary parameters
         # per-(obs,node) first derivatives of log f
         obs_g = dfull * s[:, :, None]
         daa = dae = None
         if a:
             da, daa, dae = self.family.aux_derivatives(self.y[:, None], eta, aux)
             obs_g[:, :, p : p + a] = np.moveaxis(da, 0, -1)
-        else:
-            dfull[:, :, p : p + a] = 0.0
         if self.w_obs is not None:
             obs_g *= self.w_obs[:, None, None]
         gjk = self._sum(obs_g)  # (M, K, P)
@@ -289,13 +288,21 @@ class TwoLevelQuadrature:
         if self.w_tot is not None:  # observation terms carry w_{i|j} w_j
             pwi = pwi * self.w_tot[:, None]
         grad = gbar.sum(0) if wcl is None else wcl @ gbar
-        # Hessian: sum_k p (H_jk + g g') - gbar gbar'
+        # Hessian: sum_k p (H_jk + g g') - gbar gbar'; the eta part sum_ik w h d d' with
+        # d = (x_i, 0, d eta/d theta): X'diag(sum_k w h)X, X'(sum_k w h dth), dth'W dth
         wh = pwi * h
-        eta_part = dfull.copy()
-        if a:
-            eta_part[:, :, p : p + a] = 0.0
-        flat = eta_part.reshape(-1, eta_part.shape[-1])
-        hess = (flat * wh.reshape(-1, 1)).T @ flat  # one GEMM, not a 3-way einsum
+        eta_part = dfull  # its ancillary columns are zero
+        ptot = dfull.shape[-1]
+        hess = np.zeros((ptot, ptot))
+        X = self.X
+        hess[:p, :p] = (X * wh.sum(1)[:, None]).T @ X
+        dth = dfull[:, :, p + a :]
+        if dth.shape[-1]:
+            xt = X.T @ np.einsum("ik,ikm->im", wh, dth)
+            hess[:p, p + a :] = xt
+            hess[p + a :, :p] = xt.T
+            tf = dth.reshape(-1, dth.shape[-1])
+            hess[p + a :, p + a :] = (tf * wh.reshape(-1, 1)).T @ tf
         if a:
             cross = np.einsum("aik,ik,ikp->ap", np.asarray(fo.dae), pwi, eta_part)
             hess[p : p + a, :] += cross
