@@ -278,3 +278,33 @@ def test_scores_add_up_to_cluster_gradients_three_level_and_gaussian():
     pig = fitted("pig", PIG).predict("scores")
     assert list(pig.columns) == ["week", "_cons", "var(_cons[id])", "var(e.weight)"]
     np.testing.assert_allclose(pig.sum(), 0, atol=1e-4)
+
+
+def test_weighted_nested_eb_modes_use_the_weights():
+    """EB modes after a weighted nested fit are the modes of the weighted integrand:
+    frequency weights of 2 give the modes (and SEs) of the data with those rows
+    duplicated; unweighted, the tree elimination equals the sparse joint mode."""
+    import memodels
+    from memodels.glmm.posterior_modes import nested_modes, nested_modes_weighted
+    from memodels.lmm.terms import engine_terms
+    from support import fitted, load_dataset
+
+    cmd = "mepoisson deaths uv, exposure(expected) || nation: || region:"
+    res = fitted("melanoma", cmd)
+    model, params = res.fit.extra["model"], res.fit.extra["params_theta"]
+    terms = engine_terms(res.design.terms)
+    for a, b in zip(sum(nested_modes(model, terms, params), []),
+                    sum(nested_modes_weighted(model, terms, params), []), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-10)
+    df = load_dataset("melanoma").copy()
+    df["w"] = np.where(np.arange(len(df)) % 5 == 0, 2, 1)
+    weighted = memodels.mepoisson("deaths uv [fw=w], exposure(expected) || nation: || "
+                                  "region:", df, nolog=True)
+    dup = pd.concat([df, df[df.w == 2]], ignore_index=True)
+    plain = memodels.mepoisson("deaths uv, exposure(expected) || nation: || region:", dup,
+                               nolog=True)
+    assert weighted.llf == pytest.approx(plain.llf, abs=1e-6)
+    for stat in ("reffects", "reses"):
+        a = weighted.predict(stat, ebmodes=True).to_numpy()
+        b = plain.predict(stat, ebmodes=True).iloc[: len(df)].to_numpy()
+        np.testing.assert_allclose(a, b, atol=1e-7)

@@ -68,6 +68,29 @@ def nested_modes(model: NestedQuadrature, terms: list[EngineTerm], params: np.nd
     return sparse_modes(lap, params)
 
 
+def nested_modes_weighted(model: NestedQuadrature, terms: list[EngineTerm],
+                          params: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """EB modes of a weighted nested fit: the joint mode of the weighted integrand
+    (observation and level weights, as the weighted likelihood's recursion has them) by the
+    tree elimination of :meth:`NestedQuadrature._adapt_mode`; each level's covariance is
+    the last diagonal block of its path covariance, B B' + C C' (the block of (-H)^{-1}),
+    mapped to u = Lambda v.  Unweighted, this equals :func:`nested_modes`."""
+    ads = model._adapt_mode(params, model.initial_adaptive(), 1e-10, 200)
+    _, _, thetas = model.split(params)
+    means, covs = [], []
+    for lev, t in enumerate(terms):
+        ad = ads[lev]
+        lam = model.structures[lev].relative_factor(thetas[lev])
+        cov_v = ad.chol @ np.swapaxes(ad.chol, 1, 2)
+        if ad.b.size:
+            cov_v = cov_v + ad.b @ np.swapaxes(ad.b, 1, 2)
+        index = np.full(t.n_groups, -1, dtype=np.int64)
+        index[np.asarray(t.groups)[model.order]] = model.cl[lev]
+        means.append((ad.mu @ lam.T)[index])
+        covs.append((lam @ cov_v @ lam.T)[index])
+    return means, covs
+
+
 def _inverse_entries(fac, rows: np.ndarray, cols: np.ndarray, size: int) -> np.ndarray:
     """Entries (rows[k], cols[k]) of A^{-1} from A's factorization."""
     if hasattr(fac, "inverse_entries"):
@@ -86,4 +109,4 @@ def _inverse_entries(fac, rows: np.ndarray, cols: np.ndarray, size: int) -> np.n
     return out
 
 
-__all__ = ["sparse_modes", "nested_modes"]
+__all__ = ["sparse_modes", "nested_modes", "nested_modes_weighted"]

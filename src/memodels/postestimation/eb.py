@@ -29,7 +29,7 @@ import numpy as np
 
 from ..glmm.laplace_sparse import SparseLaplace
 from ..glmm.nested import NestedQuadrature
-from ..glmm.posterior_modes import nested_modes, sparse_modes
+from ..glmm.posterior_modes import nested_modes, nested_modes_weighted, sparse_modes
 from ..glmm.posterior_nested import cluster_to_group, nested_posterior
 from ..glmm.posterior_twolevel import twolevel_posterior
 from ..glmm.repeated import merge_repeated
@@ -92,6 +92,8 @@ def _compute(res, extra: dict, modes: bool, points, tol, maxiter) -> EBResult:
     if isinstance(model, NestedQuadrature):
         terms = merge_repeated(engine_terms(res.design.terms))[0]
         if modes:
+            if model.w_obs is not None or model.w_lev is not None:
+                return nested_modes_weighted(model, terms, params)
             return nested_modes(model, terms, params)
         means, covs = nested_posterior(model, params, adaptive, points=points, tol=tol,
                                        maxiter=maxiter)
