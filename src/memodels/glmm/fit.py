@@ -216,12 +216,7 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
     sizes = [t.structure.n_theta for t in terms]
 
     def to_phi(th: np.ndarray) -> np.ndarray:
-        out, pos = [], 0
-        for t, size in zip(terms, sizes, strict=True):
-            lam = t.structure.relative_factor(th[pos : pos + size])
-            out.append(t.structure.phi_from_sigma(lam @ lam.T))
-            pos += size
-        return np.concatenate(out)
+        return _phi(terms, th)
 
     theta = params[k:]
     phi = to_phi(theta)
@@ -433,6 +428,18 @@ def _is_nested(terms: list[EngineTerm]) -> bool:
     return True
 
 
+def _phi(terms, theta: np.ndarray) -> np.ndarray:
+    """The variance components in Stata's estimation metric (ln sd, atanh corr) from the
+    engine's Cholesky-factor parameters, term by term."""
+    out, pos = [], 0
+    for t in terms:
+        st = t.structure
+        lam = st.relative_factor(theta[pos : pos + st.n_theta])
+        out.append(st.phi_from_sigma(lam @ lam.T))
+        pos += st.n_theta
+    return np.concatenate(out) if out else np.zeros(0)
+
+
 def _finite(*arrays) -> bool:
     return all(bool(np.all(np.isfinite(a))) for a in arrays)
 
@@ -451,13 +458,7 @@ def _not_estimated(model, params, glm, family, terms, history, intmethod, intpoi
                    ) -> GLMMFit:
     """``noestimate``: the starting values in the estimation metric, not a fit (no VCE)."""
     k = model.p + model.n_aux
-    phis, pos = [], k
-    for t in terms:
-        st = t.structure
-        lam = st.relative_factor(params[pos : pos + st.n_theta])
-        phis.append(st.phi_from_sigma(lam @ lam.T))
-        pos += st.n_theta
-    out = np.concatenate([params[:k], *phis])
+    out = np.concatenate([params[:k], _phi(terms, params[k:])])
     llf = next((ll for stage, _, ll in reversed(history) if stage == STAGES[1]), np.nan)
     return GLMMFit(
         llf=float(llf), params=out, vcov=np.full((out.size, out.size), np.nan),

@@ -138,7 +138,7 @@ def apply_values(params: np.ndarray, values: Mapping[int, float], terms, k: int)
     for pos, val in values.items():
         if pos < k:
             out[pos] = val
-    thetas, phis = [], []
+    thetas = []
     t_pos, phi_pos = k, k
     for t in terms:
         st = t.structure
@@ -152,7 +152,6 @@ def apply_values(params: np.ndarray, values: Mapping[int, float], terms, k: int)
                 changed = True
         thetas.append(st.theta_from_sigma(st.sigma_from_phi(phi)) if changed
                       else params[t_pos : t_pos + st.n_theta])
-        phis.append(phi)
         t_pos += st.n_theta
         phi_pos += n_phi
     out[k:] = np.concatenate(thetas) if thetas else out[k:]

@@ -39,6 +39,17 @@ def random_sd(z_blocks: list[np.ndarray], sigmas: list[np.ndarray]) -> np.ndarra
     return np.sqrt(np.clip(total, 0, None))
 
 
+def random_sigmas(fit, phi: np.ndarray | None = None) -> list[np.ndarray]:
+    """Sigma_t of every random-effects term from the variance components in Stata's
+    estimation metric (ln sd, atanh corr): ``fit.phi`` or the given ``phi``."""
+    phi = np.asarray(fit.phi if phi is None else phi, dtype=float)
+    out, pos = [], 0
+    for st in fit.structures:
+        out.append(st.sigma_from_phi(phi[pos : pos + st.n_params]))
+        pos += st.n_params
+    return out
+
+
 def integrate(func: Callable[[np.ndarray], np.ndarray], center: np.ndarray, sd: np.ndarray,
               points: int) -> np.ndarray:
     """E func(center + sd t), t ~ N(0, 1), per row; ``func`` maps an (n, K) array of
@@ -57,4 +68,4 @@ def default_points(res, given: int | None) -> int:
     return int(res.intpoints) if int(res.intpoints) > 1 else 7
 
 
-__all__ = ["random_sd", "integrate", "default_points"]
+__all__ = ["random_sd", "random_sigmas", "integrate", "default_points"]

@@ -26,11 +26,10 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from ..errors import OptionError
-from .frame import fixed_matrix, term_covariates
-from .marginal import default_points, integrate, random_sd
+from .marginal import default_points, integrate, random_sd, random_sigmas
+from .margins_prediction import MarginsPrediction
 
 _STATS = ("mu", "pr", "n", "eta", "xb")
 _REFUSED = ("stdp", "density", "distribution", "pearson", "deviance", "anscombe",
@@ -86,20 +85,15 @@ def parse_predict(text: str | None, ordinal: bool) -> MarginsRequest:
 
 
 @dataclass
-class GLMMMarginsPrediction:
+class GLMMMarginsPrediction(MarginsPrediction):
     """Prediction callback for :func:`memodels.postestimation.margins.margins`."""
 
     res: object
     request: MarginsRequest
     outcome_index: int | None = None
 
-    @property
-    def params(self) -> np.ndarray:
-        return np.asarray(self.res.fit.params, dtype=float)
-
-    @property
-    def vcov(self) -> np.ndarray:
-        return np.asarray(self.res.fit.vcov, dtype=float)
+    def __post_init__(self) -> None:
+        self.use_offset = not self.request.nooffset
 
     @property
     def expression(self) -> str:
@@ -125,25 +119,23 @@ class GLMMMarginsPrediction:
     def for_outcome(self, k: int) -> GLMMMarginsPrediction:
         return GLMMMarginsPrediction(self.res, self.request, k)
 
-    # ---------------------------------------------------------------- values
-    def _sigmas(self, theta: np.ndarray) -> list[np.ndarray]:
+    def constant_in(self, k: int) -> bool:
+        """Only the coefficients matter for xb, eta and fixed-only predictions (and the
+        cutpoints for ordinal probabilities)."""
         fit = self.res.fit
-        pos = fit.n_beta + fit.n_aux
-        out = []
-        for st in fit.structures:
-            n = len(st.phi_names())
-            out.append(st.sigma_from_phi(theta[pos : pos + n]))
-            pos += n
-        return out
+        if self.request.stat in ("xb", "eta") or not self.request.marginal:
+            keep = fit.n_beta + (fit.n_aux if self.res.family == "ordinal" else 0)
+            return k >= keep
+        return False
 
-    def _values(self, x, zs, off, theta: np.ndarray, trials) -> np.ndarray:
+    def values(self, x, zs, off, theta: np.ndarray, mask: np.ndarray) -> np.ndarray:
         fit, res, r = self.res.fit, self.res, self.request
         nb, na = fit.n_beta, fit.n_aux
         eta = x @ theta[:nb] + (0.0 if off is None else off)
         if r.stat in ("xb", "eta"):
             return eta  # eta integrated over the random effects is its fixed portion
         fam = res.family_obj
-        sd = random_sd(zs, self._sigmas(theta)) if r.marginal else None
+        sd = random_sd(zs, random_sigmas(fit, theta[nb + na :])) if r.marginal else None
         points = default_points(res, r.points)
         if res.family == "ordinal":
             cuts = theta[nb : nb + na]
@@ -153,6 +145,7 @@ class GLMMMarginsPrediction:
                 return fam.probabilities(e.ravel(), cuts)[:, k].reshape(e.shape)
 
             return prob(eta) if sd is None else integrate(prob, eta, sd, points)
+        trials = _trials(res, mask)
 
         def mean(e: np.ndarray) -> np.ndarray:
             mu = fam.link.inverse(e)
@@ -161,32 +154,6 @@ class GLMMMarginsPrediction:
             return mu * (trials[:, None] if e.ndim == 2 else trials)
 
         return mean(eta) if sd is None else integrate(mean, eta, sd, points)
-
-    def average(self, frame: pd.DataFrame, mask: np.ndarray, offset: np.ndarray | None
-                ) -> tuple[float, np.ndarray]:
-        """Average prediction over the masked rows and its gradient in e(b)."""
-        design = self.res.design
-        x = fixed_matrix(design, frame)[mask]
-        zs = [term_covariates(design.terms[src], frame)[mask]
-              for src in self.res.fit.term_sources]
-        off = None if (offset is None or self.request.nooffset) else offset[mask]
-        trials = _trials(self.res, mask)
-        theta = self.params
-        m = float(np.mean(self._values(x, zs, off, theta, trials)))
-        grad = np.zeros(theta.size)
-        stat = self.request.stat
-        skip_re = stat in ("xb", "eta") or not self.request.marginal
-        nb, na = self.res.fit.n_beta, self.res.fit.n_aux
-        for k in range(theta.size):
-            if skip_re and k >= nb + (na if self.res.family == "ordinal" else 0):
-                continue
-            h = 1e-6 * max(1.0, abs(theta[k]))
-            up, dn = theta.copy(), theta.copy()
-            up[k] += h
-            dn[k] -= h
-            grad[k] = (np.mean(self._values(x, zs, off, up, trials))
-                       - np.mean(self._values(x, zs, off, dn, trials))) / (2 * h)
-        return m, grad
 
 
 def _trials(res, mask: np.ndarray) -> np.ndarray | None:

@@ -19,12 +19,11 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from ..errors import OptionError
-from .frame import fixed_matrix, term_covariates
-from .marginal import default_points, random_sd
-from .predict_survival import marginal_scale, random_sigmas, time_statistic
+from .marginal import default_points, random_sd, random_sigmas
+from .margins_prediction import MarginsPrediction
+from .predict_survival import marginal_scale, time_statistic
 
 _NOT_ALLOWED = ("hazard", "eta", "stdp", "surv", "survival", "density", "distribution",
                 "reffects", "scores", "mu", "pr", "n")
@@ -58,7 +57,7 @@ def parse_predict(text: str | None) -> tuple[str, bool, bool]:
 
 
 @dataclass
-class SurvivalMarginsPrediction:
+class SurvivalMarginsPrediction(MarginsPrediction):
     """Prediction callback for :func:`memodels.postestimation.margins.margins`."""
 
     res: object
@@ -67,16 +66,8 @@ class SurvivalMarginsPrediction:
     exact: bool
     expression: str
 
-    @property
-    def params(self) -> np.ndarray:
-        return np.asarray(self.res.fit.params, dtype=float)
-
-    @property
-    def vcov(self) -> np.ndarray:
-        return np.asarray(self.res.fit.vcov, dtype=float)
-
-    def _values(self, x: np.ndarray, zs: list[np.ndarray], off, theta: np.ndarray
-                ) -> np.ndarray:
+    def values(self, x: np.ndarray, zs: list[np.ndarray], off, theta: np.ndarray,
+               mask: np.ndarray) -> np.ndarray:
         fit, fam = self.res.fit, self.res.family_obj
         nb, na = fit.n_beta, fit.n_aux
         a = float(theta[nb]) if na else 0.0
@@ -87,26 +78,6 @@ class SurvivalMarginsPrediction:
         points = default_points(self.res, None)
         return time_statistic(self.stat, fam, None, eta, sd, a, points,
                               marginal_scale(fam, a, self.exact))
-
-    def average(self, frame: pd.DataFrame, mask: np.ndarray, offset: np.ndarray | None
-                ) -> tuple[float, np.ndarray]:
-        """Average prediction over the masked rows and its gradient in e(b)."""
-        design = self.res.design
-        x = fixed_matrix(design, frame)[mask]
-        zs = [term_covariates(design.terms[src], frame)[mask]
-              for src in self.res.fit.term_sources]
-        off = None if offset is None else offset[mask]
-        theta = self.params
-        m = float(np.mean(self._values(x, zs, off, theta)))
-        grad = np.empty(theta.size)
-        for k in range(theta.size):
-            h = 1e-6 * max(1.0, abs(theta[k]))
-            up, dn = theta.copy(), theta.copy()
-            up[k] += h
-            dn[k] -= h
-            grad[k] = (np.mean(self._values(x, zs, off, up))
-                       - np.mean(self._values(x, zs, off, dn))) / (2 * h)
-        return m, grad
 
 
 def mestreg_margins_prediction(res, predict: str | None) -> SurvivalMarginsPrediction | None:

@@ -42,7 +42,7 @@ from .eb import eb_estimates
 from .frame import _numeric, build_frame
 from .glm_density import density, distribution
 from .glm_residuals import RESIDUALS
-from .marginal import default_points, integrate, random_sd
+from .marginal import default_points, integrate, random_sd, random_sigmas
 from .predict import (
     _cov_values,
     _level_terms,
@@ -100,7 +100,7 @@ def predict_glmm(res, statistic: str, data: pd.DataFrame | None, relevel: str | 
     # the linear predictor: conditional on EB means/modes, fixed only, or marginal
     sd = None
     if opts.marginal:
-        sd = random_sd(frame.Z, _sigmas(fit))
+        sd = random_sd(frame.Z, random_sigmas(fit))
         eta = xb
     elif opts.cond == "fixedonly":
         eta = xb
@@ -178,18 +178,6 @@ def _check(res, stat: str, opts: _Options) -> None:
                           "postestimation, Methods and formulas)")
     if opts.marginal and stat in ("reffects", "reses", "scores", "xb", "stdp"):
         raise OptionError(f"option marginal not allowed with predict, {stat}")
-
-
-def _sigmas(fit) -> list[np.ndarray]:
-    """Sigma_t = Lambda_t Lambda_t' of every random-effects term at the estimates."""
-    params = np.asarray(fit.extra["params_theta"], float)
-    pos = fit.n_beta + fit.n_aux
-    out = []
-    for st in fit.structures:
-        lam = st.relative_factor(params[pos : pos + st.n_theta])
-        out.append(lam @ lam.T)
-        pos += st.n_theta
-    return out
 
 
 # ---------------------------------------------------------------------- ordinal

@@ -40,7 +40,7 @@ from ..errors import OptionError
 from ..survival.functions import location_slope, log_density_survival, mean_time, median_time
 from .eb import eb_estimates
 from .frame import build_frame
-from .marginal import default_points, integrate, random_sd
+from .marginal import default_points, integrate, random_sd, random_sigmas
 from .predict import _cov_values, _level_terms, _per_obs_effects, _re_contribution, _xb_stdp
 
 STATS = ("mean", "median", "hazard", "surv", "density", "distribution", "eta", "xb", "stdp",
@@ -91,17 +91,6 @@ def parse_options(stat: str, options: dict[str, Any]) -> SurvOptions:
         raise OptionError("intpoints() must be a positive integer")
     if opts:
         raise OptionError(f"predict after mestreg: option(s) {', '.join(opts)} not allowed")
-    return out
-
-
-def random_sigmas(fit, phi: np.ndarray | None = None) -> list[np.ndarray]:
-    """Sigma_t of every random-effects term from the variance components in Stata's
-    estimation metric (ln sd, atanh corr): ``fit.phi`` or the given ``phi``."""
-    phi = np.asarray(fit.phi if phi is None else phi, dtype=float)
-    out, pos = [], 0
-    for st in fit.structures:
-        out.append(st.sigma_from_phi(phi[pos : pos + st.n_params]))
-        pos += st.n_params
     return out
 
 
@@ -211,4 +200,4 @@ def predict_mestreg(res, statistic: str | None, data: pd.DataFrame | None,
     return series
 
 
-__all__ = ["predict_mestreg", "time_statistic", "random_sigmas", "marginal_scale", "STATS"]
+__all__ = ["predict_mestreg", "time_statistic", "marginal_scale", "STATS"]

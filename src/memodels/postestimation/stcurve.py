@@ -28,8 +28,8 @@ import pandas as pd
 
 from ..errors import OptionError
 from .frame import fixed_matrix, term_covariates
-from .marginal import default_points, random_sd
-from .predict_survival import random_sigmas, time_statistic
+from .marginal import default_points, random_sd, random_sigmas
+from .predict_survival import time_statistic
 
 KINDS = {"survival": "surv", "surv": "surv", "hazard": "hazard", "cumhaz": "cumhaz"}
 YLABELS = {"surv": "Survival", "hazard": "Hazard function", "cumhaz": "Cumulative hazard"}
