@@ -143,3 +143,22 @@ def test_me_ex5_loosely():
         if row["term"] in ex["fixed"]:  # odds ratios: compare on the b scale
             est, se = math.log(est), se / est
         assert abs(res.params[name] - est) < 0.1 * se + 0.02 * abs(est), name
+
+
+def test_constrained_start_noestimate_and_startgrid():
+    """The refinement starts from the constrained point (Grid node 0 is its log
+    likelihood), noestimate shows it with the constraint in force, and startgrid() with
+    constraints is refused."""
+    df = _diuretics()
+    cons = {1: "_b[var(std[trial]):_cons] = 2"}
+    start = memodels.meglm("or || trial: std, nocons constraints(1) noestimate", df,
+                           constraints=cons, nolog=True)
+    assert start.params["var(std[trial])"] == pytest.approx(2.0)
+    fixed = memodels.meglm("or || trial: std, nocons noestimate", df, nolog=True,
+                           from_={"var(std[trial])": 2.0})
+    assert start.llf == pytest.approx(fixed.llf, abs=1e-8)
+    from memodels.errors import OptionError
+
+    with pytest.raises(OptionError, match="startgrid"):
+        memodels.meglm("or || trial: std, nocons constraints(1) startgrid", df,
+                       constraints=cons, nolog=True)

@@ -125,15 +125,19 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
         params = np.asarray(start, float).copy()
     k_fixed = model.p + model.n_aux
     resid = model.p if getattr(family, "name", "") == "gaussian" else None
+    if constraints is not None and spec.grids:
+        raise OptionError("startgrid() with constraints() or fixed()/pattern() covariances "
+                          "is not implemented")
     if isinstance(model, SparseLaplace):
         if (spec == StartSpec() and model.loglik_and_gradient(params)[1] is None):
             params = _laplace_start(model, params)
+        model, params = constrain(model, terms, params, constraints)
         params = grid_search(spec, params, design_terms, k_fixed,
                              lambda par: _safe(model.loglik, par),
-                             lambda it, ll: note(STAGES[1], it, ll), resid)
+                             lambda it, ll: note(STAGES[1], it, ll), resid,
+                             default_grid=constraints is None)
         if noestimate:
             return _not_estimated(model, params, glm, family, terms, history, intmethod, 1)
-        model, params = constrain(model, terms, params, constraints)
         return _fit_laplace(model, params, None, glm, family, terms, note, history, iterate,
                             nrtol)
 
@@ -151,15 +155,14 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
             return ll_q
         return _safe(value, par)
 
+    model, params = constrain(model, terms, params, constraints)
     params = grid_search(spec, params, design_terms, k_fixed, at_start,
-                         lambda it, ll: note(STAGES[1], it, ll), resid)
+                         lambda it, ll: note(STAGES[1], it, ll), resid,
+                         default_grid=constraints is None)
     if noestimate:
         return _not_estimated(model, params, glm, family, terms, history, intmethod, intpoints)
-    if constraints is None and params.tobytes() in adapted:
-        ad = adapted[params.tobytes()]
-    else:
-        model, params = constrain(model, terms, params, constraints)
-        ad = model.adapt(params, None)
+    ad = adapted[params.tobytes()] if params.tobytes() in adapted else model.adapt(params,
+                                                                                  None)
 
     if intmethod == "laplace" or resolve_modes:
         return _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, nrtol)
@@ -457,6 +460,8 @@ def _safe(func: Callable[[np.ndarray], float], par: np.ndarray) -> float:
 def _not_estimated(model, params, glm, family, terms, history, intmethod, intpoints
                    ) -> GLMMFit:
     """``noestimate``: the starting values in the estimation metric, not a fit (no VCE)."""
+    if isinstance(model, ConstrainedModel):  # the free parameters -> the engine's
+        params = model.full(params)
     k = model.p + model.n_aux
     out = np.concatenate([params[:k], _phi(terms, params[k:])])
     llf = next((ll for stage, _, ll in reversed(history) if stage == STAGES[1]), np.nan)

@@ -211,19 +211,20 @@ def _set_targets(params: np.ndarray, targets: list[GridTarget], combo, terms, k:
 def grid_search(spec: StartSpec, params: np.ndarray, terms, k: int,
                 evaluate: Callable[[np.ndarray], float],
                 note: Callable[[int, float], None], resid_pos: int | None = None,
-                infeasible_start: bool = False) -> np.ndarray:
+                infeasible_start: bool = False, default_grid: bool = True) -> np.ndarray:
     """Grid node 0 (the starting values), then every node of each ``startgrid()`` (or, when
     node 0 is not feasible, of the default grid); the best feasible node is returned.
     ``evaluate`` gives the log likelihood (-inf when not feasible).
     ``infeasible_start``: node 0 was already found not feasible (its derivatives could not
-    be computed), so it is neither evaluated nor logged again."""
+    be computed), so it is neither evaluated nor logged again.  ``default_grid=False``
+    (constrained fits, whose parameters are not the engine's): no automatic grid."""
     if infeasible_start:
         best, best_ll = params, -np.inf
     else:
         best, best_ll = params, evaluate(params)
         note(0, best_ll)
     grids = spec.grids
-    if not grids and not np.isfinite(best_ll):
+    if not grids and not np.isfinite(best_ll) and default_grid:
         grids = (GridSearch(),)
     node = 0
     for grid in grids:
