@@ -14,16 +14,16 @@ not Stata's, so the replications differ from Stata's while their distribution do
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from ..errors import OptionError, StataSyntaxError
+from ..syntax.options import OptionTable
 from ..syntax.tokens import split_top_level
 from .parsing import LEVEL, arg, flag, parse_opts, split_options, to_int
 
 if TYPE_CHECKING:
     from ..session import Session
-
-from ..syntax.options import OptionTable
 
 OPTIONS = OptionTable([arg("reps", 1, to_int), arg("seed", 4, to_int), arg("cluster", 2),
                        arg("idcluster", 3), flag("nodots"), flag("dots"), LEVEL,
@@ -55,8 +55,6 @@ def bootstrap(session: Session, rest: str) -> str:
     level = float(opts.get("level", 95))
     print(f"(running {command.split()[0]} on estimation sample)\n")
     print(f"Bootstrap replications ({opts.get('reps', 50)})")
-    import sys
-
     result = run(command, data, reps=int(opts.get("reps", 50)), cluster=cluster,
                  idcluster=(opts.get("idcluster") or "").strip() or None, seed=seed,
                  level=level, progress=not opts.get("nodots"), stream=sys.stdout)

@@ -40,23 +40,6 @@ from ..errors import OptionError
 from .frame import fixed_matrix
 
 
-def _prediction(res, x: np.ndarray, beta: np.ndarray, offset: np.ndarray | None):
-    """Fixed-portion prediction and its derivative with respect to the linear index."""
-    eta = x @ beta + (0.0 if offset is None else offset)
-    if res.command == "mixed" or getattr(res, "family", "") in ("", "gaussian") and \
-            getattr(res, "link", "identity") == "identity":
-        return eta, np.ones_like(eta)
-    fam = res.family_obj
-    if fam is None or res.family == "ordinal":
-        raise OptionError(f"margins after {res.command}: only xb is available for this model")
-    mu = fam.link.inverse(eta)
-    dmu = fam.link.inverse_d1(eta)
-    trials = fam.data.get("trials") if getattr(fam, "data", None) else None
-    if trials is not None:
-        mu, dmu = mu * trials, dmu * trials
-    return mu, dmu
-
-
 def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None = None,
             over: str | None = None, dydx: str | None = None, predict: str | None = None,
             level: float | None = None) -> pd.DataFrame:
@@ -64,9 +47,9 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
     # marginal over the random effects): an object with average(), vcov and expression
     hook = getattr(res, "margins_prediction", None)
     custom = hook(predict) if hook is not None else None
-    if custom is None and predict not in (None, "xb", "mu", "pr", "n"):
-        raise OptionError(f"margins: predict({predict}) is not available (fixed-portion xb "
-                          "or mu)")
+    if custom is None and predict not in (None, "xb"):
+        raise OptionError(f"margins after {res.command}: predict({predict}) not allowed "
+                          "(xb, the linear prediction of the fixed portion, is)")
     design = res.design
     if data is None:
         raise OptionError("margins needs the estimation data: margins(data=df)")
@@ -75,7 +58,6 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
     vb = np.asarray(res.vcov_matrix)[: beta.size, : beta.size]
     if custom is not None:
         vb = custom.vcov
-    use_xb = predict == "xb" or res.command in ("mixed", "meqrlogit", "meqrpoisson")
     offset = None
     off_var = getattr(res, "offset_var", None)
     if off_var and off_var in sample.columns:
@@ -97,13 +79,10 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
     def average(frame: pd.DataFrame, mask: np.ndarray) -> tuple[float, np.ndarray]:
         if custom is not None:
             return current[0].average(frame, mask, offset)
-        x = fixed_matrix(design, frame)[mask]
+        x = fixed_matrix(design, frame)[mask]  # xb (mixed, meqr): exact gradient
         off = None if offset is None else offset[mask]
-        if use_xb:
-            eta = x @ beta + (0.0 if off is None else off)
-            return float(eta.mean()), x.mean(0)
-        mu, dmu = _prediction(res, x, beta, off)
-        return float(mu.mean()), (dmu[:, None] * x).mean(0)
+        eta = x @ beta + (0.0 if off is None else off)
+        return float(eta.mean()), x.mean(0)
 
     # after meologit/meoprobit without outcome(): every outcome's probability
     outcomes = getattr(custom, "ordinal_outcomes", None)
@@ -149,8 +128,7 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
     out.attrs["vcov"] = grads @ vb @ grads.T
     out.attrs["level"] = lev
     out.attrs["expression"] = (custom.expression if custom is not None
-                               else "Linear prediction, fixed portion" if use_xb
-                               else "Marginal predicted mean, fixed portion")
+                               else "Linear prediction, fixed portion")
     return out
 
 
