@@ -7,15 +7,13 @@ diuretics.csv is exact: log likelihood to 1e-6, estimates to 1e-4 relative, SEs 
 1e-3.  bangladesh.csv is a *near* copy (a few records differ from Stata's; the
 fixed-effects logit ll is -1228.365 vs Stata's -1228.5263), so me_ex5 is checked loosely:
 ll within 0.3, estimates within a tenth of a standard error plus 2%.  Its 4-dimensional
-7-point quadrature (2,401 nodes per district) takes about a minute, so the full example
-runs only with MEMODELS_SLOW_TESTS=1; by default the same model is fitted with
-intpoints(3) and its structure (names, tied rows, LR test df) checked.
+7-point quadrature (2,401 nodes per district) takes about 20 s; the same model at
+intpoints(3) checks the structure (names, tied rows, LR test df) quickly.
 """
 
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pandas as pd
@@ -27,7 +25,6 @@ from support import load_dataset, reference_examples, shared_available
 pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
 
 EX = reference_examples("mixed")
-SLOW = os.environ.get("MEMODELS_SLOW_TESTS") == "1"
 
 
 def _name(key: str) -> str:
@@ -129,7 +126,6 @@ def test_me_ex5_block_diagonal_structure():
     assert abs(res.llf - EX["me_ex5"]["loglik"]) < 0.5
 
 
-@pytest.mark.skipif(not SLOW, reason="about a minute; set MEMODELS_SLOW_TESTS=1")
 def test_me_ex5_loosely():
     ex = EX["me_ex5"]
     df = load_dataset("bangladesh")

@@ -44,21 +44,6 @@ from .weights import cluster_weights, obs_weights
 
 
 @dataclass
-class _FirstOrder:
-    lj: np.ndarray  # (M,) log L_j
-    pw: np.ndarray  # (M, K) node posteriors
-    s: np.ndarray  # (n, K) d log f / d eta (unweighted)
-    h: np.ndarray  # (n, K) d2 log f / d eta2 (unweighted)
-    vi: np.ndarray  # (n, K, q) nodes
-    dfull: np.ndarray  # (n, K, P) d eta / d params
-    gjk: np.ndarray  # (M, K, P) gradients of the weighted log integrand at the nodes
-    gbar: np.ndarray  # (M, P) d log L_j
-    theta: np.ndarray
-    daa: np.ndarray | None
-    dae: np.ndarray | None
-
-
-@dataclass
 class Adaptive:
     """Per-cluster adaptive parameters in the standardized (v) scale."""
 
@@ -142,8 +127,19 @@ class TwoLevelQuadrature:
 
     def _eta(self, beta, lam, v) -> np.ndarray:
         xb = self.X @ beta + self.offset
-        zl = self.Z @ lam
-        return xb[:, None] + np.einsum("iq,ikq->ik", zl, v[self.cl])
+        return xb[:, None] + self._random_part(self.Z @ lam, v)
+
+    def _random_part(self, zl: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """z_i'L v_{j(i)k} for every observation and node, (n, K), without holding the
+        (n, K, q) nodes of every observation at once."""
+        n, k = zl.shape[0], v.shape[1]
+        if n * k * self.q <= self.BLOCK_ELEMENTS:
+            return np.einsum("iq,ikq->ik", zl, v[self.cl])
+        out = np.empty((n, k))
+        per = max(1, self.BLOCK_ELEMENTS // max(1, n * self.q))
+        for a in range(0, k, per):
+            out[:, a : a + per] = np.einsum("iq,ikq->ik", zl, v[:, a : a + per][self.cl])
+        return out
 
     def cluster_loglik(self, params: np.ndarray, ad: Adaptive):
         """(log L_j (M,), log of w_jk f_jk (M,K), nodes v (M,K,q), eta (n,K))."""
@@ -237,95 +233,114 @@ class TwoLevelQuadrature:
         return Adaptive(v, batched.cholesky(0.5 * (cov + np.swapaxes(cov, 1, 2))))
 
     # ----------------------------------------------------------- derivatives
-    def _first_order(self, params: np.ndarray, ad: Adaptive) -> _FirstOrder:
-        """Per-(observation, node) pieces and each cluster's gradient at fixed adaptive
-        parameters (the w_{i|j}-weighted integrand when weighted)."""
+    # (observation, node, parameter) elements held at once: the derivatives are summed over
+    # blocks of nodes, so memory stays linear in n whatever the number of nodes (q = 4
+    # effects at 7 points are 2,401 nodes per observation)
+    BLOCK_ELEMENTS = 2_000_000
+
+    def _node_blocks(self, n_params: int) -> list[slice]:
+        k = self.nodes.shape[0]
+        per = max(1, self.BLOCK_ELEMENTS // max(1, self.y.size * n_params))
+        return [slice(a, min(a + per, k)) for a in range(0, k, per)]
+
+    def _accumulate(self, params: np.ndarray, ad: Adaptive, hessian: bool):
+        """(log L_j (M,), d log L_j (M, P), Hessian of sum_j w_j log L_j or None) at fixed
+        adaptive parameters: the node posteriors p_jk from a first pass, then every
+        sum over (observation, node) accumulated block of nodes by block."""
         beta, aux, theta = self.split(params)
         st = self.structure
+        p, a, t = self.p, self.n_aux, st.n_theta
+        ptot = p + a + t
         lam = st.relative_factor(theta)
-        dlam = st.factor_derivatives(theta)  # (t, q, q)
-        v, logw = self._nodes(ad)
-        vi = v[self.cl]  # (n, K, q)
-        xb = self.X @ beta + self.offset
-        eta = xb[:, None] + np.einsum("iq,ikq->ik", self.Z @ lam, vi)
-        auxv = aux if self.n_aux else None
-        lf, s, h = self.family.derivatives(self.y[:, None], eta, auxv)
+        v, logw = self._nodes(ad)  # (M, K, q), (M, K)
+        eta = self._eta(beta, lam, v)  # (n, K)
+        auxv = aux if a else None
+        blocks = self._node_blocks(ptot)
+        whole = len(blocks) == 1
+        if whole:
+            lf, s_all, h_all = self.family.derivatives(self.y[:, None], eta, auxv)
+        else:
+            lf = self.family.loglik(self.y[:, None], eta, auxv)
         if self.w_obs is not None:
             lf = lf * self.w_obs[:, None]
         ljk = self._sum(lf) + logw
         lj = logsumexp(ljk, axis=1)
         pw = np.exp(ljk - lj[:, None])  # (M, K)
-        p, a, t = self.p, self.n_aux, st.n_theta
-        # d eta / d theta_m at fixed nodes: z_i' dLambda_m v_jk
-        u = np.einsum("iq,mqr->imr", self.Z, dlam)
-        dth = np.einsum("imr,ikr->ikm", u, vi)  # (n, K, t)
-        n, k = eta.shape
-        dfull = np.empty((n, k, p + a + t))
-        dfull[:, :, :p] = self.X[:, None, :]
-        dfull[:, :, p + a :] = dth
-        dfull[:, :, p : p + a] = 0.0  # eta does not depend on the ancillary parameters
-        # per-(obs,node) first derivatives of log f
-        obs_g = dfull * s[:, :, None]
-        daa = dae = None
-        if a:
-            da, daa, dae = self.family.aux_derivatives(self.y[:, None], eta, aux)
-            obs_g[:, :, p : p + a] = np.moveaxis(da, 0, -1)
-        if self.w_obs is not None:
-            obs_g *= self.w_obs[:, None, None]
-        gjk = self._sum(obs_g)  # (M, K, P)
-        gbar = np.einsum("jk,jkp->jp", pw, gjk)
-        return _FirstOrder(lj, pw, s, h, vi, dfull, gjk, gbar, theta, daa, dae)
+        wcl = self.w_cl
+        pwi = pw[self.cl]  # (n, K): observation terms carry w_{i|j} w_j
+        if self.w_tot is not None:
+            pwi = pwi * self.w_tot[:, None]
+        u = np.einsum("iq,mqr->imr", self.Z, st.factor_derivatives(theta))  # (n, t, q)
+        gbar = np.zeros((self.starts.size, ptot))
+        hess = np.zeros((ptot, ptot)) if hessian else None
+        vbar = np.zeros((self.y.size, self.q)) if hessian and not st.linear else None
+        X = self.X
+        for ks in blocks:
+            e = eta[:, ks]
+            if whole:
+                s, h = s_all, h_all
+            else:
+                _, s, h = self.family.derivatives(self.y[:, None], e, auxv)
+            vi = v[:, ks][self.cl]  # (n, kc, q)
+            dth = np.einsum("imr,ikr->ikm", u, vi)  # d eta / d theta at fixed nodes
+            n, kc = e.shape
+            dfull = np.empty((n, kc, ptot))
+            dfull[:, :, :p] = X[:, None, :]
+            dfull[:, :, p : p + a] = 0.0  # eta does not depend on the ancillary parameters
+            dfull[:, :, p + a :] = dth
+            obs_g = dfull * s[:, :, None]  # first derivatives of log f per (obs, node)
+            if a:
+                da, daa, dae = self.family.aux_derivatives(self.y[:, None], e, aux)
+                obs_g[:, :, p : p + a] = np.moveaxis(da, 0, -1)
+            if self.w_obs is not None:
+                obs_g *= self.w_obs[:, None, None]
+            gjk = self._sum(obs_g)  # (M, kc, P): gradients of the log integrand
+            pwb = pw[:, ks]
+            gbar += np.einsum("jk,jkp->jp", pwb, gjk)
+            if not hessian:
+                continue
+            # sum_k p (H_jk + g g'): the eta part sum_ik w h d d' by blocks of d = (x_i, 0,
+            # d eta/d theta): X'diag(sum_k w h)X, X'(sum_k w h dth), dth'W dth
+            pwib = pwi[:, ks]
+            wh = pwib * h
+            hess[:p, :p] += (X * wh.sum(1)[:, None]).T @ X
+            if t:
+                xt = X.T @ np.einsum("ik,ikm->im", wh, dth)
+                hess[:p, p + a :] += xt
+                hess[p + a :, :p] += xt.T
+                tf = dth.reshape(-1, t)
+                hess[p + a :, p + a :] += (tf * wh.reshape(-1, 1)).T @ tf
+            if a:
+                cross = np.einsum("aik,ik,ikp->ap", np.asarray(dae), pwib, dfull)
+                hess[p : p + a, :] += cross
+                hess[:, p : p + a] += cross.T
+                hess[p : p + a, p : p + a] += np.einsum("abik,ik->ab", np.asarray(daa), pwib)
+            if vbar is not None:
+                vbar += np.einsum("ik,ikr->ir", pwib * s, vi)
+            gflat = gjk.reshape(-1, ptot)
+            pwg = pwb if wcl is None else pwb * wcl[:, None]
+            hess += (gflat * pwg.reshape(-1, 1)).T @ gflat
+        if hessian:
+            if vbar is not None:  # second derivatives of the factor (exchangeable blocks)
+                d2 = _factor_second_derivatives(st, theta)  # (t, t, q, q)
+                # sum_ik w_ik s_ik z_i' D_ml v_ik = sum_i z_i' D_ml vbar_i
+                hess[p + a :, p + a :] += np.einsum("iq,mlqr,ir->ml", self.Z, d2, vbar)
+            hess -= gbar.T @ (gbar if wcl is None else gbar * wcl[:, None])
+            hess = 0.5 * (hess + hess.T)
+        return lj, gbar, hess
 
     def derivatives(self, params: np.ndarray, ad: Adaptive):
         """log likelihood, gradient and Hessian at fixed adaptive parameters."""
-        fo = self._first_order(params, ad)
-        lj, pw, s, h, vi, dfull, gjk, gbar = (fo.lj, fo.pw, fo.s, fo.h, fo.vi, fo.dfull,
-                                                fo.gjk, fo.gbar)
-        st = self.structure
-        p, a = self.p, self.n_aux
-        wcl = self.w_cl
-        pwi = pw[self.cl]  # (n, K)
-        if self.w_tot is not None:  # observation terms carry w_{i|j} w_j
-            pwi = pwi * self.w_tot[:, None]
-        grad = gbar.sum(0) if wcl is None else wcl @ gbar
-        # Hessian: sum_k p (H_jk + g g') - gbar gbar'; the eta part sum_ik w h d d' with
-        # d = (x_i, 0, d eta/d theta): X'diag(sum_k w h)X, X'(sum_k w h dth), dth'W dth
-        wh = pwi * h
-        eta_part = dfull  # its ancillary columns are zero
-        ptot = dfull.shape[-1]
-        hess = np.zeros((ptot, ptot))
-        X = self.X
-        hess[:p, :p] = (X * wh.sum(1)[:, None]).T @ X
-        dth = dfull[:, :, p + a :]
-        if dth.shape[-1]:
-            xt = X.T @ np.einsum("ik,ikm->im", wh, dth)
-            hess[:p, p + a :] = xt
-            hess[p + a :, :p] = xt.T
-            tf = dth.reshape(-1, dth.shape[-1])
-            hess[p + a :, p + a :] = (tf * wh.reshape(-1, 1)).T @ tf
-        if a:
-            cross = np.einsum("aik,ik,ikp->ap", np.asarray(fo.dae), pwi, eta_part)
-            hess[p : p + a, :] += cross
-            hess[:, p : p + a] += cross.T
-            hess[p : p + a, p : p + a] += np.einsum("abik,ik->ab", np.asarray(fo.daa), pwi)
-        if not st.linear:  # second derivatives of the factor (exchangeable blocks)
-            d2 = _factor_second_derivatives(st, fo.theta)  # (t, t, q, q)
-            # sum_ik w_ik s_ik z_i' D_ml v_ik = sum_i z_i' D_ml vbar_i (no (n, K, t, t) array)
-            vbar = np.einsum("ik,ikr->ir", pwi * s, vi)
-            hess[p + a :, p + a :] += np.einsum("iq,mlqr,ir->ml", self.Z, d2, vbar)
-        gflat = gjk.reshape(-1, gjk.shape[-1])
-        if wcl is None:
-            hess += (gflat * pw.reshape(-1, 1)).T @ gflat - gbar.T @ gbar
-            return float(lj.sum()), grad, 0.5 * (hess + hess.T)
-        hess += ((gflat * (pw * wcl[:, None]).reshape(-1, 1)).T @ gflat
-                 - (gbar * wcl[:, None]).T @ gbar)
-        return float(wcl @ lj), grad, 0.5 * (hess + hess.T)
+        lj, gbar, hess = self._accumulate(params, ad, hessian=True)
+        if self.w_cl is None:
+            return float(lj.sum()), gbar.sum(0), hess
+        return float(self.w_cl @ lj), self.w_cl @ gbar, hess
 
     def scores(self, params: np.ndarray, ad: Adaptive) -> np.ndarray:
         """Each cluster's (weighted) score w_j d log L_j / d params at fixed adaptive
         parameters, (M, P) in cluster order (= group code order); their sum is the
         gradient.  For the robust VCE ([ME] meglm, Options: vce(robust))."""
-        gbar = self._first_order(params, ad).gbar
+        gbar = self._accumulate(params, ad, hessian=False)[1]
         return gbar if self.w_cl is None else gbar * self.w_cl[:, None]
 
     def posterior(self, params: np.ndarray, ad: Adaptive) -> tuple[np.ndarray, np.ndarray]:
