@@ -20,6 +20,7 @@ print(randslope)
 same = memodels.mixed("weight ~ week + (1 + week | id)", pig, nolog=True, stddeviations=True)
 print(same.table()[["estimate", "se", "ci_lower", "ci_upper"]])
 
-# likelihood-ratio comparison by hand (memodels.lrtest arrives with postestimation)
-lr = 2 * (randslope.llf - randint.llf)
-print(f"\nLR chi2 = {lr:.2f}; AIC {randint.aic:.3f} vs {randslope.aic:.3f}")
+# likelihood-ratio test of the random slope (Stata's lrtest, boundary note included)
+print(memodels.lrtest(randslope, randint))
+print(f"AIC {randint.aic:.3f} vs {randslope.aic:.3f}")
+print(randslope.estat("sd"))  # estat sd: standard deviations and correlations
