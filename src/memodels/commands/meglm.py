@@ -217,7 +217,7 @@ def make_log(stream=None, criterion: str = "log likelihood"):
     out = stream if stream is not None else sys.stdout
     state: dict[str, Any] = {"stage": None}
 
-    def log(stage: str, iteration: int, ll: float) -> None:
+    def log(stage: str, iteration: int, ll: float, flag: str = "") -> None:
         if stage != state["stage"]:
             if state["stage"] is not None:
                 print("", file=out)
@@ -225,7 +225,8 @@ def make_log(stream=None, criterion: str = "log likelihood"):
             print("", file=out)
             state["stage"] = stage
         word = STAGE_LINE.get(stage, "Iteration")
-        print(f"{word} {iteration}:   {criterion} = {ll:.8g}  ", file=out)
+        tail = f" {flag}" if flag else ""
+        print(f"{word} {iteration}:   {criterion} = {ll:.8g}  {tail}", file=out)
 
     return log
 

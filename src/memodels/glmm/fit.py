@@ -94,10 +94,13 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
     term = terms[0]
     history: list[tuple[str, int, float]] = []
 
-    def note(stage: str, it: int, val: float) -> None:
+    def note(stage: str, it: int, val: float, flag: str = "") -> None:
         history.append((stage, it, val))
         if log is not None:
-            log(stage, it, val)
+            if flag:
+                log(stage, it, val, flag)
+            else:
+                log(stage, it, val)
 
     fixed_weights = fixed_model_weights(weights, level_weights, y.shape[0])
     glm = fit_glm(y, X, family, offset=offset, weights=fixed_weights)
@@ -167,7 +170,7 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
     if intmethod == "laplace" or resolve_modes:
         return _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, nrtol)
 
-    converged, it = False, 0
+    converged, it, backed = False, 0, False
     ll_prev = -np.inf
     hess = np.eye(params.size)
     for it in range(iterate + 1):
@@ -181,8 +184,11 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
                                  infeasible_start=True)
             ad = model.adapt(params, None)
             ll, grad, hess = model.derivatives(params, ad)
-        note(STAGES[2], it, ll)
         step, concave = _newton_step(grad, hess)
+        # Stata's iteration-log flags: a Hessian that is not negative definite here, or a
+        # previous step that had to be shortened
+        note(STAGES[2], it, ll, "(not concave)" if not concave else
+             "(backed up)" if backed else "")
         nr = float(abs(grad @ step))
         if concave and nr < nrtol * 1e-6 and abs(ll - ll_prev) <= 1e-10 * (1 + abs(ll)):
             converged = True
@@ -198,6 +204,7 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
         else:
             converged = concave and nr < nrtol
             break
+        backed = lam < 1.0
     if not converged:
         warnings.warn("convergence not achieved", ConvergenceWarning, stacklevel=3)
 
