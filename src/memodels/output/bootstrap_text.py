@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from . import numfmt
-from .glmm_text import abbrev
+from .glmm_text import abbrev, abbrev_label
 from .stata_text import RULE, _header_pair
 
 SEP = "-" * 13 + "+" + "-" * 64
@@ -75,7 +75,7 @@ def estat_text(res, table, reps: int, kinds: list[str], level: float) -> str:
             flag = CI_KINDS[kind][0]
             lo, hi = row[f"{kind}_lower"], row[f"{kind}_upper"]
             if first:
-                lead = (f"{abbrev(str(name), 12):>12} |{_g10(row['observed']):>12}"
+                lead = (f"{abbrev_label(str(name), 12):>12} |{_g10(row['observed']):>12}"
                         f"{numfmt.g9(row['bias']):>11}{_g10(row['se']):>12}")
                 first = False
             else:
