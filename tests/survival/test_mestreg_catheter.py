@@ -115,3 +115,17 @@ def test_display():
     assert "Mixed-effects gamma regression " in tr and "-- AFT" not in tr
     assert "Mixed-effects Weibull regression -- AFT" in str(
         _fit("distribution(weibull) time"))
+
+
+def test_st_header_printed_once():
+    """The st header heads mestreg's output once: above the iteration log, or above the
+    table when there is no log (and on replay)."""
+    import memodels
+    from support import load_dataset
+
+    s = memodels.Session(load_dataset("catheter"))
+    s.run("stset time, failure(infect)")
+    for cmd in ("mestreg age female || patient:, distribution(weibull)",
+                "mestreg age female || patient:, distribution(weibull) nolog",
+                "mestreg, nohr"):
+        assert s.run(cmd).count("failure _d:  infect") == 1, cmd

@@ -141,6 +141,7 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
     res = MEStregResults(**{f.name: getattr(base, f.name) for f in fields(base)})
     res.title = title_for(family)
     res.st = st
+    res.st_shown = log is not None and not opts.get("noshow")
     res.distribution = family.name
     res.frm2 = "hazard" if family.metric == "ph" else "time"
     if res.lr_test is not None:

@@ -44,6 +44,7 @@ class MEStregResults(GLMMResults):
     st: StSettings | None = None
     distribution: str = ""
     frm2: str = "hazard"  # e(frm2): "hazard" (PH) or "time" (AFT)
+    st_shown: bool = False  # the st header was printed above the iteration log
 
     @property
     def eform(self) -> str | None:
@@ -73,6 +74,7 @@ class MEStregResults(GLMMResults):
         opts.update(options)
         new = MEStregResults(**{f.name: getattr(self, f.name) for f in fields(self)})
         new.options = opts
+        new.st_shown = False
         if "level" in options:
             new.level = float(options["level"])
         if options.get("nolrtest"):
@@ -110,7 +112,9 @@ class MEStregResults(GLMMResults):
         from ..output.glmm_text import render_glmm
 
         lines: list[str] = []
-        if self.st is not None and not self.options.get("noshow"):
+        # the st header heads the command's output once: above the iteration log when
+        # there is one, else above the table (and on every replay)
+        if self.st is not None and not self.options.get("noshow") and not self.st_shown:
             lines += self.st.header_lines()
             lines.append("")
         return "\n".join(lines) + render_glmm(self)
