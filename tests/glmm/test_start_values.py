@@ -184,3 +184,17 @@ def test_intpoints_one_is_the_laplace_approximation():
     assert one.llf == pytest.approx(lap.llf, abs=1e-8)
     assert any("Laplacian approximation" in n for n in one.notes)
     assert len(df) == 8525
+
+
+def test_log_likelihood_below_the_fixed_effects_model_is_flagged():
+    """Two points per dimension for four correlated effects is too coarse a rule: the
+    fit ends far below the fixed-effects model it nests, and says so."""
+    from memodels.errors import ConvergenceWarning
+
+    df = load_dataset("bangladesh")
+    with pytest.warns(ConvergenceWarning, match="below the fixed-effects model"):
+        res = memodels.melogit("c_use urban age child* || district: child*, "
+                               "cov(exchangeable) || district:, intpoints(2) iterate(20) "
+                               "nolog", df)
+    assert res.llf < res.ll_fixed
+    assert any("increase intpoints()" in w for w in res.warnings)

@@ -249,6 +249,14 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
     messages = [] if converged else ["convergence not achieved"]
     if not hessian_ok:
         messages.append("Hessian is not negative semidefinite")
+    if np.isfinite(glm.llf) and llf < glm.llf - 1e-3:
+        # the random-effects model nests the fixed-effects model (variances 0), whose log
+        # likelihood every rule here reproduces exactly: below it, the fit is not usable
+        text = (f"log likelihood {llf:.4f} is below the fixed-effects model's "
+                f"({glm.llf:.4f}): the integration is too coarse (increase intpoints()) or "
+                "the maximum was not reached")
+        messages.append(text)
+        warnings.warn(text, ConvergenceWarning, stacklevel=4)
     return GLMMFit(
         llf=llf, params=out, vcov=vcov, n_beta=model.p, n_aux=model.n_aux,
         aux_names=tuple(family.aux_names), structures=[t.structure for t in terms],

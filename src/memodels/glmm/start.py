@@ -161,9 +161,10 @@ def apply_values(params: np.ndarray, values: Mapping[int, float], terms, k: int)
 def _candidates(grid: GridSearch, terms, gaussian: bool) -> tuple[list[GridTarget],
                                                                   list[tuple[float, ...]]]:
     targets = list(grid.targets)
-    if not targets:
+    if not targets:  # every variance; one for the shared variance of identity/exchangeable
         targets = [GridTarget("var", n, i, i) for n, t in enumerate(terms)
-                   for i in range(t.structure.q)]
+                   for i in range(1 if getattr(t.structure, "kind", "") in
+                                  ("identity", "exchangeable") else t.structure.q)]
         if gaussian:
             targets.append(GridTarget("resid", -1))
     combos = list(itertools.product(grid.values, repeat=len(targets)))
