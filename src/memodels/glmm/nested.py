@@ -419,10 +419,16 @@ class NestedQuadrature(ParamLayout):
         return np.concatenate(parts, axis=2)
 
     # ----------------------------------------------------------- derivatives
-    def _obs_pieces(self, params, ads):
-        """Per-(observation, node path) pieces at fixed adaptive parameters: log f's
-        derivatives, the J_l/R_l recursion and its posteriors, D_i(k) = d eta / d params
-        (n, Ktot, P) and the observation gradients g_i(k) (unweighted)."""
+    # (observation, node path, parameter) elements held at once: the per-observation
+    # derivatives are formed block of node paths by block, so memory stays linear in n
+    BLOCK_ELEMENTS = 2_000_000
+
+    def _obs_pieces(self, params, ads, hessian: bool = True):
+        """The J_l/R_l recursion and its posteriors, the innermost clusters' gradients
+        g (M_D, Ktot, P) of the (w_i-weighted) log integrand at every node path, and the
+        observation sums of the gradient and of the Hessian's first two terms, at fixed
+        adaptive parameters.  D_i(k) = d eta / d params is built by blocks of node paths
+        (X, 0 for the ancillary parameters, z_i' dLambda_l v_l for each level)."""
         beta, aux, thetas = self.split(params)
         p, a = self.p, self.n_aux
         nodes = [self._level_nodes(lev, ads[lev]) for lev in range(self.depth)]
@@ -432,47 +438,57 @@ class NestedQuadrature(ParamLayout):
         lf, s, h = self.family.derivatives(self.y[:, None], eta, auxv)
         js, rs = self._integrate(lf, nodes)
         ps, ws = self._posteriors(js, rs)
-        # D_i(k): d eta / d params at fixed nodes, (n, Ktot, P)
         ptot = self.n_params
-        dfull = np.zeros((n, ktot, ptot))
-        dfull[:, :, :p] = self.X[:, None, :]
-        pos = p + a
-        for lev in range(self.depth):
-            st = self.structures[lev]
-            dlam = st.factor_derivatives(thetas[lev])
-            u = np.einsum("iq,mqr->imr", self.Z[lev], dlam)
-            d = np.einsum("imr,iokr->iokm", u, nodes[lev][0][self.cl[lev]])
-            t = d.shape[-1]
-            shape = [n] + list(self.K[: lev + 1]) + [1] * (self.depth - lev - 1) + [t]
-            full = np.broadcast_to(d.reshape(shape), (n, *self.K, t))
-            dfull[:, :, pos : pos + t] = full.reshape(n, ktot, t)
-            pos += t
-        g_obs = dfull * s[:, :, None]
-        daa = dae = None
-        if a:
-            da, daa, dae = self.family.aux_derivatives(self.y[:, None], eta, aux)
-            g_obs[:, :, p : p + a] = np.moveaxis(np.asarray(da), 0, -1)
-        return h, rs, ps, ws, dfull, g_obs, daa, dae
-
-    def derivatives(self, params, ads):
-        p, a = self.p, self.n_aux
-        ptot = self.n_params
-        h, rs, ps, ws, dfull, g_obs, daa, dae = self._obs_pieces(params, ads)
         wobs = ws[-1][self.cl[-1]]  # (n, Ktot)
         if self.w_path is not None:  # observation terms: product of the path's weights
             wobs = wobs * self.w_path[:, None]
-        flat = dfull.reshape(-1, ptot)
-        grad = wobs.reshape(-1) @ g_obs.reshape(-1, ptot)
-        hess = (flat * (wobs * h).reshape(-1, 1)).T @ flat  # one GEMM, not a 3-way einsum
-        if a:
-            cross = np.einsum("aik,ik,ikp->ap", np.asarray(dae), wobs, dfull)
-            hess[p : p + a, :] += cross
-            hess[:, p : p + a] += cross.T
-            hess[p : p + a, p : p + a] += np.einsum("abik,ik->ab", np.asarray(daa), wobs)
+        # per level: d eta / d theta_l = z_i' dLambda_l v, v the level's node on the path
+        us = [np.einsum("iq,mqr->imr", self.Z[lev],
+                        self.structures[lev].factor_derivatives(thetas[lev]))
+              for lev in range(self.depth)]
+        strides = [int(np.prod(self.K[lev + 1 :])) for lev in range(self.depth)]
+        flat_nodes = [nodes[lev][0].reshape(self.m[lev], -1, self.q[lev])
+                      for lev in range(self.depth)]
+        g = np.empty((self.m[-1], ktot, ptot))
+        grad = np.zeros(ptot)
+        hess = np.zeros((ptot, ptot)) if hessian else None
+        per = max(1, self.BLOCK_ELEMENTS // max(1, n * ptot))
+        for lo in range(0, ktot, per):
+            ks = slice(lo, min(lo + per, ktot))
+            paths = np.arange(ks.start, ks.stop)
+            dfull = np.empty((n, paths.size, ptot))
+            dfull[:, :, :p] = self.X[:, None, :]
+            dfull[:, :, p : p + a] = 0.0
+            pos = p + a
+            for lev in range(self.depth):
+                v = flat_nodes[lev][:, paths // strides[lev]][self.cl[lev]]  # (n, kc, q)
+                d = np.einsum("imr,ikr->ikm", us[lev], v)
+                dfull[:, :, pos : pos + d.shape[-1]] = d
+                pos += d.shape[-1]
+            g_obs = dfull * s[:, ks, None]
+            if a:
+                da, daa, dae = self.family.aux_derivatives(self.y[:, None], eta[:, ks], aux)
+                g_obs[:, :, p : p + a] = np.moveaxis(np.asarray(da), 0, -1)
+            wb = wobs[:, ks]
+            grad += np.einsum("ik,ikp->p", wb, g_obs)
+            if hessian:
+                flat = dfull.reshape(-1, ptot)
+                hess += (flat * (wb * h[:, ks]).reshape(-1, 1)).T @ flat  # one GEMM
+                if a:
+                    cross = np.einsum("aik,ik,ikp->ap", np.asarray(dae), wb, dfull)
+                    hess[p : p + a, :] += cross
+                    hess[:, p : p + a] += cross.T
+                    hess[p : p + a, p : p + a] += np.einsum("abik,ik->ab", np.asarray(daa),
+                                                            wb)
+            if self.w_obs is not None:
+                g_obs *= self.w_obs[:, None, None]  # G_D = sum_i w_i g_i
+            g[:, ks, :] = np.add.reduceat(g_obs, self.obs_starts, axis=0)
+        return rs, ps, ws, g, grad, hess
+
+    def derivatives(self, params, ads):
+        ptot = self.n_params
+        rs, ps, ws, g, grad, hess = self._obs_pieces(params, ads)
         # covariance terms, innermost level first
-        if self.w_obs is not None:
-            g_obs *= self.w_obs[:, None, None]  # G_D = sum_i w_i g_i
-        g = np.add.reduceat(g_obs, self.obs_starts, axis=0)  # (M_D, Ktot, P)
         kk = self.K
         for lev in range(self.depth - 1, -1, -1):
             outer = int(np.prod(kk[:lev])) if lev else 1
@@ -500,10 +516,7 @@ class NestedQuadrature(ParamLayout):
         adaptive parameters, (M_1, P) in top-level cluster order (= group code order);
         their sum is the gradient.  For the robust VCE ([ME] meglm, Options: vce(robust))."""
         ptot = self.n_params
-        _, _, ps, _, _, g_obs, _, _ = self._obs_pieces(params, ads)
-        if self.w_obs is not None:
-            g_obs *= self.w_obs[:, None, None]
-        g = np.add.reduceat(g_obs, self.obs_starts, axis=0)
+        _, ps, _, g, _, _ = self._obs_pieces(params, ads, hessian=False)
         kk = self.K
         for lev in range(self.depth - 1, -1, -1):
             outer = int(np.prod(kk[:lev])) if lev else 1
