@@ -164,8 +164,12 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
                          default_grid=constraints is None)
     if noestimate:
         return _not_estimated(model, params, glm, family, terms, history, intmethod, intpoints)
-    ad = adapted[params.tobytes()] if params.tobytes() in adapted else model.adapt(params,
-                                                                                  None)
+    def adaptive_at(par: np.ndarray):
+        """The best grid node's adaptive parameters when ``par`` is it, else computed."""
+        cached = adapted.get(par.tobytes())
+        return cached if cached is not None else model.adapt(par, None)
+
+    ad = adaptive_at(params)
 
     if intmethod == "laplace" or resolve_modes:
         return _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, nrtol)
@@ -182,7 +186,7 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
             params = grid_search(StartSpec(grids=(GridSearch(),)), params, design_terms,
                                  k_fixed, at_start, lambda i, v: note(STAGES[1], i, v), resid,
                                  infeasible_start=True)
-            ad = model.adapt(params, None)
+            ad = adaptive_at(params)
             ll, grad, hess = model.derivatives(params, ad)
         step, concave = _newton_step(grad, hess)
         # Stata's iteration-log flags: a Hessian that is not negative definite here, or a

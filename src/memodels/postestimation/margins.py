@@ -28,6 +28,7 @@ confidence intervals (matplotlib, imported on use).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from typing import Any
@@ -76,9 +77,9 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
         codes = sample[over]
         groups = [(g, (codes == g).to_numpy()) for g in sorted(codes.dropna().unique())]
 
-    def average(frame: pd.DataFrame, mask: np.ndarray) -> tuple[float, np.ndarray]:
-        if custom is not None:
-            return current[0].average(frame, mask, offset)
+    def average(pred, frame: pd.DataFrame, mask: np.ndarray) -> tuple[float, np.ndarray]:
+        if pred is not None:
+            return pred.average(frame, mask, offset)
         x = fixed_matrix(design, frame)[mask]  # xb (mixed, meqr): exact gradient
         off = None if offset is None else offset[mask]
         eta = x @ beta + (0.0 if off is None else off)
@@ -88,16 +89,15 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
     outcomes = getattr(custom, "ordinal_outcomes", None)
     predictions = ([(k + 1, custom.for_outcome(k)) for k in outcomes] if outcomes
                    else [(None, custom)])
-    current = [custom]
     rows = []
     for (outcome, pred), at_vals, (gname, mask) in itertools.product(predictions, at_rows,
                                                                        groups):
-        current[0] = pred
+        average_of = functools.partial(average, pred)
         frame = sample.assign(**at_vals) if at_vals else sample
         label = {**({"outcome": outcome} if outcome is not None else {}), **at_vals,
                  **({over: gname} if over is not None else {})}
         if dydx is None:
-            m, grad = average(frame, mask)
+            m, grad = average_of(frame, mask)
             rows.append({**label, "margin": m, "_grad": grad})
             continue
         var = dydx[2:] if dydx.startswith("i.") else dydx
@@ -106,15 +106,15 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
             _enters_as_factor(var, design)
         if is_factor:
             levels = sorted(col.dropna().unique())
-            base_m, base_g = average(frame.assign(**{var: levels[0]}), mask)
+            base_m, base_g = average_of(frame.assign(**{var: levels[0]}), mask)
             for lv in levels[1:]:
-                m, g = average(frame.assign(**{var: lv}), mask)
+                m, g = average_of(frame.assign(**{var: lv}), mask)
                 rows.append({**label, "term": f"{lv}.{var}", "margin": m - base_m,
                              "_grad": g - base_g})
         else:
             h = 1e-5 * max(float(np.nanstd(col.to_numpy(float))), 1.0)
-            up_m, up_g = average(frame.assign(**{var: col + h}), mask)
-            dn_m, dn_g = average(frame.assign(**{var: col - h}), mask)
+            up_m, up_g = average_of(frame.assign(**{var: col + h}), mask)
+            dn_m, dn_g = average_of(frame.assign(**{var: col - h}), mask)
             rows.append({**label, "term": var, "margin": (up_m - dn_m) / (2 * h),
                          "_grad": (up_g - dn_g) / (2 * h)})
     out = pd.DataFrame(rows)
