@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 SEED = 20240517
-SHARED = Path("/work/shared/data")
 
 
 def make_slope(n: int, groups: int, seed: int = SEED) -> pd.DataFrame:
@@ -95,7 +94,10 @@ def make_ologit_ri(n: int, groups: int, seed: int = SEED) -> pd.DataFrame:
 
 
 def _shared(name: str, columns: list[str]) -> pd.DataFrame:
-    return pd.read_csv(SHARED / f"{name}.csv")[columns]
+    """A dataset shipped with memodels (the manual's data), restricted to ``columns``."""
+    from memodels.datasets import load
+
+    return load(name)[columns]
 
 
 PRODUCTIVITY_X = ["private", "emp", "hwy", "water", "other", "unemp"]
@@ -272,7 +274,7 @@ _ri = lambda: make_logit_ri(20_000, 500)  # noqa: E731
 _nested = lambda: make_logit_nested(50_000, 1_000, 10_000)  # noqa: E731
 _crossed = lambda: make_logit_crossed(50_000, 1_000, 200)  # noqa: E731
 _ologit_ri = lambda: make_ologit_ri(10_000, 300)  # noqa: E731
-_hdp = lambda: _shared("hdp_encoded", HDP_COLUMNS)  # noqa: E731
+_hdp = lambda: _shared("hdp", HDP_COLUMNS)  # noqa: E731
 
 GLMM_CASES: dict[str, dict] = {
     c["name"]: c

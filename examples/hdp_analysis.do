@@ -1,8 +1,12 @@
 * The worked melogit analysis of the hdp data (8,525 cancer patients, 407 doctors, 35
-* hospitals): shared/spec/000_176dda4c325a4b9b.txt, run as a Stata do-file.
+* hospitals; UCLA IDRE's "Mixed effects logistic regression" page), run as a do-file:
 *
-*   memodels run ../shared/data/hdp_encoded.csv examples/hdp_analysis.do
+*   memodels run examples/hdp_analysis.do
 *
+* The shipped hdp data is the analysis's after its encode loop: familyhx, smokinghx, sex,
+* cancerstage and school coded 1..k with their value labels (cancerstage I-IV).
+webuse hdp
+
 * Two-level random-intercept logit by doctor, 7-point adaptive quadrature (ll -3689.408)
 melogit remission il6 crp i.cancerstage lengthofstay experience || did:, or
 estat icc

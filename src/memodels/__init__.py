@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # public name -> (module, attribute or None for the module itself)
 _PUBLIC: dict[str, tuple[str, str | None]] = {

@@ -1,4 +1,5 @@
-"""Reading data files: CSV, Stata .dta (value labels become categoricals) and Parquet."""
+"""Reading data files: CSV, Stata .dta (numeric codes kept, value labels alongside) and
+Parquet."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from .errors import DataError
 def read_data(path: str | Path) -> pd.DataFrame:
     """Read a data file by its extension: ``.csv``, ``.dta`` or ``.parquet``/``.pq``.
 
-    Stata value labels are kept: labelled variables become ordered pandas
-    categoricals whose categories are the labels (their order is the codes' order).
+    A ``.dta`` file's labelled variables keep their numeric codes, as in Stata (so
+    ``ib1.trt`` means code 1 and a labelled 0/1 outcome is a 0/1 outcome); their value
+    labels go to ``df.attrs["value_labels"]`` (variable -> {code: label}) and label the
+    rows of factor variables in the output.
     """
     p = Path(path)
     if not p.exists():
@@ -22,7 +25,7 @@ def read_data(path: str | Path) -> pd.DataFrame:
     if ext in (".csv", ".txt"):
         return pd.read_csv(p)
     if ext == ".dta":
-        return pd.read_stata(p, convert_categoricals=True, order_categoricals=True)
+        return _read_dta(p)
     if ext in (".parquet", ".pq"):
         try:
             return pd.read_parquet(p)
@@ -30,3 +33,53 @@ def read_data(path: str | Path) -> pd.DataFrame:
             msg = "reading Parquet needs pyarrow: pip install 'memodels[parquet]'"
             raise DataError(msg) from exc
     raise DataError(f"unknown data file type '{ext}' (use .csv, .dta or .parquet)")
+
+
+def write_data(data: pd.DataFrame, path: str | Path) -> None:
+    """Write a DataFrame by the file's extension: ``.csv``, ``.dta`` (value labels from
+    ``data.attrs["value_labels"]`` written as Stata value labels) or ``.parquet``."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    try:
+        if ext == ".csv":
+            data.to_csv(p, index=False)
+        elif ext == ".dta":
+            labels = data.attrs.get("value_labels") or {}
+            data.to_stata(p, write_index=False, value_labels=labels or None)
+        elif ext in (".parquet", ".pq"):
+            try:
+                data.to_parquet(p, index=False)
+            except ImportError as exc:  # pragma: no cover - depends on optional pyarrow
+                msg = "writing Parquet needs pyarrow: pip install 'memodels[parquet]'"
+                raise DataError(msg) from exc
+        else:
+            raise DataError(f"unknown data file type '{ext}' (use .csv, .dta or .parquet)")
+    except OSError as exc:
+        raise DataError(f"could not write '{p}': {exc.strerror or exc}") from exc
+
+
+def _read_dta(path: Path) -> pd.DataFrame:
+    """A ``.dta`` file with its numeric codes, and its value labels in ``attrs``."""
+    try:
+        codes = pd.read_stata(path, convert_categoricals=False)
+    except Exception as exc:  # pandas raises ValueError, struct.error, UnicodeError...
+        raise DataError(f"file '{path}' could not be read as a Stata .dta file: {exc}") from exc
+    try:
+        labelled = pd.read_stata(path, convert_categoricals=True, order_categoricals=False)
+    except Exception:  # duplicate label texts and the like: codes without their labels
+        return codes
+    labels: dict[str, dict[int, str]] = {}
+    for col in labelled.columns:
+        lab = labelled[col]
+        if not isinstance(lab.dtype, pd.CategoricalDtype):
+            continue
+        pairs = pd.DataFrame({"code": codes[col], "label": lab.astype(object)}).dropna()
+        mapping = {}
+        for code, text in pairs.drop_duplicates("code").itertuples(index=False):
+            if isinstance(text, str):  # unlabelled codes come back as numbers
+                mapping[int(code) if float(code).is_integer() else code] = text
+        if mapping:
+            labels[str(col)] = mapping
+    if labels:
+        codes.attrs["value_labels"] = labels
+    return codes

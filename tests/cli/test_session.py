@@ -189,10 +189,8 @@ def test_margins_at_numlist_matches_library():
 
 
 def test_margins_after_meologit_every_outcome_and_predict_options():
-    from support import load_dataset, shared_available
+    from support import load_dataset
 
-    if not shared_available():
-        pytest.skip("shared data absent")
     s = Session(load_dataset("tvsfpors"))
     s.run("quietly meologit thk prethk cc##tv || school:")
     out = s.run("margins tv")
@@ -328,25 +326,3 @@ def test_me_command_replay_and_predict():
     np.testing.assert_allclose(s.data["re1"], s.e.predict("reffects").iloc[:, 0])
     with pytest.raises(memodels.errors.OptionError, match="small"):
         s.run("melogit, small")
-
-
-def test_hdp_worked_analysis_do_file_runs():
-    """examples/hdp_analysis.do, the worked melogit analysis as a do-file: the two-level
-    model, its margins table, the cluster bootstrap and the three-level model."""
-    from pathlib import Path
-
-    from support import load_dataset, shared_available
-
-    if not shared_available():
-        pytest.skip("shared data absent")
-    script = (Path(__file__).parents[2] / "examples" / "hdp_analysis.do").read_text()
-    log = Session(load_dataset("hdp_encoded")).run_script(script)
-    assert "Log likelihood =  -3689.408" in log or "Log likelihood = -3689.408" in log
-    import re
-
-    first = re.search(r"_at \|\n\s+1\s+\|\s+(\.\d+)\s+(\.\d+)", log)
-    assert first is not None  # margins at lengthofstay = 1: Stata .3616372 (.0246409)
-    assert float(first.group(1)) == pytest.approx(0.3616372, rel=1e-5)
-    assert float(first.group(2)) == pytest.approx(0.0246409, rel=1e-3)
-    assert "Replications      =         20" in log and "(BC)" in log
-    assert "Log likelihood = -3580.5459" in log

@@ -63,8 +63,10 @@ def test_pwscale_runs_and_recovers(survey, scale):
 def test_robust_vce_and_cluster(survey):
     oim = memodels.mixed("y x || school:", survey, nolog=True)
     rob = memodels.mixed("y x || school:, vce(robust)", survey, nolog=True)
-    assert rob.llf == pytest.approx(oim.llf, abs=1e-8)
-    np.testing.assert_allclose(rob.params, oim.params, rtol=1e-7)
+    # two separately converged fits of one likelihood: equal to the optimizer's tolerance
+    # (not to the last digit, which depends on the BLAS and the optimizer's path)
+    assert rob.llf == pytest.approx(oim.llf, abs=1e-6)
+    np.testing.assert_allclose(rob.params, oim.params, rtol=1e-5)
     assert not np.allclose(rob.bse, oim.bse)
     df = survey.assign(district=survey.school // 4)
     cl = memodels.mixed("y x || school:, vce(cluster district)", df, nolog=True)

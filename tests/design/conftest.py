@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from design_spec_helpers import DATA
+
+from support import load_dataset
 
 
 def load(name: str) -> pd.DataFrame:
-    path = DATA / f"{name}.csv"
-    if not path.exists():
-        pytest.skip(f"{path} not available")
-    return pd.read_csv(path)
+    return load_dataset(name)
 
 
 @pytest.fixture

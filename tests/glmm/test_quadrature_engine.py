@@ -20,9 +20,7 @@ from memodels.glmm.twolevel import TwoLevelQuadrature
 from memodels.lmm.terms import engine_terms
 from memodels.optimize import numdiff
 from memodels.syntax import parse_model
-from support import load_dataset, shared_available
-
-pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ data absent")
+from support import load_dataset
 
 
 def _setup(dataset: str, spec: str, offset: str | None = None):

@@ -52,10 +52,11 @@ PAIRS = [
 def test_independent_blocks_equal_independent_structure(nested_data, repeated, single):
     a = memodels.melogit(repeated, nested_data, nolog=True)
     b = memodels.melogit(single, nested_data, nolog=True)
-    assert a.llf == pytest.approx(b.llf, abs=1e-9)
+    # two separately converged fits of one likelihood: equal to the optimizer's tolerance
+    assert a.llf == pytest.approx(b.llf, abs=1e-6)
     assert list(a.params.index) == list(b.params.index)
-    np.testing.assert_allclose(a.params, b.params, rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(a.bse, b.bse, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(a.params, b.params, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(a.bse, b.bse, rtol=1e-4, atol=1e-7)
     assert a.lr_test.kind == b.lr_test.kind
     np.testing.assert_allclose(a.predict("mu"), b.predict("mu"), atol=1e-9)
     np.testing.assert_allclose(np.asarray(a.predict("reffects"), float),

@@ -11,9 +11,7 @@ import pytest
 
 import memodels
 from memodels.errors import EstimationError, OptionError
-from support import fitted, load_dataset, shared_available
-
-pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ data absent")
+from support import fitted, load_dataset
 
 SLOPE = "melogit c_use urban age child* || district: urban, cov(un)"
 EPI = "mepoisson seizures treat lbas lbas_trt lage v4 || subject:"

@@ -90,13 +90,17 @@ def _interval_mp(link: str, a, b):
         _cdf_mp(link, b) if b != -mpmath.inf else 0)
 
 
-@pytest.mark.parametrize("link", LINKS)
-@pytest.mark.parametrize("eta", [-60.0, -25.0, -8.0, 0.0, 8.0, 25.0, 60.0])
+# cloglog with eta = -60: 1 - F(b) for b ~ 60 is exp(-exp(60)), not representable in
+# double precision, so that corner is not a case
+TAIL_CASES = [(link, eta) for link in LINKS
+              for eta in (-60.0, -25.0, -8.0, 0.0, 8.0, 25.0, 60.0)
+              if not (link == "cloglog" and eta < -25)]
+
+
+@pytest.mark.parametrize("link, eta", TAIL_CASES)
 def test_log_probabilities_accurate_in_the_tails(link, eta):
     """log Pr(y = k) against 50-digit arithmetic, with the linear predictor far out in
     either tail (where the naive F(a) - F(b) underflows or cancels)."""
-    if link == "cloglog" and eta < -25:
-        pytest.skip("1 - F(b) for b ~ 60 is exp(-exp(60)): not representable")
     mpmath.mp.dps = 50
     cuts = np.array([-1.0, -0.9, 0.5, 2.0])
     fam = _family(link, 5)

@@ -19,12 +19,7 @@ import pytest
 from memodels.commands.me_ordinal import meologit, meoprobit
 from memodels.commands.meglm import meglm
 from memodels.errors import DataError, OptionError
-from support import DATA, REFERENCE, fitted
-
-pytestmark = pytest.mark.skipif(
-    not (DATA / "tvsfpors.csv").exists() or not REFERENCE.exists(),
-    reason="shared/ reference data absent",
-)
+from support import REFERENCE, fitted, load_dataset
 
 CASES = {
     "meologit_ex1": "examples_count_ordinal_surv.json",
@@ -38,7 +33,7 @@ CASES = {
 
 @functools.cache
 def _data() -> pd.DataFrame:
-    return pd.read_csv(DATA / "tvsfpors.csv")
+    return load_dataset("tvsfpors")
 
 
 @functools.cache

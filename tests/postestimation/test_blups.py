@@ -13,9 +13,7 @@ import scipy.linalg as sla
 
 from memodels.postestimation import blup
 from memodels.postestimation.predict import _effect_columns
-from support import fitted, shared_available
-
-pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
+from support import fitted
 
 CASES = [
     ("t43", "mixed score i.drug || person:, reml"),

@@ -25,9 +25,7 @@ import pandas as pd
 import pytest
 
 import memodels
-from support import fitted, load_dataset, me_examples, shared_available
-
-pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
+from support import fitted, load_dataset, me_examples
 
 MEPOISSON = "mepoisson deaths c.uv##c.uv, exposure(expected) || nation: || region:"
 MENBREG = "menbreg deaths uv, exposure(expected) || nation: || region:"

@@ -19,9 +19,7 @@ from memodels.glmm.posterior_nested import cluster_to_group
 from memodels.lmm.terms import engine_terms
 from memodels.postestimation.glm_density import density, distribution
 from memodels.postestimation.glm_residuals import anscombe, squared_deviance
-from support import fitted, load_dataset, shared_available
-
-pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
+from support import fitted, load_dataset
 
 BANG = "melogit c_use urban age child* || district:"
 MEPOISSON = "mepoisson deaths c.uv##c.uv, exposure(expected) || nation: || region:"

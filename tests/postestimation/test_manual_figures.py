@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 
 from memodels.postestimation import lrtest
-from support import fitted, load_dataset, reference_examples, shared_available
-
-pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
+from support import fitted, load_dataset, reference_examples
 
 PIG_RI = "mixed weight week || id:"
 PIG_RS = "mixed weight week || id: week"

@@ -9,7 +9,7 @@ import pytest
 
 import memodels
 from memodels.datasets import load
-from support import load_dataset, shared_available
+from support import load_dataset
 
 
 def test_linear_margins_are_exact():
@@ -26,7 +26,6 @@ def test_linear_margins_are_exact():
     assert slope.se == pytest.approx(res.bse["week"], rel=1e-6)
 
 
-@pytest.mark.skipif(not shared_available(), reason="shared data absent")
 def test_glmm_margins_and_plot():
     df = load_dataset("hdp_encoded")
     res = memodels.melogit("remission il6 crp i.cancerstage lengthofstay experience || did:",
@@ -73,7 +72,6 @@ HDP_MARGINS = [(.3616372, .0246409), (.3454716, .0207823), (.3296149, .0174897),
                (.2288078, .0206373)]
 
 
-@pytest.mark.skipif(not shared_available(), reason="shared data absent")
 def test_hdp_margins_table_reproduces():
     """Stata's margins after melogit average the prediction integrated over the random
     effects with the model's 7 quadrature points ("Option marginal is assumed where
@@ -90,7 +88,6 @@ def test_hdp_margins_table_reproduces():
     assert tab.attrs["expression"] == "Marginal predicted mean"
 
 
-@pytest.mark.skipif(not shared_available(), reason="shared data absent")
 def test_glmm_margins_options_and_errors():
     from memodels.errors import OptionError
     from support import fitted

@@ -11,9 +11,7 @@ from scipy import stats
 import memodels
 from memodels.errors import MemodelsError, OptionError
 from memodels.postestimation import lrtest
-from support import fitted, load_dataset, shared_available
-
-pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
+from support import fitted, load_dataset
 
 PIG_RI = "mixed weight week || id:"
 T43 = "mixed score i.drug || person:, reml"

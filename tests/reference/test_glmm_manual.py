@@ -16,10 +16,7 @@ import math
 import numpy as np
 import pytest
 
-from support import fitted, me_examples, shared_available
-
-pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
-
+from support import fitted, me_examples
 
 EXAMPLES = me_examples()
 EXACT = ["meglm_ex1", "mepoisson_ex1", "mepoisson_ex2", "menbreg_ex2", "meglm_ex4"]

@@ -20,9 +20,7 @@ import pandas as pd
 import pytest
 
 import memodels
-from support import load_dataset, reference_examples, shared_available
-
-pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
+from support import load_dataset, reference_examples
 
 EX = reference_examples("mixed")
 

@@ -8,10 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from support import fitted, me_examples, shared_available
-
-pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
-
+from support import fitted, me_examples
 
 EXAMPLES = me_examples()
 

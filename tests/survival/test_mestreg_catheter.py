@@ -9,17 +9,11 @@ import functools
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from memodels.commands.mestreg import mestreg
 from memodels.survival import stset
-from support import DATA, REFERENCE
-
-pytestmark = pytest.mark.skipif(
-    not (DATA / "catheter.csv").exists()
-    or not (REFERENCE / "examples_count_ordinal_surv.json").exists(),
-    reason="shared/ catheter data or reference absent")
+from support import REFERENCE, load_dataset
 
 
 @functools.cache
@@ -30,7 +24,7 @@ def _examples():
 
 @functools.cache
 def _st():
-    return stset(pd.read_csv(DATA / "catheter.csv"), "time", "infect")
+    return stset(load_dataset("catheter"), "time", "infect")
 
 
 @functools.cache

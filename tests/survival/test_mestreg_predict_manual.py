@@ -18,12 +18,7 @@ from memodels.commands.mestreg import mestreg
 from memodels.errors import OptionError
 from memodels.survival import stset
 from memodels.survival.functions import survival
-from support import DATA, REFERENCE, me_examples
-
-pytestmark = pytest.mark.skipif(
-    not (DATA / "catheter.csv").exists()
-    or not (REFERENCE / "examples_count_ordinal_surv.json").exists(),
-    reason="shared/ catheter data or reference absent")
+from support import load_dataset, me_examples
 
 DISTS = ["distribution(weibull)", "distribution(weibull) time", "distribution(exponential)",
          "distribution(lognormal)", "distribution(loglogistic)", "distribution(gamma)"]
@@ -31,7 +26,7 @@ DISTS = ["distribution(weibull)", "distribution(weibull) time", "distribution(ex
 
 @functools.cache
 def _st() -> pd.DataFrame:
-    return stset(pd.read_csv(DATA / "catheter.csv"), "time", "infect")
+    return stset(load_dataset("catheter"), "time", "infect")
 
 
 @functools.cache

@@ -6,6 +6,7 @@
     memodels run SCRIPT.do                                  (the script loads data: use, webuse)
     memodels example pig                                    run a manual example on shipped data
     memodels example --list                                 list the examples
+    memodels datasets [NAME] [--save FILE]                  describe or save a shipped dataset
 
 Commands run in one session (:mod:`memodels.session`): estimation commands (mixed,
 meglm, melogit, ..., mestreg, meqrlogit), their replay, estimates store/restore/stats,
@@ -26,6 +27,7 @@ import os
 import sys
 from pathlib import Path
 
+from .._version import __version__
 from ..errors import MemodelsError
 
 EXAMPLES = {
@@ -62,10 +64,27 @@ def _read_script(path: str) -> str:
     return p.read_text(encoding="utf-8", errors="replace")
 
 
+def _datasets(name: str | None, save: str | None) -> int:
+    """``memodels datasets [NAME] [--save FILE]``."""
+    from ..datasets import describe, load
+    from ..io import write_data
+
+    if save is None:
+        print(describe(name))
+        return 0
+    if name is None:
+        raise MemodelsError("datasets --save needs a dataset name: memodels datasets pig "
+                            "--save pig.csv")
+    write_data(load(name), save)
+    print(f"{name}: written to {save}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="memodels", description=__doc__.splitlines()[0],
         epilog="See 'Running a Stata-style script' in the README.")
+    parser.add_argument("--version", action="version", version=f"memodels {__version__}")
     sub = parser.add_subparsers(dest="action", required=True)
     p_fit = sub.add_parser("fit", help="run Stata commands on a data file")
     p_fit.add_argument("datafile", help="a .csv, .dta or .parquet file")
@@ -80,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
     p_ex = sub.add_parser("example", help="run a manual example on a shipped dataset")
     p_ex.add_argument("name", nargs="?", default="pig", help=f"one of {', '.join(EXAMPLES)}")
     p_ex.add_argument("--list", action="store_true", help="list the examples")
+    p_ds = sub.add_parser("datasets", help="list, describe or save the shipped datasets")
+    p_ds.add_argument("name", nargs="?", help="a dataset (default: describe them all)")
+    p_ds.add_argument("--save", metavar="FILE",
+                      help="write the dataset to FILE (.csv, .dta with its value labels, or "
+                           ".parquet)")
     return parser
 
 
@@ -99,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             data = read_data(args.files[0]) if len(args.files) == 2 else None
             script = args.files[-1]
             return _run(data, _read_script(script), f"{script}, line")
+        if args.action == "datasets":
+            return _datasets(args.name, args.save)
         if args.list:
             for key, (ds, cmd) in EXAMPLES.items():
                 print(f"{key:<14} {ds:<14} {cmd}")

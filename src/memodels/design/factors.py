@@ -11,14 +11,16 @@ Stata requires nonnegative integer levels; this implementation accepts any numer
 values (named with their plain decimal form) and also string and Categorical columns,
 which Stata would need ``encode``d first:
 
-* a Categorical (a ``.dta`` variable with value labels) uses its category order; level
+* a numeric variable with a Stata value label (``df.attrs["value_labels"]``, as
+  ``read_data`` makes of a ``.dta`` file) keeps its codes as level values, and its
+  rows are labelled with the value label's text;
+* a Categorical uses its category order; level
   ``j`` (1-based position among the categories) is named ``j`` and labelled with the
   category text, as ``encode`` would code it;
 * a string column is coded 1..k in sorted order of its distinct nonmissing values over
   the whole column (what ``encode`` gives), labelled with the strings.
 
-Because pandas does not keep a labelled variable's original numeric codes, names of a
-Categorical's levels are positions, which match Stata only when the codes were 1..k.
+A Categorical's levels are named by their positions (1..k), as ``encode`` would code them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..spec import FactorVar
-from .variables import format_level, is_categorical, is_string, python_value
+from .variables import format_level, is_categorical, is_string, python_value, value_labels
 
 
 @dataclass
@@ -88,7 +90,9 @@ def _levels(series: pd.Series, sample: np.ndarray) -> tuple[np.ndarray, list, li
     arr = sub.to_numpy(dtype=float, na_value=np.nan)
     uniq, codes = np.unique(arr, return_inverse=True)
     values = [python_value(v) for v in uniq]
-    return codes.astype(np.int64), values, [format_level(v) for v in values]
+    vlab = value_labels(series)
+    labels = [str(vlab.get(v, format_level(v))) for v in values]
+    return codes.astype(np.int64), values, labels
 
 
 def _base_index(fv: FactorVar, values: list, counts: np.ndarray) -> int | None:

@@ -36,12 +36,19 @@ def fixed_rows(design: Design, beta: np.ndarray) -> list[ParamRow]:
 
 def _collapse_single_row_terms(rows: list[ParamRow]) -> None:
     """Stata prints a factor term with one displayed level as ``2.program`` on one line,
-    and terms with several levels under a header (``day`` then ``4``, ``6``, ...)."""
+    and terms with several levels under a header (``day`` then ``4``, ``6``, ...); a level
+    with a value label keeps its header (``familyhx`` then ``yes``)."""
     shown: dict[str, list[ParamRow]] = {}
     for r in rows:
         if r.block and r.status in ("ok", "omitted"):
             shown.setdefault(r.block, []).append(r)
     for members in shown.values():
-        if len(members) == 1:
+        if len(members) == 1 and members[0].label == _level_values(members[0].name):
             members[0].block = ""
             members[0].label = members[0].name
+
+
+def _level_values(name: str) -> str:
+    """The level values of an indicator column as a row label: ``2.a#4.b`` -> ``2 4``."""
+    return " ".join(part.split(".")[0].rstrip("bon") for part in name.split("#")
+                    if "." in part and not part.startswith("c."))
