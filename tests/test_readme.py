@@ -103,3 +103,11 @@ def test_readme_python_examples_run(workdir, monkeypatch):
         with contextlib.redirect_stdout(out):
             exec(compile(block, "README.md", "exec"), {"__name__": "__readme__"})
         assert "Log likelihood" in out.getvalue() or "log likelihood" in out.getvalue()
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (REPO / "examples").glob("*.py")))
+def test_example_scripts_run(workdir, script):
+    run = subprocess.run([sys.executable, str(workdir / "examples" / script)], cwd=workdir,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Log likelihood" in run.stdout or "log likelihood" in run.stdout
