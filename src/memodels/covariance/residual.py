@@ -175,6 +175,18 @@ class ResidualStructure:
             out.append(res.reshape(arr.shape))
         return out, logdet
 
+    def covariance_among(self, params: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        """R (relative to sigma_e^2) among the observations ``obs`` (positions in data
+        order): R_j's entry for two observations of the same panel, 0 across panels."""
+        obs = np.asarray(obs, dtype=np.int64)
+        inv = np.empty_like(self.order_idx)
+        inv[self.order_idx] = np.arange(self.order_idx.size)
+        s = inv[obs]
+        pan, pos = self.panel_of[s], self.pos[s]
+        mats = self.panel_matrices(params)
+        out = mats[pan[:, None], pos[:, None], pos[None, :]]
+        return np.where(pan[:, None] == pan[None, :], out, 0.0)
+
     # -------------------------------------------------------------- reporting
     def reported(self, params: np.ndarray, ln_sigma: float) -> list[tuple[str, str, float, str]]:
         """(label, name, value, ci_rule) rows as Stata displays them."""

@@ -18,7 +18,7 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from ..covariance.residual import ResidualStructure
-from ..errors import ConvergenceWarning
+from ..errors import ConvergenceWarning, OptionError
 from .dense import DENSE_MAX_Q, DenseLMM
 from .fit import LMMFit, _invert_information, _newton_polish, _split
 from .profiled import ProfiledLMM
@@ -29,8 +29,22 @@ from .terms import EngineTerm
 def fit_lmm_residual(y, X, terms: list[EngineTerm], resid: ResidualStructure, *,
                      reml: bool = False, iterate: int = 300, nrtolerance: float = 1e-5,
                      log=None) -> LMMFit:
+    _check_panels(terms, resid)
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit(y, X, terms, resid, reml, iterate, nrtolerance, log)
+
+
+def _check_panels(terms: list[EngineTerm], resid: ResidualStructure) -> None:
+    """The transformation C_j^{-1} mixes the rows of a panel, so every random effect must
+    be shared by the whole panel (one group of each term per lowest-level group)."""
+    sizes = np.diff(np.r_[resid.starts, resid.order_idx.size])
+    for t in terms:
+        g = np.asarray(t.groups)[resid.order_idx]
+        if np.any(g != np.repeat(g[resid.starts], sizes)):
+            raise OptionError(
+                "residuals(): the random effects vary within the lowest-level groups "
+                "(crossed effects or R.varname); residual-error structures are "
+                "implemented for nested random effects only")
 
 
 def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
