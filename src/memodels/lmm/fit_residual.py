@@ -78,7 +78,8 @@ def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
         return model.deviance(_split(params[:nt], tsizes), reml) + logdet
 
     theta0 = np.concatenate(moment_start(y, X, terms)) if terms else np.zeros(0)
-    params0 = np.concatenate([theta0, resid.start()])
+    starts = [np.concatenate([theta0, r0]) for r0 in resid.start_candidates()]
+    params0 = min(starts, key=dev)
     history: list[tuple[int, float]] = []
     it = [0]
 
@@ -125,6 +126,8 @@ def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
         boundary[i] = bool(phi[i] - phi[-1] < -9.0)
     free = ~np.array(boundary)
     phi, hess, nr_ok, n_newton = _newton_polish(lstar, phi, free, nrtol)
+    phi, hess, nr_ok, n_newton, saddle = _escape_saddles(lstar, phi, hess, free, nrtol, nr_ok,
+                                                          n_newton)
     vcov_phi, hessian_ok = _invert_information(hess, free)
     sig2 = float(np.exp(2 * phi[-1]))
     pos, sigmas, thetas = 0, [], []
@@ -140,6 +143,9 @@ def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
     ols = ProfiledLMM(y, X, [])
     ll_linear = -0.5 * ols.deviance_from(ols.evaluate([]), reml)
     messages = [] if nr_ok else ["convergence not achieved"]
+    if saddle:
+        messages.append("stopped at a stationary point that is not a maximum (the Hessian "
+                        "has a positive eigenvalue)")
     if not nr_ok:
         warnings.warn("mixed: convergence not achieved", ConvergenceWarning, stacklevel=3)
     if not hessian_ok:
@@ -150,3 +156,39 @@ def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
     fit.resid = resid
     fit.n_resid = nr
     return fit
+
+
+def _escape_saddles(lstar, phi, hess, free, nrtol, nr_ok, n_newton, tries: int = 4):
+    """Leave a stationary point that is not a maximum.
+
+    A zero gradient where the Hessian has a clearly positive eigenvalue (a saddle or a
+    minimum along that direction) is not a maximum: step along the eigenvector, in the
+    direction that increases L*, and polish again.  If no such step increases L* the
+    point is reported as not converged.  Returns phi, Hessian, converged, Newton steps,
+    and whether a saddle remains."""
+    idx = np.flatnonzero(free)
+    for _ in range(tries):
+        if not idx.size:
+            return phi, hess, nr_ok, n_newton, False
+        w, v = np.linalg.eigh(hess[np.ix_(idx, idx)])
+        if not w.max() > 1e-6 * max(np.abs(w).max(), 1.0):
+            return phi, hess, nr_ok, n_newton, False
+        direction = v[:, int(np.argmax(w))]
+        f0 = lstar(phi)
+        best = None
+        for size in (1.0, 0.5, 0.25, 0.1, 0.03):
+            for sgn in (1.0, -1.0):
+                cand = phi.copy()
+                cand[idx] += sgn * size * direction
+                val = lstar(cand)
+                if np.isfinite(val) and val > f0 + 1e-8 and (best is None or val > best[0]):
+                    best = (val, cand)
+            if best is not None:
+                break
+        if best is None:
+            return phi, hess, False, n_newton, True
+        phi, hess, nr_ok, steps = _newton_polish(lstar, best[1], free, nrtol)
+        n_newton += steps
+    w = np.linalg.eigvalsh(hess[np.ix_(idx, idx)])
+    saddle = bool(w.max() > 1e-6 * max(np.abs(w).max(), 1.0))
+    return phi, hess, nr_ok and not saddle, n_newton, saddle
