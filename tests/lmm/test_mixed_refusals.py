@@ -4,11 +4,17 @@ errors, and fits that must not stop at a stationary point that is not a maximum
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from scipy import stats
 
+import memodels
+from memodels.errors import EstimationError, MemodelsError, OptionError
 from memodels.lmm.fit_residual import _escape_saddles
-from support import fitted, shared_available
+from memodels.session import Session
+from support import fitted, load_dataset, shared_available
 
 pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
 
@@ -51,3 +57,189 @@ def test_stationary_point_not_a_maximum_is_not_converged():
     _, _, ok, _, saddle = _escape_saddles(f, np.zeros(2), np.diag([-2.0, 2.0]),
                                           np.ones(2, bool), 1e-7, True, 0)
     assert saddle and not ok
+
+
+# ------------------------------------------------------- dfmethod() and replay
+T43 = "mixed score i.drug || person:, reml dfmethod(repeated)"
+
+
+def _row(text: str, label: str) -> list[str]:
+    line = next(ln for ln in text.splitlines() if re.match(rf"^\s*{re.escape(label)}\s+\|", ln))
+    return line.split("|", 1)[1].split()
+
+
+def _session(res, dataset: str = "t43") -> Session:
+    """A session whose active results are ``res`` (a cached fit)."""
+    s = Session(load_dataset(dataset))
+    s.e = res
+    return s
+
+
+def test_plain_replay_after_dfmethod_is_large_sample():
+    """D16, [ME] mixed example 13: plain ``mixed`` replays the large-sample results --
+    Wald chi2(3) = 74.28, z, p(4.drug) 0.004, CI 1.799489 .. 9.400511 -- while ``mixed,
+    small`` keeps F(3, 12.00) and p 0.014."""
+    res = fitted("t43", T43)
+    s = _session(res)
+    out = s.run("mixed")
+    assert "Wald chi2(3)      =      74.28" in out
+    assert "DF method" not in out and "z    P>|z|" in out
+    assert _row(out, "4") == ["5.6", "1.939072", "2.89", "0.004", "1.799489", "9.400511"]
+    # the same interval computed here: 5.6 -+ z(.975) * se
+    se = float(_row(out, "4")[1])
+    assert 5.6 + stats.norm.ppf(0.975) * se == pytest.approx(9.400511, abs=2e-6)
+    small = s.run("mixed, small")
+    assert "F(3, 12.00)" in small and "t    P>|t|" in small
+    assert _row(small, "4")[3] == "0.014"
+    assert s.e is res and res.extra["ddf"] is not None  # the replay changed nothing
+
+
+def test_kroger_large_sample_replay_shows_conventional_standard_errors():
+    """Plain replay after dfmethod(kroger): the unadjusted OIM standard errors (Kenward-
+    Roger's adjusted ones belong to the small-sample display)."""
+    cmd = ("mixed gcf followup base_gcf cda age || patient: followup, cov(un) || tooth:, "
+           "reml dfmethod(kroger)")
+    res = fitted("veneer", cmd)
+    out = _session(res, "veneer").run("mixed, noretable")
+    conventional = np.sqrt(np.diag(res.fit.vcov_beta))
+    shown = [float(_row(out, nm)[1]) for nm in ("followup", "base_gcf", "cda", "age", "_cons")]
+    np.testing.assert_allclose(shown, conventional, rtol=1e-6)
+    # the estimation display keeps the adjusted SE (manual example 14: age .2350491)
+    assert float(_row(res.summary(), "age")[1]) == pytest.approx(.2350491, abs=5e-7)
+
+
+def test_dftable_pvalue_and_ci_at_estimation_and_on_replay():
+    """D12: dftable(pvalue) shows DF, t and P>|t| (manual example 13: 12.0, -0.41, 0.687;
+    _cons 4.0, 8.38, 0.001); dftable(ci) DF and the t-based interval."""
+    res = fitted("t43", T43 + " dftable(pvalue)")
+    out = res.summary()
+    assert "Std. Err.        DF       t    P>|t|" in out
+    assert _row(out, "2") == ["-.8", "1.939072", "12.0", "-0.41", "0.687"]
+    assert _row(out, "_cons")[2:] == ["4.0", "8.38", "0.001"]
+    ci = fitted("t43", T43 + " dftable(ci)").summary()
+    row = _row(ci, "4")
+    assert row[2] == "12.0"
+    half = stats.t.ppf(0.975, 12) * 1.939072
+    assert float(row[3]) == pytest.approx(5.6 - half, abs=2e-6)
+    assert float(row[4]) == pytest.approx(5.6 + half, abs=2e-6)
+    replay = _session(fitted("t43", T43)).run("mixed, dftable(pvalue) norettable")
+    assert _row(replay, "4") == ["5.6", "1.939072", "12.0", "2.89", "0.014"]
+    assert "Random-effects Parameters" not in replay
+
+
+def test_small_and_dftable_refused_where_stata_refuses():
+    """D15: small is a replay-only option; dftable() needs dfmethod()."""
+    t43 = load_dataset("t43")
+    with pytest.raises(OptionError, match="small"):
+        memodels.fit(T43 + " small", t43, nolog=True)
+    with pytest.raises(OptionError, match="dftable"):
+        memodels.fit("mixed score i.drug || person:, reml dftable(ci)", t43, nolog=True)
+    s = Session(t43)
+    s.e = fitted("t43", "mixed score i.drug || person:, reml")
+    with pytest.raises(OptionError, match="dftable"):
+        s.run("mixed, dftable(pvalue)")
+
+
+def test_model_test_is_chi2_when_coefficient_ddfs_differ():
+    """D4, [ME] mixed, Methods and formulas: "If the single-hypothesis DDF differs, then
+    nu_ddf,m is not defined, and the large-sample chi2 test is reported instead"."""
+    res = fitted("veneer", "mixed gcf followup base_gcf cda age || patient: followup, "
+                 "cov(un) || tooth:, reml dfmethod(anova)")
+    out = res.summary()
+    assert "DF method: ANOVA" in out and "F(" not in out
+    b = res.fit.beta[:4]
+    chi2 = float(b @ np.linalg.solve(res.fit.vcov_beta[:4, :4], b))
+    assert f"Wald chi2(4)      = {chi2:>10.2f}" in out
+    assert f"Prob > chi2       = {stats.chi2.sf(chi2, 4):>10.4f}" in out
+
+
+# ----------------------------------------------- weights, vce and dfmethod()
+@pytest.fixture(scope="module")
+def pigw():
+    pig = load_dataset("pig")
+    return pig.assign(w=1 + pig.id % 3)
+
+
+@pytest.mark.parametrize("cmd,match", [
+    ("mixed weight week [fw=w] || id:, reml", "weights not allowed with reml"),  # C17
+    ("mixed weight week || id:, pweight(w) reml", "weights not allowed with reml"),
+    ("mixed weight week [fw=w] || id:, dfmethod(residual)", "weights not allowed with "
+     "dfmethod"),  # C18
+    ("mixed weight week || id:, dfmethod(residual) vce(robust)", "only vce\\(oim\\)"),  # C19
+    ("mixed weight week || id:, dfmethod(residual) vce(cluster id)", "only vce\\(oim\\)"),
+])
+def test_weights_and_vce_refused_with_reml_or_dfmethod(pigw, cmd, match):
+    with pytest.raises(OptionError, match=match):
+        memodels.fit(cmd, pigw, nolog=True)
+
+
+def test_bootstrap_refuses_weights(pigw):
+    """I3: "Weights are not allowed with the bootstrap prefix"."""
+    with pytest.raises(OptionError, match="bootstrap"):
+        memodels.bootstrap("mixed weight week [fw=w] || newid:", pigw, reps=2, cluster="id",
+                           idcluster="newid", seed=1, progress=False, n_jobs=1)
+
+
+# -------------------------------------------------------------- vce(cluster)
+def test_cluster_must_nest_the_top_level():
+    """C13/C14: tooth numbers recur across patients, so || tooth: groups are not nested in
+    patient (Stata refuses; memodels crashed with ZeroDivisionError), and a continuous
+    variable (cda) does not nest them either."""
+    veneer = load_dataset("veneer")
+    for var in ("patient", "cda"):
+        with pytest.raises(OptionError, match=f"not nested within {var}"):
+            memodels.fit(f"mixed gcf followup || tooth:, vce(cluster {var})", veneer,
+                         nolog=True)
+
+
+def test_cluster_nesting_accepts_a_higher_level():
+    """The check is not over-eager: groups nested in clusters (pig ids in pairs of ids)."""
+    pig = load_dataset("pig")
+    res = memodels.fit("mixed weight week || id:, vce(cluster pair)",
+                       pig.assign(pair=(pig.id + 1) // 2), nolog=True)
+    assert "24 clusters in pair" in res.extra["vce_note"]
+
+
+# --------------------------------------------------------------- residuals()
+@pytest.mark.parametrize("opt,match", [
+    ("vce(robust)", "not implemented"),  # C15
+    ("emonly", "emonly not allowed with residuals"),  # F5
+])
+def test_residuals_with_robust_or_emonly_refused(opt, match):
+    with pytest.raises(OptionError, match=match):
+        memodels.fit(f"mixed follicles sin1 cos1 || mare:, residuals(ar 1, t(time)) {opt}",
+                     load_dataset("ovary"), nolog=True)
+
+
+# ---------------------------------------------------------- unidentified fits
+def test_one_random_effect_per_observation_refused():
+    """A28: || id: R.week gives one effect per observation (pig: one weight per id and
+    week), confounded with the residual: a memodels error, not numpy's LinAlgError."""
+    with pytest.raises(EstimationError, match="one effect per observation"):
+        memodels.fit("mixed weight week || id: R.week", load_dataset("pig"), nolog=True)
+
+
+def test_unstructured_residuals_with_random_intercept_refused():
+    """B13: the unstructured residual covariance contains the random intercept's variance
+    ([ME] mixed example 9 uses noconstant)."""
+    ex = load_dataset("exercise")
+    with pytest.raises(EstimationError, match="noconstant"):
+        memodels.fit(f"mixed strength i.program##i.day {EX} || id:, "
+                     "residuals(unstructured, t(day))", ex, nolog=True)
+    with pytest.raises(EstimationError, match="not identified"):
+        memodels.fit("mixed follicles sin1 cos1 || mare:, residuals(exchangeable)",
+                     load_dataset("ovary"), nolog=True)
+
+
+def test_numerical_failure_is_a_memodels_error_or_an_honest_warning():
+    """Banded(3) with a random intercept (identified, but the optimizer leaves the region
+    where R is positive definite): never a raw numpy error; if a fit is returned it says
+    it did not converge."""
+    ex = load_dataset("exercise")
+    try:
+        with pytest.warns(memodels.errors.ConvergenceWarning):
+            res = memodels.fit(f"mixed strength i.program##i.day {EX} || id:, "
+                               "residuals(banded 3, t(day))", ex, nolog=True)
+    except MemodelsError:
+        return
+    assert not res.fit.converged

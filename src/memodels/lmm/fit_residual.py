@@ -170,6 +170,8 @@ def _escape_saddles(lstar, phi, hess, free, nrtol, nr_ok, n_newton, tries: int =
     for _ in range(tries):
         if not idx.size:
             return phi, hess, nr_ok, n_newton, False
+        if not np.all(np.isfinite(hess[np.ix_(idx, idx)])):
+            return phi, hess, False, n_newton, False
         w, v = np.linalg.eigh(hess[np.ix_(idx, idx)])
         if not w.max() > 1e-6 * max(np.abs(w).max(), 1.0):
             return phi, hess, nr_ok, n_newton, False
@@ -189,6 +191,8 @@ def _escape_saddles(lstar, phi, hess, free, nrtol, nr_ok, n_newton, tries: int =
             return phi, hess, False, n_newton, True
         phi, hess, nr_ok, steps = _newton_polish(lstar, best[1], free, nrtol)
         n_newton += steps
+    if not np.all(np.isfinite(hess[np.ix_(idx, idx)])):
+        return phi, hess, False, n_newton, False
     w = np.linalg.eigvalsh(hess[np.ix_(idx, idx)])
     saddle = bool(w.max() > 1e-6 * max(np.abs(w).max(), 1.0))
     return phi, hess, nr_ok and not saddle, n_newton, saddle
