@@ -243,3 +243,10 @@ def test_numerical_failure_is_a_memodels_error_or_an_honest_warning():
     except MemodelsError:
         return
     assert not res.fit.converged
+
+
+def test_estimates_replay_after_dfmethod_is_large_sample():
+    """``estimates replay`` redisplays as plain ``mixed`` does (example 13's chi2)."""
+    s = _session(fitted("t43", T43))
+    out = s.run("estimates replay")
+    assert "Wald chi2(3)      =      74.28" in out and "DF method" not in out

@@ -155,6 +155,8 @@ def _replay(session: Session, names: list[str]) -> str:
     for nm in names:
         res = stored(session, nm)
         label = "active results" if nm == "." else nm
+        if (getattr(res, "extra", None) or {}).get("ddf"):  # as plain replay: large sample
+            res = large_sample_view(res)
         out += ["-" * 78, f"Model {label}", "-" * 78, "", res.summary(), ""]
     return "\n".join(out).rstrip("\n")
 

@@ -275,7 +275,11 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     cmdline = f"mixed {spec}"
     robust = pweights or kind_vce != "oim"
     if robust:
-        vc = robust_vcov(wmodel, fit, clusters)
+        try:
+            vc = robust_vcov(wmodel, fit, clusters)
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError(f"mixed: the robust VCE could not be computed ({exc}): the "
+                                  "Hessian of the pseudolikelihood is singular") from exc
         nb = fit.beta.size
         fit.vcov_beta, fit.vcov_phi = vc[:nb, :nb], vc[nb:, nb:]
         opts["nolrtest"] = True
