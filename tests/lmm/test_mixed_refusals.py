@@ -202,13 +202,37 @@ def test_cluster_nesting_accepts_a_higher_level():
 
 # --------------------------------------------------------------- residuals()
 @pytest.mark.parametrize("opt,match", [
-    ("vce(robust)", "not implemented"),  # C15
     ("emonly", "emonly not allowed with residuals"),  # F5
+    ("reml vce(robust)", "not allowed with REML"),
 ])
-def test_residuals_with_robust_or_emonly_refused(opt, match):
+def test_residuals_with_emonly_or_reml_robust_refused(opt, match):
     with pytest.raises(OptionError, match=match):
         memodels.fit(f"mixed follicles sin1 cos1 || mare:, residuals(ar 1, t(time)) {opt}",
                      load_dataset("ovary"), nolog=True)
+
+
+@pytest.mark.parametrize("vce", ["vce(robust)", "vce(cluster pair)"])
+def test_robust_vce_with_residuals_matches_the_equivalent_random_intercept_model(vce):
+    """C15: vce(robust|cluster) with residuals().  || id:, noconstant
+    residuals(exchangeable) is the random-intercept model reparameterized (cov(e) =
+    var(_cons), var(e) = var(_cons) + var(Residual)); the sandwich transforms with the
+    parameters, so the fixed-effect robust SEs must equal those of the (independently
+    implemented) random-intercept robust VCE, and the variance SEs follow by the delta
+    method."""
+    pig = load_dataset("pig")
+    pig = pig.assign(pair=(pig.id + 1) // 2)
+    ri = memodels.fit(f"mixed weight week || id:, {vce}", pig, nolog=True)
+    ex = memodels.fit(f"mixed weight week || id:, noconstant residuals(exchangeable) {vce}",
+                      pig, nolog=True)
+    assert ex.llf == pytest.approx(ri.llf, abs=1e-6)
+    np.testing.assert_allclose(ex.bse[["week", "_cons"]], ri.bse[["week", "_cons"]],
+                               rtol=1e-4)
+    v = ri.vcov.loc[["var(_cons[id])", "var(e)"], ["var(_cons[id])", "var(e)"]].to_numpy()
+    assert ex.bse["cov(e)"] == pytest.approx(np.sqrt(v[0, 0]), rel=1e-4)
+    assert ex.bse["var(e)"] == pytest.approx(np.sqrt(v.sum()), rel=1e-4)
+    assert ex.extra["vce_note"] == ri.extra["vce_note"]
+    assert not np.allclose(ex.bse, memodels.fit(
+        "mixed weight week || id:, noconstant residuals(exchangeable)", pig, nolog=True).bse)
 
 
 # ---------------------------------------------------------- unidentified fits

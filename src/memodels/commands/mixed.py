@@ -18,6 +18,7 @@ from ..errors import EstimationError, OptionError
 from ..lmm.fit import fit_lmm
 from ..lmm.fit_residual import fit_lmm_residual
 from ..lmm.robust import robust_vcov
+from ..lmm.robust_residual import residual_robust_vcov
 from ..lmm.terms import engine_terms
 from ..lmm.weighted import WeightedTwoLevel, scale_weights
 from ..results.mixed import MixedResults, apply_ddf, build_mixed_results
@@ -175,15 +176,13 @@ def _check_identified(design, eterms, resid, weighted: bool) -> None:
                 "equation (as in [ME] mixed, example 9)")
 
 
-def _top_level_clusters(design, cluster_var: str) -> np.ndarray:
-    """The vce(cluster) cluster of each top-level group.  Robust variances are clustered
-    at the highest level "unless you specify vce(cluster clustvar), where clustvar
-    identifies an even higher level of grouping" ([ME] mixed, example 7 notes): every
-    top-level group must lie within one cluster."""
+def _group_clusters(design, cluster_var: str, grp: np.ndarray, n_groups: int,
+                    level: str) -> np.ndarray:
+    """The vce(cluster) cluster of each group (codes 0..n_groups-1 per observation).
+    Robust variances are clustered at the highest level "unless you specify
+    vce(cluster clustvar), where clustvar identifies an even higher level of grouping"
+    ([ME] mixed, example 7 notes): every group must lie within one cluster."""
     vals = pd.Series(np.asarray(design.extra[cluster_var]))
-    top = engine_terms(design.terms)[0]
-    grp = np.asarray(top.groups)
-    level = design.terms[top.source].level
     if vals.isna().any():
         raise OptionError(f"vce(cluster {cluster_var}): {cluster_var} has missing values in "
                           "the estimation sample")
@@ -192,12 +191,41 @@ def _top_level_clusters(design, cluster_var: str) -> np.ndarray:
         raise OptionError(f"highest-level groups are not nested within {cluster_var}: "
                           f"vce(cluster {cluster_var}) requires each {level} group to lie "
                           f"within one {cluster_var} cluster")
-    first = np.zeros(top.n_groups, dtype=np.int64)
+    first = np.zeros(n_groups, dtype=np.int64)
     first[grp[::-1]] = np.arange(grp.size)[::-1]
     clusters = vals.to_numpy()[first]
     if pd.unique(clusters).size < 2:
         raise OptionError(f"vce(cluster {cluster_var}): at least two clusters are required")
     return clusters
+
+
+def _top_level_clusters(design, cluster_var: str) -> np.ndarray:
+    top = engine_terms(design.terms)[0]
+    return _group_clusters(design, cluster_var, np.asarray(top.groups), top.n_groups,
+                           design.terms[top.source].level)
+
+
+def _residual_setup(opts, design, resid, kind_vce: str, cluster_var: str | None):
+    """Checks of residuals() against the other options; the vce(cluster) value of each
+    residual panel (sorted panel order) when clustering is requested."""
+    if opts.get("emonly"):  # [ME] mixed, Options: EM options
+        raise OptionError("option emonly not allowed with residuals(): emonly is available "
+                          "only when residuals are independent with constant variance")
+    if design.weights is not None or any(t.level_weights is not None for t in design.terms):
+        raise OptionError("weights with residuals() are not implemented yet")
+    if kind_vce == "oim":
+        return None
+    if opts.get("reml"):
+        raise OptionError("vce(robust|cluster) is not allowed with REML")
+    if len(design.terms) != 1:
+        raise OptionError("vce(robust|cluster) with residuals() is implemented for two-level "
+                          "models only")
+    if not cluster_var:
+        return None
+    codes = np.asarray(resid.panels)
+    n_codes = int(codes.max()) + 1
+    by_code = _group_clusters(design, cluster_var, codes, n_codes, design.terms[0].level)
+    return by_code[codes[resid.order_idx][resid.starts]]
 
 
 def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
@@ -238,20 +266,17 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     # matsqrt (default) and matlog choose the optimization metric of Sigma; both reach the
     # same optimum, and memodels optimizes its own (Cholesky) metric either way
     kind_vce, cluster_var = _vce(opts)
-    wmodel, pweights = _weighted_model(design, opts, kind_vce)
-    clusters = _top_level_clusters(design, cluster_var) if cluster_var else None
+    resid = _residual_structure(opts, design, list(data.columns))
+    if resid is not None:
+        clusters = _residual_setup(opts, design, resid, kind_vce, cluster_var)
+        wmodel, pweights = None, False
+    else:
+        wmodel, pweights = _weighted_model(design, opts, kind_vce)
+        clusters = _top_level_clusters(design, cluster_var) if cluster_var else None
     weights = design.weights if design.weight_kind == "fweight" and wmodel is None else None
     if wmodel is not None:
         kwargs["model"] = wmodel
-    resid = _residual_structure(opts, design, list(data.columns))
     if resid is not None:
-        if opts.get("emonly"):  # [ME] mixed, Options: EM options
-            raise OptionError("option emonly not allowed with residuals(): emonly is "
-                              "available only when residuals are independent with constant "
-                              "variance")
-        if weights is not None or wmodel is not None:
-            raise OptionError("weights and vce(robust|cluster) with residuals() are not "
-                              "implemented yet")
         kwargs.pop("emiterate", None)
         kwargs.pop("emtolerance", None)
     eterms = engine_terms(design.terms)
@@ -276,7 +301,8 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     robust = pweights or kind_vce != "oim"
     if robust:
         try:
-            vc = robust_vcov(wmodel, fit, clusters)
+            vc = (residual_robust_vcov(design.y, design.X, fit, resid, clusters)
+                  if resid is not None else robust_vcov(wmodel, fit, clusters))
         except np.linalg.LinAlgError as exc:
             raise EstimationError(f"mixed: the robust VCE could not be computed ({exc}): the "
                                   "Hessian of the pseudolikelihood is singular") from exc
@@ -285,7 +311,8 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         opts["nolrtest"] = True
     res = build_mixed_results(design, fit, cmdline=cmdline, options=opts, spec=model)
     if robust:
-        n_cl = len(np.unique(clusters)) if cluster_var else fit.terms[0].n_groups
+        n_cl = len(np.unique(clusters)) if cluster_var else (
+            resid.m if resid is not None else fit.terms[0].n_groups)
         res.extra["vce_note"] = (f"(Std. Err. adjusted for {n_cl} clusters in "
                                  f"{cluster_var or design.terms[0].level})")
         res.extra["se_label"] = "Robust"
