@@ -274,3 +274,20 @@ def test_estimates_replay_after_dfmethod_is_large_sample():
     s = _session(fitted("t43", T43))
     out = s.run("estimates replay")
     assert "Wald chi2(3)      =      74.28" in out and "DF method" not in out
+
+
+def test_design_based_dfmethods_with_residuals():
+    """D11: residual/repeated/anova DDFs depend on the design only, so they are available
+    with residuals(): residual n - rank(X) = 308 - 3; anova n - rank(X, Z) = 308 - 13 for
+    sin1 and cos1 and 11 - 1 for _cons (in the mare equation).  Satterthwaite and
+    Kenward-Roger are refused."""
+    ov = load_dataset("ovary")
+    base = "mixed follicles sin1 cos1 || mare:, residuals(ar 1, t(time)) reml"
+    res = memodels.fit(base + " dfmethod(residual)", ov, nolog=True)
+    np.testing.assert_array_equal(res.extra["ddf"].df, [305.0, 305.0, 305.0])
+    t = res.params["sin1"] / res.bse["sin1"]
+    assert res.table().loc["sin1", "p"] == pytest.approx(2 * stats.t.sf(abs(t), 305), rel=1e-6)
+    anova = memodels.fit(base + " dfmethod(anova)", ov, nolog=True)
+    np.testing.assert_array_equal(anova.extra["ddf"].df, [295.0, 295.0, 10.0])
+    with pytest.raises(OptionError, match="not implemented"):
+        memodels.fit(base + " dfmethod(kroger)", ov, nolog=True)
