@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import OptionError
 from ..postestimation.lrtest import lrtest as lr_test
 from ..postestimation.tables import fmt
-from ..syntax.options import OptionTable
+from ..results.mixed import large_sample_view
+from ..syntax.options import OptionTable, normalize_dftable
 from .common import SessionError, no_estimates
 from .parsing import LEVEL, NAME_RX, arg, flag, parse_opts, split_options, to_int
 
@@ -23,11 +24,12 @@ REPLAY_OPTIONS = OptionTable([
     flag("allbaselevels", 7), flag("noomitted", 6), flag("or"), flag("irr"), flag("eform"),
     flag("nohr"), flag("tratio", 2), flag("noshow", 4), flag("small"),
     flag("stddeviations", 6), flag("variance", 3), flag("estmetric"),
+    arg("dftable", 3, normalize_dftable), flag("norettable", 7),
 ])
 _EFORM = ("or", "irr", "eform")
 _DISPLAY_ONLY = ("level", "noheader", "nogroup", "nofetable", "noretable", "notable",
                  "nolrtest", "nostderr", "baselevels", "allbaselevels", "noomitted",
-                 "estmetric")
+                 "estmetric", "dftable")
 
 
 # ----------------------------------------------------------------------- replay
@@ -44,10 +46,22 @@ def replay(session: Session, command: str, rest: str) -> str:
 
 
 def _display_copy(res: Any, opts: dict[str, Any]) -> Any:
-    """The same estimates with other display options (a shallow copy)."""
-    if opts.pop("small", False) and not (res.extra or {}).get("ddf"):
-        raise OptionError("option small requires that dfmethod() be specified at "
+    """The same estimates with other display options (a shallow copy).  After
+    ``mixed, dfmethod()``, plain replay shows the large-sample results; ``small`` or
+    ``dftable()`` the small-sample ones ([ME] mixed, example 13)."""
+    if opts.pop("norettable", False):  # the manual's spelling (example 13)
+        opts["noretable"] = True
+    small = bool(opts.pop("small", False))
+    dftable = opts.pop("dftable", None)
+    has_ddf = bool((res.extra or {}).get("ddf"))
+    if (small or dftable) and not has_ddf:
+        what = "small" if small else "dftable()"
+        raise OptionError(f"option {what} requires that dfmethod() be specified at "
                           "estimation (or posted by estat df, post)")
+    if has_ddf and not (small or dftable):
+        res = large_sample_view(res)
+    elif has_ddf:
+        opts["dftable"] = dftable or "default"
     for key in ("stddeviations", "variance"):
         if opts.pop(key, False) and bool(res.options.get("stddeviations")) != (
                 key == "stddeviations"):
@@ -141,6 +155,8 @@ def _replay(session: Session, names: list[str]) -> str:
     for nm in names:
         res = stored(session, nm)
         label = "active results" if nm == "." else nm
+        if (getattr(res, "extra", None) or {}).get("ddf"):  # as plain replay: large sample
+            res = large_sample_view(res)
         out += ["-" * 78, f"Model {label}", "-" * 78, "", res.summary(), ""]
     return "\n".join(out).rstrip("\n")
 

@@ -14,10 +14,11 @@ import pandas as pd
 
 from ..covariance.residual import ResidualStructure
 from ..design import build_design
-from ..errors import OptionError
+from ..errors import EstimationError, OptionError
 from ..lmm.fit import fit_lmm
 from ..lmm.fit_residual import fit_lmm_residual
 from ..lmm.robust import robust_vcov
+from ..lmm.robust_residual import residual_robust_vcov
 from ..lmm.terms import engine_terms
 from ..lmm.weighted import WeightedTwoLevel, scale_weights
 from ..results.mixed import MixedResults, apply_ddf, build_mixed_results
@@ -31,6 +32,26 @@ def _check_supported(options: dict[str, Any], design) -> None:
         raise OptionError("options matlog and matsqrt may not be combined")
     if design.weights is not None and design.weight_kind not in ("fweight", "pweight"):
         raise OptionError(f"{design.weight_kind}s are not allowed with mixed")
+    if options.get("small"):
+        # [ME] mixed, Options: "small replays previously obtained small-sample results.
+        # This option is available only upon replay"
+        raise OptionError("option small not allowed at estimation: it is available only "
+                          "upon replay (mixed, small) after estimation with dfmethod()")
+    if options.get("dftable") and not options.get("dfmethod"):
+        raise OptionError("option dftable() requires option dfmethod()")
+    # [ME] mixed, Syntax: "no weights are allowed if either option reml or option
+    # dfmethod() is specified"; Options: "Only vce(oim) is allowed in combination with
+    # dfmethod()"
+    weighted = design.weights is not None or any(
+        t.level_weights is not None for t in design.terms)
+    if weighted and options.get("reml"):
+        raise OptionError("weights not allowed with reml: no weights are allowed with REML "
+                          "estimation")
+    if weighted and options.get("dfmethod"):
+        raise OptionError("weights not allowed with dfmethod()")
+    if options.get("dfmethod") and _vce(options)[0] != "oim":
+        raise OptionError(f"vce({options.get('vce')}) not allowed with dfmethod(): only "
+                          "vce(oim) is allowed in combination with dfmethod()")
     for t in design.terms:
         if t.covariance in ("fixed", "pattern"):
             # [ME] mixed, Options: independent, exchangeable, identity, unstructured
@@ -103,6 +124,110 @@ def _residual_structure(opts: dict[str, Any], design, columns: list[str]):
     return ResidualStructure(rs.type, rs.order, panels, t=t, by=by, by_labels=labels or ())
 
 
+def _has_constant_column(z: np.ndarray) -> bool:
+    return bool(z.shape[0]) and bool(np.any(np.all(z == z[:1], axis=0) & (z[0] != 0)))
+
+
+def _term_label(design, et) -> str:
+    t = design.terms[et.source]
+    return f"R.{t.rfactor}" if t.rfactor is not None else " ".join(t.names)
+
+
+def _check_identified(design, eterms, resid, weighted: bool) -> None:
+    """Refuse models whose variance components are not identified, which otherwise end in
+    a numerical failure or an arbitrary split of a variance:
+
+    * a random intercept with one observation per group (e.g. ``|| id: R.week`` with one
+      observation per id and week): its variance and the residual variance enter the
+      likelihood only through their sum;
+    * a random intercept at the level of the residual panels together with a residual
+      structure that already contains a common within-panel covariance (exchangeable,
+      unstructured, banded or toeplitz covering every lag): [ME] mixed, example 9 uses
+      ``noconstant`` for this reason."""
+    n = design.y.size
+    if resid is None and not weighted:
+        for et in eterms:
+            if et.n_groups == n and _has_constant_column(et.Z):
+                level = design.terms[et.source].level
+                raise EstimationError(
+                    f"random effects {_term_label(design, et)} at level {level}: one effect "
+                    "per observation, not identified separately from the residual variance "
+                    "(each group has a single observation)")
+    if resid is None:
+        return
+    absorbs = resid.kind in ("exchangeable", "unstructured")
+    if resid.kind == "banded":
+        absorbs = int(resid.order) >= resid.t_levels.size - 1
+    if resid.kind == "toeplitz" and resid.t_levels.size:
+        absorbs = int(resid.order) >= int(resid.t_levels.max() - resid.t_levels.min())
+    if not absorbs:
+        return
+    panels = np.asarray(resid.panels)
+    for et in eterms:
+        g = np.asarray(et.groups)
+        same = pd.Series(g).groupby(panels).nunique().max() == 1 and pd.Series(
+            panels).groupby(g).nunique().max() == 1
+        if same and _has_constant_column(et.Z):
+            level = design.terms[et.source].level
+            raise EstimationError(
+                f"random intercept at level {level} with residuals({resid.kind}): the model "
+                f"is not identified, the {resid.kind} residual covariance within {level} "
+                f"already contains a common covariance; specify noconstant in the {level} "
+                "equation (as in [ME] mixed, example 9)")
+
+
+def _group_clusters(design, cluster_var: str, grp: np.ndarray, n_groups: int,
+                    level: str) -> np.ndarray:
+    """The vce(cluster) cluster of each group (codes 0..n_groups-1 per observation).
+    Robust variances are clustered at the highest level "unless you specify
+    vce(cluster clustvar), where clustvar identifies an even higher level of grouping"
+    ([ME] mixed, example 7 notes): every group must lie within one cluster."""
+    vals = pd.Series(np.asarray(design.extra[cluster_var]))
+    if vals.isna().any():
+        raise OptionError(f"vce(cluster {cluster_var}): {cluster_var} has missing values in "
+                          "the estimation sample")
+    per_group = vals.groupby(grp).nunique()
+    if (per_group > 1).any():
+        raise OptionError(f"highest-level groups are not nested within {cluster_var}: "
+                          f"vce(cluster {cluster_var}) requires each {level} group to lie "
+                          f"within one {cluster_var} cluster")
+    first = np.zeros(n_groups, dtype=np.int64)
+    first[grp[::-1]] = np.arange(grp.size)[::-1]
+    clusters = vals.to_numpy()[first]
+    if pd.unique(clusters).size < 2:
+        raise OptionError(f"vce(cluster {cluster_var}): at least two clusters are required")
+    return clusters
+
+
+def _top_level_clusters(design, cluster_var: str) -> np.ndarray:
+    top = engine_terms(design.terms)[0]
+    return _group_clusters(design, cluster_var, np.asarray(top.groups), top.n_groups,
+                           design.terms[top.source].level)
+
+
+def _residual_setup(opts, design, resid, kind_vce: str, cluster_var: str | None):
+    """Checks of residuals() against the other options; the vce(cluster) value of each
+    residual panel (sorted panel order) when clustering is requested."""
+    if opts.get("emonly"):  # [ME] mixed, Options: EM options
+        raise OptionError("option emonly not allowed with residuals(): emonly is available "
+                          "only when residuals are independent with constant variance")
+    if design.weights is not None or any(t.level_weights is not None for t in design.terms):
+        raise OptionError("weights with residuals() are not implemented yet")
+    if kind_vce == "oim":
+        return None
+    if opts.get("reml"):
+        raise OptionError("vce(robust|cluster) is not allowed with REML")
+    if len(design.terms) != 1:
+        raise OptionError("vce(robust|cluster) with residuals() is implemented for two-level "
+                          "models only")
+    if not cluster_var:
+        return None
+    codes = np.asarray(resid.panels)
+    n_codes = int(codes.max()) + 1
+    by_code = _group_clusters(design, cluster_var, codes, n_codes, design.terms[0].level)
+    return by_code[codes[resid.order_idx][resid.starts]]
+
+
 def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     """Fit a linear mixed model, as Stata's ``mixed``.
 
@@ -141,21 +266,33 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     # matsqrt (default) and matlog choose the optimization metric of Sigma; both reach the
     # same optimum, and memodels optimizes its own (Cholesky) metric either way
     kind_vce, cluster_var = _vce(opts)
-    wmodel, pweights = _weighted_model(design, opts, kind_vce)
+    resid = _residual_structure(opts, design, list(data.columns))
+    if resid is not None:
+        clusters = _residual_setup(opts, design, resid, kind_vce, cluster_var)
+        wmodel, pweights = None, False
+    else:
+        wmodel, pweights = _weighted_model(design, opts, kind_vce)
+        clusters = _top_level_clusters(design, cluster_var) if cluster_var else None
     weights = design.weights if design.weight_kind == "fweight" and wmodel is None else None
     if wmodel is not None:
         kwargs["model"] = wmodel
-    resid = _residual_structure(opts, design, list(data.columns))
     if resid is not None:
-        if weights is not None:
-            raise OptionError("weights with residuals() are not implemented yet")
         kwargs.pop("emiterate", None)
         kwargs.pop("emtolerance", None)
-        fit = fit_lmm_residual(design.y, design.X, engine_terms(design.terms), resid,
-                               reml=reml, log=log, **kwargs)
-    else:
-        fit = fit_lmm(design.y, design.X, engine_terms(design.terms), reml=reml,
-                      weights=weights, log=log, **kwargs)
+    eterms = engine_terms(design.terms)
+    _check_identified(design, eterms, resid, design.weights is not None or wmodel is not None)
+    try:
+        if resid is not None:
+            fit = fit_lmm_residual(design.y, design.X, eterms, resid, reml=reml, log=log,
+                                   **kwargs)
+        else:
+            fit = fit_lmm(design.y, design.X, eterms, reml=reml, weights=weights, log=log,
+                          **kwargs)
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError(
+            f"mixed: numerical failure while fitting the model ({exc}); the variance "
+            "components may not be identified -- simplify the random-effects or residual "
+            "specification") from exc
     if log is not None:
         print("", file=sys.stdout)
         print("Computing standard errors:", file=sys.stdout)
@@ -163,20 +300,19 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     cmdline = f"mixed {spec}"
     robust = pweights or kind_vce != "oim"
     if robust:
-        clusters = None
-        if cluster_var:
-            vals = np.asarray(design.extra[cluster_var])
-            first = np.zeros(fit.terms[0].n_groups, dtype=np.int64)
-            grp = np.asarray(fit.terms[0].groups)
-            first[grp[::-1]] = np.arange(grp.size)[::-1]
-            clusters = vals[first]
-        vc = robust_vcov(wmodel, fit, clusters)
+        try:
+            vc = (residual_robust_vcov(design.y, design.X, fit, resid, clusters)
+                  if resid is not None else robust_vcov(wmodel, fit, clusters))
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError(f"mixed: the robust VCE could not be computed ({exc}): the "
+                                  "Hessian of the pseudolikelihood is singular") from exc
         nb = fit.beta.size
         fit.vcov_beta, fit.vcov_phi = vc[:nb, :nb], vc[nb:, nb:]
         opts["nolrtest"] = True
     res = build_mixed_results(design, fit, cmdline=cmdline, options=opts, spec=model)
     if robust:
-        n_cl = len(np.unique(clusters)) if cluster_var else fit.terms[0].n_groups
+        n_cl = len(np.unique(clusters)) if cluster_var else (
+            resid.m if resid is not None else fit.terms[0].n_groups)
         res.extra["vce_note"] = (f"(Std. Err. adjusted for {n_cl} clusters in "
                                  f"{cluster_var or design.terms[0].level})")
         res.extra["se_label"] = "Robust"

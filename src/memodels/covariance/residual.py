@@ -100,6 +100,29 @@ class ResidualStructure:
             return np.array([1.0])
         return np.zeros(self.n_params)
 
+    def start_candidates(self) -> list[np.ndarray]:
+        """Start values tried for the residual parameters; the fit starts from the best.
+
+        Independence (all zeros) is a stationary point whenever the likelihood is even
+        in a parameter -- AR(1) when only even lags are observed (t = 0, 4, 6, 8, 12):
+        rho and -rho give the same correlations -- so correlated starts are tried too."""
+        base = self.start()
+        out = [base]
+        k = self.kind
+        if k in ("ar", "ma", "toeplitz", "exchangeable") and base.size:
+            for c in (0.5, -0.5, 1.5):
+                v = base.copy()
+                v[0] = c
+                out.append(v)
+        elif k == "exponential":
+            out += [np.array([-1.0]), np.array([3.0])]
+        elif k in ("unstructured", "banded"):
+            n = self.t_levels.size
+            v = base.copy()
+            v[n - 1:] = 0.5
+            out.append(v)
+        return out
+
     # -------------------------------------------------------------- matrices
     def _lag_corr(self, lags: np.ndarray, params: np.ndarray) -> np.ndarray:
         k = self.kind
@@ -174,6 +197,18 @@ class ResidualStructure:
             res[self.order_idx] = sol[self.panel_of, self.pos]
             out.append(res.reshape(arr.shape))
         return out, logdet
+
+    def covariance_among(self, params: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        """R (relative to sigma_e^2) among the observations ``obs`` (positions in data
+        order): R_j's entry for two observations of the same panel, 0 across panels."""
+        obs = np.asarray(obs, dtype=np.int64)
+        inv = np.empty_like(self.order_idx)
+        inv[self.order_idx] = np.arange(self.order_idx.size)
+        s = inv[obs]
+        pan, pos = self.panel_of[s], self.pos[s]
+        mats = self.panel_matrices(params)
+        out = mats[pan[:, None], pos[:, None], pos[None, :]]
+        return np.where(pan[:, None] == pan[None, :], out, 0.0)
 
     # -------------------------------------------------------------- reporting
     def reported(self, params: np.ndarray, ln_sigma: float) -> list[tuple[str, str, float, str]]:

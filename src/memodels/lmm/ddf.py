@@ -86,8 +86,10 @@ def _v_derivatives(fit) -> tuple[list[np.ndarray], np.ndarray]:
 def compute_ddf(fit, design, method: str, oim: bool = False) -> DDFResult:
     if method not in METHODS:
         raise OptionError(f"dfmethod({method}) invalid")
-    if fit.resid is not None:
-        raise OptionError("dfmethod() with residuals() is not implemented yet")
+    if fit.resid is not None and method in ("satterthwaite", "kenwardroger"):
+        # residual, repeated and anova DFs depend on the design only
+        raise OptionError(f"dfmethod({method}) with residuals() is not implemented yet "
+                          "(dfmethod(residual|repeated|anova) are)")
     X = design.X
     n, p = X.shape
     if method in ("satterthwaite", "kenwardroger") and not fit.reml:

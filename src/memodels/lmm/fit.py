@@ -283,6 +283,9 @@ def _newton_polish(
             break
         g = gradient_at(phi)
         h = hess[np.ix_(idx, idx)]
+        if not (np.all(np.isfinite(h)) and np.all(np.isfinite(g))):
+            nr = np.inf  # the likelihood is not finite around phi: not converged
+            break
         w, v = np.linalg.eigh(h)
         concave = bool(w.max() < 0)
         w_mod = -np.maximum(np.abs(w), 1e-8 * max(np.abs(w).max(), 1.0))
@@ -327,6 +330,9 @@ def _invert_information(hess: np.ndarray, free: np.ndarray) -> tuple[np.ndarray,
     vcov = np.zeros((k, k))
     idx = np.flatnonzero(free)
     h = hess[np.ix_(idx, idx)]
+    if not np.all(np.isfinite(h)):
+        vcov[np.ix_(idx, idx)] = np.nan
+        return vcov, False
     try:
         ok = bool(np.linalg.eigvalsh(-h).min() > 0)
         sub = np.linalg.inv(-h) if ok else np.linalg.pinv(-h)

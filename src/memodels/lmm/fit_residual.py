@@ -18,7 +18,7 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from ..covariance.residual import ResidualStructure
-from ..errors import ConvergenceWarning
+from ..errors import ConvergenceWarning, OptionError
 from .dense import DENSE_MAX_Q, DenseLMM
 from .fit import LMMFit, _invert_information, _newton_polish, _split
 from .profiled import ProfiledLMM
@@ -29,8 +29,22 @@ from .terms import EngineTerm
 def fit_lmm_residual(y, X, terms: list[EngineTerm], resid: ResidualStructure, *,
                      reml: bool = False, iterate: int = 300, nrtolerance: float = 1e-5,
                      log=None) -> LMMFit:
+    _check_panels(terms, resid)
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit(y, X, terms, resid, reml, iterate, nrtolerance, log)
+
+
+def _check_panels(terms: list[EngineTerm], resid: ResidualStructure) -> None:
+    """The transformation C_j^{-1} mixes the rows of a panel, so every random effect must
+    be shared by the whole panel (one group of each term per lowest-level group)."""
+    sizes = np.diff(np.r_[resid.starts, resid.order_idx.size])
+    for t in terms:
+        g = np.asarray(t.groups)[resid.order_idx]
+        if np.any(g != np.repeat(g[resid.starts], sizes)):
+            raise OptionError(
+                "residuals(): the random effects vary within the lowest-level groups "
+                "(crossed effects or R.varname); residual-error structures are "
+                "implemented for nested random effects only")
 
 
 def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
@@ -64,7 +78,8 @@ def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
         return model.deviance(_split(params[:nt], tsizes), reml) + logdet
 
     theta0 = np.concatenate(moment_start(y, X, terms)) if terms else np.zeros(0)
-    params0 = np.concatenate([theta0, resid.start()])
+    starts = [np.concatenate([theta0, r0]) for r0 in resid.start_candidates()]
+    params0 = min(starts, key=dev)
     history: list[tuple[int, float]] = []
     it = [0]
 
@@ -111,6 +126,8 @@ def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
         boundary[i] = bool(phi[i] - phi[-1] < -9.0)
     free = ~np.array(boundary)
     phi, hess, nr_ok, n_newton = _newton_polish(lstar, phi, free, nrtol)
+    phi, hess, nr_ok, n_newton, saddle = _escape_saddles(lstar, phi, hess, free, nrtol, nr_ok,
+                                                          n_newton)
     vcov_phi, hessian_ok = _invert_information(hess, free)
     sig2 = float(np.exp(2 * phi[-1]))
     pos, sigmas, thetas = 0, [], []
@@ -126,6 +143,9 @@ def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
     ols = ProfiledLMM(y, X, [])
     ll_linear = -0.5 * ols.deviance_from(ols.evaluate([]), reml)
     messages = [] if nr_ok else ["convergence not achieved"]
+    if saddle:
+        messages.append("stopped at a stationary point that is not a maximum (the Hessian "
+                        "has a positive eigenvalue)")
     if not nr_ok:
         warnings.warn("mixed: convergence not achieved", ConvergenceWarning, stacklevel=3)
     if not hessian_ok:
@@ -136,3 +156,51 @@ def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
     fit.resid = resid
     fit.n_resid = nr
     return fit
+
+
+def _positive_curvature(hess: np.ndarray, idx: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """(largest eigenvalue, scale max |eigenvalue|, its eigenvector) of the free block."""
+    w, v = np.linalg.eigh(hess[np.ix_(idx, idx)])
+    return float(w.max()), max(float(np.abs(w).max()), 1.0), v[:, int(np.argmax(w))]
+
+
+def _escape_saddles(lstar, phi, hess, free, nrtol, nr_ok, n_newton, tries: int = 4):
+    """Leave a stationary point that is not a maximum.
+
+    A zero gradient where the Hessian has a positive eigenvalue (a saddle, or a minimum
+    along that direction) is not a maximum: step along the eigenvector, in the direction
+    that increases L*, and polish again.  When no step increases L*, a clearly positive
+    eigenvalue (above 1e-3 of the largest in magnitude) is reported as not converged;
+    a smaller one is finite-difference noise in a flat direction (the Hessian is then
+    reported as not negative semidefinite).  Returns phi, Hessian, converged, Newton
+    steps, and whether a saddle remains."""
+    idx = np.flatnonzero(free)
+    if not idx.size:
+        return phi, hess, nr_ok, n_newton, False
+    for _ in range(tries):
+        if not np.all(np.isfinite(hess[np.ix_(idx, idx)])):
+            return phi, hess, False, n_newton, False
+        top, scale, direction = _positive_curvature(hess, idx)
+        if not top > 1e-6 * scale:
+            return phi, hess, nr_ok, n_newton, False
+        f0 = lstar(phi)
+        best = None
+        for size in (1.0, 0.5, 0.25, 0.1, 0.03):
+            for sgn in (1.0, -1.0):
+                cand = phi.copy()
+                cand[idx] += sgn * size * direction
+                val = lstar(cand)
+                if np.isfinite(val) and val > f0 + 1e-8 and (best is None or val > best[0]):
+                    best = (val, cand)
+            if best is not None:
+                break
+        if best is None:
+            clear = top > 1e-3 * scale
+            return phi, hess, nr_ok and not clear, n_newton, clear
+        phi, hess, nr_ok, steps = _newton_polish(lstar, best[1], free, nrtol)
+        n_newton += steps
+    if not np.all(np.isfinite(hess[np.ix_(idx, idx)])):
+        return phi, hess, False, n_newton, False
+    top, scale, _ = _positive_curvature(hess, idx)
+    saddle = top > 1e-3 * scale
+    return phi, hess, nr_ok and not saddle, n_newton, saddle

@@ -58,19 +58,25 @@ def _header(res) -> list[str]:
 
             out.append(_header_pair("", f"F({d1}, {d2:.2f})", f"{f:.2f}"))
             out.append(_header_pair(ll, "Prob > F", f"{float(stats.f.sf(f, d1, d2)):.4f}"))
+        elif res.wald is not None:
+            # the coefficients' DDFs differ: "the large-sample chi2 test is reported
+            # instead of the F test" ([ME] mixed, Methods and formulas)
+            out.extend(_wald_lines(res, ll))
         else:
             out.append(ll)
         return out
     if res.wald is not None:
-        chi2, df = res.wald
-        val = "." if df == 0 or math.isnan(chi2) else f"{chi2:.2f}"
-        out.append(_header_pair(left, f"Wald chi2({df})", val))
-        ll = f"{res.ll_label} = {numfmt.g_ll(res.llf)}"
-        p = "." if df == 0 else f"{res.wald_p:.4f}"
-        out.append(_header_pair(ll, "Prob > chi2", p))
+        out.extend(_wald_lines(res, f"{res.ll_label} = {numfmt.g_ll(res.llf)}", left))
     else:
         out.append(f"{res.ll_label} = {numfmt.g_ll(res.llf)}")
     return out
+
+
+def _wald_lines(res, ll: str, left: str = "") -> list[str]:
+    chi2, df = res.wald
+    val = "." if df == 0 or math.isnan(chi2) else f"{chi2:.2f}"
+    p = "." if df == 0 else f"{res.wald_p:.4f}"
+    return [_header_pair(left, f"Wald chi2({df})", val), _header_pair(ll, "Prob > chi2", p)]
 
 
 def _coef_line(label: str, est: str, se: str, z: str, p: str, lo: str, hi: str) -> str:
@@ -99,10 +105,19 @@ def _fixed_table(res) -> list[str]:
         out.insert(0, f"{note:>78}")
     small = any(r.df is not None for r in res.rows if r.section == "fixed")
     stat, pcol = ("t", "P>|t|") if small else ("z", "P>|z|")
-    out.append(
-        f"{res.depvar[-12:]:>12} |      Coef.   Std. Err.      {stat}    {pcol}     "
-        f"[{lev:g}% Conf. Interval]"
-    )
+    # dftable(ci|pvalue) ([ME] mixed, Options): a DF column replacing t and P>|t|, or
+    # replacing the confidence interval
+    dftab = str(res.options.get("dftable") or "default") if small else "default"
+    if dftab == "default":
+        out.append(
+            f"{res.depvar[-12:]:>12} |      Coef.   Std. Err.      {stat}    {pcol}     "
+            f"[{lev:g}% Conf. Interval]"
+        )
+    elif dftab == "pvalue":
+        out.append(f"{res.depvar[-12:]:>12} |      Coef.   Std. Err.        DF       t    P>|t|")
+    else:
+        out.append(f"{res.depvar[-12:]:>12} |      Coef.   Std. Err.        DF     "
+                   f"[{lev:g}% Conf. Interval]")
     out.append("-" * 13 + "+" + "-" * 64)
     block = None
     for r in shown_fixed_rows(res):
@@ -119,10 +134,18 @@ def _fixed_table(res) -> list[str]:
             out.append(f"{label[-12:]:>12} |          0  (omitted)")
             continue
         lo, hi = r.ci(lev)
-        out.append(
-            _coef_line(label, numfmt.g9(r.estimate), numfmt.g9(r.se), numfmt.fixed(r.z, 2),
-                       numfmt.pvalue(r.p), numfmt.g9(lo), numfmt.g9(hi))
-        )
+        if dftab == "default":
+            out.append(
+                _coef_line(label, numfmt.g9(r.estimate), numfmt.g9(r.se),
+                           numfmt.fixed(r.z, 2), numfmt.pvalue(r.p), numfmt.g9(lo),
+                           numfmt.g9(hi)))
+            continue
+        head = (f"{label[-12:]:>12} |{numfmt.g9(r.estimate):>11}{numfmt.g9(r.se):>11}"
+                f"{r.df:>10.1f}")
+        if dftab == "pvalue":
+            out.append(f"{head}{numfmt.fixed(r.z, 2):>9}{numfmt.pvalue(r.p):>8}")
+        else:
+            out.append(f"{head}{numfmt.g9(lo):>13}{numfmt.g9(hi):>12}")
     out.append(RULE)
     return out
 

@@ -4,6 +4,9 @@
 
     u~ = G Z' V^{-1} (y - X b),   V = Z G Z' + sigma_e^2 W^{-1}
 
+(with ``residuals()``, V = Z G Z' + sigma_e^2 R: the formulas below are applied to the
+transformed data C^{-1}y, C^{-1}X, C^{-1}Z, R = C C'; see :mod:`.residual_cov`)
+
 with the ML or REML variance estimates plugged in.  Computed through the penalized
 least-squares system of the engine (G = sigma_e^2 Lambda Lambda', Lambda block diagonal
 with one relative factor L_t per group of term t):
@@ -34,6 +37,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..lmm.profiled import _sparse_z
+from .residual_cov import has_structure, whitened_system
 
 DENSE_Q = 4000
 
@@ -63,6 +67,9 @@ def mixed_blups(design, fit, *, variances: bool = False) -> BLUPs:
     w = np.asarray(w, float)
     X = design.X
     r = np.asarray(design.y, float) - X @ fit.beta
+    if has_structure(fit):
+        # residuals(): the same formulas on C^{-1}y, C^{-1}X, C^{-1}Z (residual_cov.py)
+        r, X, terms = whitened_system(fit, r, X, terms)
     lams = relative_factors(fit)
     s2 = float(fit.sigma2)
     reml = bool(fit.reml)

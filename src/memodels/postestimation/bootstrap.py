@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import DataError
+from ..errors import DataError, OptionError
 
 
 @dataclass
@@ -194,6 +194,11 @@ def bootstrap(
     observed_data = data.assign(**{idcluster: pd.factorize(data[cluster])[0]})
     fitted = (command(observed_data) if callable(command)
               else fit(command, observed_data, nolog=True))
+    design = getattr(fitted, "design", None)
+    if not callable(command) and design is not None and (design.weights is not None or any(
+            getattr(t, "level_weights", None) is not None for t in design.terms)):
+        # [ME] mixed, Syntax: "Weights are not allowed with the bootstrap prefix"
+        raise OptionError("weights not allowed with the bootstrap prefix")
     observed = fitted.params
     names = list(observed.index)
     seeds = np.random.SeedSequence(seed).generate_state(reps)

@@ -10,7 +10,8 @@
   ``stddeviations`` option: se(sd) = sd se(ln sd), se(corr) = (1 - r^2) se(atanh r),
   CIs on the log and atanh scales);
 * ``recovariance``: the estimated covariance (or correlation) matrix of each level;
-* ``wcorrelation`` (mixed): V_j = Z_j G Z_j' + sigma_e^2 I for one top-level cluster,
+* ``wcorrelation`` (mixed): V_j = Z_j G Z_j' + sigma_e^2 R_j for one top-level cluster
+  (R_j = I, or the fitted ``residuals()`` structure),
   as standard deviations and correlations (or the covariance matrix);
 * ``ic``: N, ll(null) (missing: no constant-only model), ll(model), df, AIC, BIC, with
   df = every estimated parameter and BIC using N = number of observations.
@@ -26,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import OptionError
+from .residual_cov import has_structure, residual_covariance
 from .tables import fmt, make_table
 
 LNSD = re.compile(r"^lnsd\((.+)\[(.+)\]\)$")
@@ -326,9 +328,12 @@ def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = 
     if not isinstance(res, MixedResults):
         raise NotImplementedError("estat wcorrelation is available after mixed only")
     design, fit = res.design, res.fit
-    if not fit.terms:
+    if fit.terms:
+        top = design.terms[fit.terms[0].source]
+    elif has_structure(fit) and design.terms:  # || id:, noconstant residuals(...)
+        top = design.terms[0]
+    else:
         raise OptionError("estat wcorrelation: the model has no random effects")
-    top = design.terms[fit.terms[0].source]
     idx = design.index
     if at:
         if data is None:
@@ -346,7 +351,7 @@ def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = 
     else:
         first = 0
         members = np.flatnonzero(top.groups == top.groups[first])
-    V = np.eye(members.size) * fit.sigma2
+    V = residual_covariance(fit, members)
     for et, sig in zip(fit.terms, fit.sigmas, strict=True):
         g = et.groups[members]
         z = et.Z[members]

@@ -28,6 +28,7 @@ import pandas as pd
 from ..errors import OptionError
 from .blup import mixed_blups
 from .frame import build_frame
+from .residual_cov import has_structure, standardize
 
 MIXED_STATS = ("xb", "stdp", "fitted", "residuals", "rstandard", "reffects", "reses", "scores")
 
@@ -165,11 +166,31 @@ def _predict_mixed(res, statistic, data, relevel, options):
     resid = frame.y - fitted
     if stat == "residuals":
         return pd.Series(resid, index=frame.index, name="residuals")
-    # rstandard: estimation sample only; sigma_e^-1 R^-1/2 e with R = I here
+    # rstandard: estimation sample only; sigma_e^-1 R^-1/2 e
+    if has_structure(fit):
+        return _rstandard_structured(design, fit, bl.u, use, frame)
     out = resid / np.sqrt(fit.sigma2)
     if not frame.in_sample:
         out = np.where(frame.index.isin(design.index), out, np.nan)
     return pd.Series(out, index=frame.index, name="rstandard")
+
+
+def _rstandard_structured(design, fit, us, use, frame) -> pd.Series:
+    """sigma_e^-1 R^-1/2 e with the fitted residual covariance R ([ME] mixed
+    postestimation, Methods and formulas), over the estimation sample's panels."""
+    est = frame
+    if not frame.in_sample:
+        est, _ = build_frame(design, None, need_groups=True)
+    xb, _ = _xb_stdp(est, fit.beta, fit.vcov_beta)
+    e = est.y - xb - _re_contribution(est, us, use)
+    out = standardize(fit, e)
+    if frame.in_sample:
+        return pd.Series(out, index=frame.index, name="rstandard")
+    if not design.index.is_unique:
+        raise OptionError("predict, rstandard with data=: the estimation data's index "
+                          "must be unique")
+    ser = pd.Series(out, index=design.index)
+    return pd.Series(ser.reindex(frame.index).to_numpy(), index=frame.index, name="rstandard")
 
 
 # ------------------------------------------------------------------------ GLMM

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,6 +179,8 @@ def apply_ddf(res: MixedResults, spec: str) -> None:
     if method is None:
         raise OptionError(f"dfmethod({spec}) invalid")
     ddf = compute_ddf(res.fit, res.design, method, oim="oim" in sub.lower())
+    if "large_sample" not in res.extra:
+        res.extra["large_sample"] = ([copy.copy(r) for r in res.rows], res.vcov_matrix.copy())
     ok = [r for r in res.rows if r.section == "fixed" and r.status == "ok"]
     se = np.sqrt(np.clip(np.diag(ddf.vcov), 0, None))
     for r, d, s in zip(ok, ddf.df, se, strict=True):
@@ -187,3 +190,21 @@ def apply_ddf(res: MixedResults, spec: str) -> None:
     res.vcov_matrix[:nb, :nb] = ddf.vcov
     res.extra["ddf"] = ddf
     res.extra["dfmethod"] = ddf.title
+
+
+def large_sample_view(res: MixedResults) -> MixedResults:
+    """The results as displayed by plain ``mixed`` on replay after ``dfmethod()``: "we can
+    obtain large-sample results upon replay by default" ([ME] mixed, example 13) -- z
+    statistics, the Wald chi2 model test and the conventional (not Kenward-Roger
+    adjusted) standard errors.  A display copy; ``res`` is unchanged."""
+    stash = (res.extra or {}).get("large_sample")
+    if stash is None:
+        return res
+    rows, vmat = stash
+    new = copy.copy(res)
+    new.rows = [copy.copy(r) for r in rows]
+    new.vcov_matrix = vmat.copy()
+    new.extra = {k: v for k, v in res.extra.items()
+                 if k not in ("ddf", "dfmethod", "large_sample")}
+    new.options = {k: v for k, v in res.options.items() if k not in ("dfmethod", "dftable")}
+    return new
