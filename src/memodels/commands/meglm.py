@@ -22,20 +22,23 @@ from ..lmm.terms import engine_terms
 from ..results.glmm import EFORM_OPTIONS, GLMMResults, build_glmm_results
 from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
+from .me_checks import check_outcome
+from .me_perfect import drop_perfect_predictors
 
 # options each command accepts beyond the shared ones (Stata's option tables)
 COMMAND_OPTIONS = {
-    "meglm": {"family", "link", "exposure", "eform", "irr", "or"},
-    "melogit": {"binomial", "or"},
-    "meprobit": {"binomial"},
-    "mecloglog": {"binomial", "eform"},
+    "meglm": {"family", "link", "exposure", "eform", "irr", "or", "asis"},
+    "melogit": {"binomial", "or", "asis"},
+    "meprobit": {"binomial", "asis"},
+    "mecloglog": {"binomial", "eform", "asis"},
     "mepoisson": {"exposure", "irr"},
     "menbreg": {"exposure", "irr", "dispersion"},
     "mestreg": set(),  # distribution(), time, nohr, tratio: checked in commands/mestreg.py
     "meologit": {"or"},
     "meoprobit": set(),
 }
-_RESTRICTED = {"family", "link", "exposure", "eform", "irr", "or", "binomial", "dispersion"}
+_RESTRICTED = {"family", "link", "exposure", "eform", "irr", "or", "binomial", "dispersion",
+               "asis"}
 
 NOT_YET = {
     "svy": "the svy prefix is not implemented yet",
@@ -55,7 +58,7 @@ def _check_supported(command: str, opts: dict[str, Any], design) -> None:
     allowed = COMMAND_OPTIONS[command]
     for key in _RESTRICTED - allowed:
         if _given(opts, key):
-            arg = "" if key in EFORM_OPTIONS else "()"
+            arg = "" if key in EFORM_OPTIONS or key == "asis" else "()"
             raise OptionError(f"option {key}{arg} not allowed with {command}")
     shown = [k for k in EFORM_OPTIONS if _given(opts, k)]
     if len(shown) > 1:
@@ -250,9 +253,12 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     from_value = options.pop("from_", None)
     model = parse_model(spec, command, list(data.columns), options=options)
     opts = dict(model.options)
-    design, restricted = me_constraints.apply_matrices(build_design(model, data), matrices)
-    _check_supported(command, opts, design)
+    design = build_design(model, data)
     fam, args, link = family_choice(command, opts)
+    if fam == "bernoulli" and not _given(opts, "asis"):
+        design = drop_perfect_predictors(model, data, design)
+    design, restricted = me_constraints.apply_matrices(design, matrices)
+    _check_supported(command, opts, design)
     if fam == "ordinal":
         # no constant: its effect is absorbed into the cutpoints ([ME] meologit, M&F)
         from .me_ordinal import drop_constant
@@ -263,6 +269,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
                                             fam == "gaussian", definitions, opts)
     offset = offset_for(opts, design)
     y = family.validate(design.y, design.depvar)
+    check_outcome(fam, family, y, design.depvar)
     crossed = is_crossed(model, design)
     method, points, notes = integration(opts, crossed)
     if fam == "nbinomial":

@@ -21,6 +21,7 @@ from ..lmm.terms import engine_terms
 from ..results.meqr import MeqrResults, build_meqr_results
 from ..syntax import parse_model
 from . import me_start
+from .me_checks import check_outcome
 from .meglm import make_family_for, make_log, offset_for
 
 
@@ -65,6 +66,7 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
         family = make_family_for("poisson", [], "log", design)
     offset = offset_for(opts, design)
     y = family.validate(design.y, design.depvar)
+    check_outcome(family.name, family, y, design.depvar)
     terms = engine_terms(design.terms)
     points = _points(opts, len(terms))
     # "with R. notation laplace is assumed" ([ME] meqrlogit, Options): crossed designs are

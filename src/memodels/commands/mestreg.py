@@ -34,6 +34,7 @@ from ..survival.results import MEStregResults, title_for
 from ..survival.stset import st_settings
 from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
+from .me_checks import check_failures
 from .meglm import (
     _check_supported,
     _engine_kwargs,
@@ -115,6 +116,7 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
                                             False, definitions, opts)
     offset = offset_for(opts, design)
     y = family.validate(design.y, "_t")
+    check_failures(d)
     crossed = is_crossed(model, design)
     method, points, notes = integration(opts, crossed)
     terms = engine_terms(design.terms)
