@@ -292,7 +292,25 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     res = build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",
                              options=opts, family=family, spec=model, notes=notes)
     me_vce.decorate_results(res, design, vce)
+    if not terms:
+        res.title = fixed_only_title(fam, link)
     return res
+
+
+def fixed_only_title(fam: str, link: str) -> str:
+    """The title of a model without random effects: the plain model it is."""
+    binary = {"logit": "Logistic regression", "probit": "Probit regression",
+              "cloglog": "Complementary log-log regression"}
+    if fam in ("bernoulli", "binomial") and link in binary:
+        return binary[link]
+    if fam == "ordinal":
+        return {"logit": "Ordered logistic regression",
+                "probit": "Ordered probit regression"}.get(link, "Ordered regression")
+    if fam == "poisson" and link == "log":
+        return "Poisson regression"
+    if fam == "nbinomial" and link == "log":
+        return "Negative binomial regression"
+    return "Generalized linear model"
 
 
 def meglm(spec: str, data: pd.DataFrame, **options: Any) -> GLMMResults:
