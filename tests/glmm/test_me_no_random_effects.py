@@ -174,3 +174,31 @@ def test_refused_options_without_random_effects(df):
         meqrlogit("b x z", df, nolog=True)
     with pytest.raises(OptionError, match="vce\\(robust\\) requires a random-effects"):
         melogit("b x z, vce(robust)", df, nolog=True)
+
+
+def test_mestreg_without_random_effects_is_streg():
+    from memodels import stset
+    from memodels.commands.mestreg import mestreg
+
+    rng = np.random.default_rng(3)
+    n = 240
+    x = rng.normal(size=n)
+    t = rng.weibull(1.5, size=n) * np.exp(-0.5 * x / 1.5)
+    cens = rng.uniform(0, 2, size=n)
+    d, tt = (t <= cens).astype(float), np.minimum(t, cens)
+    st = stset(pd.DataFrame({"x": x, "t": tt, "d": d, "g": np.repeat(np.arange(24), 10)}),
+               "t", failure="d")
+
+    def negll(p):  # Weibull PH: h(t) = lam p t^(p-1), lam = exp(b0 + b1 x)
+        lam, pp = np.exp(p[0] + p[1] * x), np.exp(p[2])
+        return -float(np.sum(d * (np.log(lam) + p[2] + (pp - 1) * np.log(tt)) - lam * tt**pp))
+
+    par, _ = _mle(negll, 3)
+    res = mestreg("x", st, distribution="weibull", nolog=True)
+    np.testing.assert_allclose(res.params[["_cons", "x", "/ln_p"]], par, rtol=1e-5)
+    assert res.title == "Weibull PH regression"
+    surv = res.predict("surv", data=st)
+    lam = np.exp(par[0] + par[1] * x)
+    np.testing.assert_allclose(surv, np.exp(-lam * tt ** np.exp(par[2])), rtol=1e-5)
+    full = mestreg("x || g:", st, distribution="weibull", nolog=True)
+    assert full.ll_fixed == pytest.approx(res.llf, rel=1e-9)
