@@ -265,11 +265,13 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
 
         design = drop_constant(design)
     family = make_family_for(fam, args, link, design)
+    # validated first: the ordinal family learns its categories (its cutpoints /cut1 ...
+    # are ancillary parameters that constraints can name)
+    y = family.validate(design.y, design.depvar)
+    check_outcome(fam, family, y, design.depvar)
     cons = me_constraints.build_constraints(design, restricted, tuple(family.aux_names),
                                             fam == "gaussian", definitions, opts)
     offset = offset_for(opts, design)
-    y = family.validate(design.y, design.depvar)
-    check_outcome(fam, family, y, design.depvar)
     crossed = is_crossed(model, design)
     method, points, notes = integration(opts, crossed)
     if fam == "nbinomial":
