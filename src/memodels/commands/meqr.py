@@ -24,6 +24,10 @@ from . import me_start
 from .me_checks import check_outcome
 from .meglm import make_family_for, make_log, offset_for
 
+# [ME] meqrlogit and meqrpoisson, Syntax: meqrlogit has or and binomial() (no irr, no
+# exposure()); meqrpoisson has irr and exposure() (no or, no binomial())
+_NOT_ALLOWED = {"meqrlogit": ("irr", "exposure"), "meqrpoisson": ("or", "binomial")}
+
 
 def _points(opts: dict[str, Any], n_levels: int) -> int | tuple[int, ...]:
     """intpoints(# [# ...]): one number for all levels or one per level (outermost first);
@@ -53,6 +57,10 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     from_value, matrices = options.pop("from_", None), options.pop("matrices", None)
     model = parse_model(spec, command, list(data.columns), options=options)
     opts = dict(model.options)
+    for key in _NOT_ALLOWED[command]:
+        if opts.get(key) not in (None, False, ""):
+            arg = "()" if key in ("exposure", "binomial") else ""
+            raise OptionError(f"option {key}{arg} not allowed with {command}")
     design = build_design(model, data)
     for t in design.terms:
         if t.covariance in ("fixed", "pattern"):
