@@ -101,3 +101,14 @@ def test_ordinal_margins_pr_is_first_outcome(df):
     second = res.margins(df, predict="pr outcome(#2)")
     assert float(second["margin"].iloc[0]) == pytest.approx(
         float(every["margin"].iloc[1]), rel=1e-12)
+
+
+def test_meglm_or_irr_only_for_their_families(df):
+    with pytest.raises(OptionError, match="allowed for logistic models only"):
+        meglm("y x || g:, or", df, nolog=True)
+    with pytest.raises(OptionError, match="allowed for logistic models only"):
+        meglm("b x || g:, family(bernoulli) link(probit) or", df, nolog=True)
+    with pytest.raises(OptionError, match="allowed for count models only"):
+        meglm("b x || g:, family(bernoulli) irr", df, nolog=True)
+    res = meglm("b x || g:, family(bernoulli) or", df, nolog=True)
+    assert "Odds Ratio" in res.summary()

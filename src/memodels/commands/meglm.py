@@ -74,6 +74,18 @@ def _check_supported(command: str, opts: dict[str, Any], design) -> None:
         raise OptionError("options offset() and exposure() may not be combined")
 
 
+def _check_eform_family(fam: str, link: str, opts: dict[str, Any]) -> None:
+    """meglm: ``or`` "is allowed for logistic models only", ``irr`` "for count models
+    only" ([ME] meglm, Options, Reporting)."""
+    if _given(opts, "or") and not (link == "logit"
+                                   and fam in ("bernoulli", "binomial", "ordinal")):
+        raise OptionError(f"option or not allowed with family({fam}) link({link}): it is "
+                          "allowed for logistic models only")
+    if _given(opts, "irr") and fam not in ("poisson", "nbinomial"):
+        raise OptionError(f"option irr not allowed with family({fam}): it is allowed for "
+                          "count models only")
+
+
 # ---------------------------------------------------------------- family and link
 def family_choice(command: str, opts: dict[str, Any]) -> tuple[str, list[str], str]:
     """(family, its arguments, link) for ``command`` and its options."""
@@ -259,6 +271,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
         design = drop_perfect_predictors(model, data, design)
     design, restricted = me_constraints.apply_matrices(design, matrices)
     _check_supported(command, opts, design)
+    _check_eform_family(fam, link, opts)
     if fam == "ordinal":
         # no constant: its effect is absorbed into the cutpoints ([ME] meologit, M&F)
         from .me_ordinal import drop_constant
