@@ -165,3 +165,27 @@ def test_input_data_not_modified(with_pp):
     before = with_pp.copy()
     melogit("b x pp || g:", with_pp, nolog=True)
     pd.testing.assert_frame_equal(with_pp, before)
+
+
+def test_perfectly_predicted_factor_level_shown_omitted(base):
+    cat = 1 + np.arange(N) % 3
+    df = base.assign(cat=cat, b=np.where(cat == 2, 1, base.b))
+    res = melogit("b x i.cat || g:", df, nolog=True)
+    n2 = int((cat == 2).sum())
+    assert f"note: 2.cat != 0 predicts success perfectly; 2.cat dropped and {n2} obs not " \
+        "used" in res.notes
+    rows = {r.name: r for r in res.rows}
+    assert rows["2.cat"].status == "omitted"
+    assert [r.name for r in res.rows if r.section == "fixed"].index("2.cat") < \
+        [r.name for r in res.rows if r.section == "fixed"].index("3.cat")
+    ref = melogit("b x i.cat || g:", df[cat != 2], nolog=True)
+    assert res.llf == pytest.approx(ref.llf, rel=1e-8)
+    assert res.params["3.cat"] == pytest.approx(ref.params["3.cat"], rel=1e-6)
+
+
+def test_perfect_prediction_count_with_frequency_weights(with_pp):
+    w = 1 + np.arange(N) % 2
+    res = melogit("b x pp [fw=w] || g:", with_pp.assign(w=w), nolog=True)
+    n_pp = int(w[with_pp.pp.to_numpy() == 1].sum())
+    assert f"pp dropped and {n_pp} obs not used" in res.notes[0]
+    assert res.nobs == int(w.sum()) - n_pp

@@ -90,6 +90,7 @@ def _continuous(name: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, st
 
 def find_perfect_predictors(design: Design, y: np.ndarray) -> PerfectPrediction:
     """Scan the kept covariates of ``design`` (``y`` the 0/1 outcome of its rows)."""
+    weights = design.weights if design.weight_kind == "fweight" else None
     n = y.shape[0]
     used = np.ones(n, dtype=bool)
     X = np.asarray(design.X, dtype=float)
@@ -113,6 +114,9 @@ def find_perfect_predictors(design: Design, y: np.ndarray) -> PerfectPrediction:
                 continue
             rows, note = hit
             idx = np.flatnonzero(used)[rows]
+            if weights is not None:  # frequency weights: the observations they stand for
+                note = note.replace(f"and {int(rows.sum())} obs",
+                                    f"and {int(round(float(weights[idx].sum())))} obs")
             used[idx] = False
             dropped.append(name)
             notes.append(note)
@@ -139,6 +143,26 @@ def omit_columns(design: Design, names: list[str]) -> Design:
     return dataclasses.replace(design, X=X, columns=cols)
 
 
+def _restore_vanished(original: Design, rebuilt: Design, names: list[str]) -> Design:
+    """A dropped factor level absent from the remaining sample (``3.cat`` when every
+    observation with cat == 3 was perfectly predicted) is still a column of e(b), shown as
+    omitted, at its original place."""
+    have = {c.name for c in rebuilt.columns}
+    missing = [c for c in original.columns if c.name in names and c.name not in have]
+    if not missing:
+        return rebuilt
+    cols = list(rebuilt.columns)
+    order = [c.name for c in original.columns]
+    for col in missing:
+        before = order[: order.index(col.name)]
+        pos = 0
+        for k, c in enumerate(cols):
+            if c.name in before:
+                pos = k + 1
+        cols.insert(pos, dataclasses.replace(col, status="omitted"))
+    return dataclasses.replace(rebuilt, columns=cols)
+
+
 def drop_perfect_predictors(model: Any, data: pd.DataFrame, design: Design) -> Design:
     """The design after Stata's perfect-prediction rules (module docstring): rebuilt on the
     remaining observations (factor levels and collinearity as Stata's estimation sample
@@ -160,6 +184,7 @@ def drop_perfect_predictors(model: Any, data: pd.DataFrame, design: Design) -> D
     n_perfect = int(found.drop_rows.sum())
     present = {c.name for c in rebuilt.columns if c.status == "ok"}
     rebuilt = omit_columns(rebuilt, [c for c in found.columns if c in present])
+    rebuilt = _restore_vanished(design, rebuilt, found.columns)
     dropped = set(found.columns)
     notes = [nt for nt in rebuilt.notes
              if not any(nt.startswith(f"note: {c} omitted") for c in dropped)]
