@@ -189,3 +189,16 @@ def test_perfect_prediction_count_with_frequency_weights(with_pp):
     n_pp = int(w[with_pp.pp.to_numpy() == 1].sum())
     assert f"pp dropped and {n_pp} obs not used" in res.notes[0]
     assert res.nobs == int(w.sum()) - n_pp
+
+
+def test_ordinal_noconstant_refused(base):
+    from memodels.commands.me_ordinal import meologit
+
+    df = base.assign(o=1 + np.arange(N) % 3)
+    with pytest.raises(OptionError, match="option noconstant not allowed with meologit"):
+        meologit("o x, noconstant || g:", df, nolog=True)
+
+
+def test_meqr_vce_refused(base):
+    with pytest.raises(OptionError, match=r"option vce\(\) not allowed with meqrlogit"):
+        meqrlogit("b x || g:, vce(robust)", base, nolog=True)

@@ -273,6 +273,11 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     _check_supported(command, opts, design)
     _check_eform_family(fam, link, opts)
     if fam == "ordinal":
+        if getattr(model, "noconstant", False):
+            # not an ordinal fe_option ([ME] meologit, Syntax): the cutpoints are the
+            # constant
+            raise OptionError(f"option noconstant not allowed with {command} (ordinal "
+                              "models have cutpoints instead of a constant)")
         # no constant: its effect is absorbed into the cutpoints ([ME] meologit, M&F)
         from .me_ordinal import drop_constant
 

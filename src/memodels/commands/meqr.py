@@ -57,6 +57,9 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     from_value, matrices = options.pop("from_", None), options.pop("matrices", None)
     model = parse_model(spec, command, list(data.columns), options=options)
     opts = dict(model.options)
+    if opts.get("vce") not in (None, False, ""):
+        # vce() is not a meqrlogit/meqrpoisson option (OIM only); melogit has vce(robust)
+        raise OptionError(f"option vce() not allowed with {command}")
     for key in _NOT_ALLOWED[command]:
         if opts.get(key) not in (None, False, ""):
             arg = "()" if key in ("exposure", "binomial") else ""
