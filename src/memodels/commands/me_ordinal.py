@@ -54,7 +54,8 @@ def drop_constant(design: Design) -> Design:
 
 def _fit(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any]) -> GLMMResults:
     res = fit_me(command, spec, data, _keywords(options))
-    res.title = TITLES[command]
+    if res.levels:  # without random effects fit_me titles the plain ordered model
+        res.title = TITLES[command]
     fam = res.family_obj
     if fam is not None and getattr(fam, "categories", None) is not None:
         res.k_cat = fam.n_categories

@@ -22,20 +22,23 @@ from ..lmm.terms import engine_terms
 from ..results.glmm import EFORM_OPTIONS, GLMMResults, build_glmm_results
 from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
+from .me_checks import check_outcome
+from .me_perfect import drop_perfect_predictors
 
 # options each command accepts beyond the shared ones (Stata's option tables)
 COMMAND_OPTIONS = {
-    "meglm": {"family", "link", "exposure", "eform", "irr", "or"},
-    "melogit": {"binomial", "or"},
-    "meprobit": {"binomial"},
-    "mecloglog": {"binomial", "eform"},
+    "meglm": {"family", "link", "exposure", "eform", "irr", "or", "asis"},
+    "melogit": {"binomial", "or", "asis"},
+    "meprobit": {"binomial", "asis"},
+    "mecloglog": {"binomial", "eform", "asis"},
     "mepoisson": {"exposure", "irr"},
     "menbreg": {"exposure", "irr", "dispersion"},
     "mestreg": set(),  # distribution(), time, nohr, tratio: checked in commands/mestreg.py
     "meologit": {"or"},
     "meoprobit": set(),
 }
-_RESTRICTED = {"family", "link", "exposure", "eform", "irr", "or", "binomial", "dispersion"}
+_RESTRICTED = {"family", "link", "exposure", "eform", "irr", "or", "binomial", "dispersion",
+               "asis"}
 
 NOT_YET = {
     "svy": "the svy prefix is not implemented yet",
@@ -55,7 +58,7 @@ def _check_supported(command: str, opts: dict[str, Any], design) -> None:
     allowed = COMMAND_OPTIONS[command]
     for key in _RESTRICTED - allowed:
         if _given(opts, key):
-            arg = "" if key in EFORM_OPTIONS else "()"
+            arg = "" if key in EFORM_OPTIONS or key == "asis" else "()"
             raise OptionError(f"option {key}{arg} not allowed with {command}")
     shown = [k for k in EFORM_OPTIONS if _given(opts, k)]
     if len(shown) > 1:
@@ -69,6 +72,18 @@ def _check_supported(command: str, opts: dict[str, Any], design) -> None:
             raise OptionError(f"covariance({t.covariance}) is not implemented yet for {command}")
     if _given(opts, "offset") and _given(opts, "exposure"):
         raise OptionError("options offset() and exposure() may not be combined")
+
+
+def _check_eform_family(fam: str, link: str, opts: dict[str, Any]) -> None:
+    """meglm: ``or`` "is allowed for logistic models only", ``irr`` "for count models
+    only" ([ME] meglm, Options, Reporting)."""
+    if _given(opts, "or") and not (link == "logit"
+                                   and fam in ("bernoulli", "binomial", "ordinal")):
+        raise OptionError(f"option or not allowed with family({fam}) link({link}): it is "
+                          "allowed for logistic models only")
+    if _given(opts, "irr") and fam not in ("poisson", "nbinomial"):
+        raise OptionError(f"option irr not allowed with family({fam}): it is allowed for "
+                          "count models only")
 
 
 # ---------------------------------------------------------------- family and link
@@ -250,19 +265,31 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     from_value = options.pop("from_", None)
     model = parse_model(spec, command, list(data.columns), options=options)
     opts = dict(model.options)
-    design, restricted = me_constraints.apply_matrices(build_design(model, data), matrices)
-    _check_supported(command, opts, design)
+    design = build_design(model, data)
     fam, args, link = family_choice(command, opts)
+    if fam == "bernoulli" and not _given(opts, "asis"):
+        design = drop_perfect_predictors(model, data, design)
+    design, restricted = me_constraints.apply_matrices(design, matrices)
+    _check_supported(command, opts, design)
+    _check_eform_family(fam, link, opts)
     if fam == "ordinal":
+        if getattr(model, "noconstant", False):
+            # not an ordinal fe_option ([ME] meologit, Syntax): the cutpoints are the
+            # constant
+            raise OptionError(f"option noconstant not allowed with {command} (ordinal "
+                              "models have cutpoints instead of a constant)")
         # no constant: its effect is absorbed into the cutpoints ([ME] meologit, M&F)
         from .me_ordinal import drop_constant
 
         design = drop_constant(design)
     family = make_family_for(fam, args, link, design)
+    # validated first: the ordinal family learns its categories (its cutpoints /cut1 ...
+    # are ancillary parameters that constraints can name)
+    y = family.validate(design.y, design.depvar)
+    check_outcome(fam, family, y, design.depvar)
     cons = me_constraints.build_constraints(design, restricted, tuple(family.aux_names),
                                             fam == "gaussian", definitions, opts)
     offset = offset_for(opts, design)
-    y = family.validate(design.y, design.depvar)
     crossed = is_crossed(model, design)
     method, points, notes = integration(opts, crossed)
     if fam == "nbinomial":
@@ -285,7 +312,25 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     res = build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",
                              options=opts, family=family, spec=model, notes=notes)
     me_vce.decorate_results(res, design, vce)
+    if not terms:
+        res.title = fixed_only_title(fam, link)
     return res
+
+
+def fixed_only_title(fam: str, link: str) -> str:
+    """The title of a model without random effects: the plain model it is."""
+    binary = {"logit": "Logistic regression", "probit": "Probit regression",
+              "cloglog": "Complementary log-log regression"}
+    if fam in ("bernoulli", "binomial") and link in binary:
+        return binary[link]
+    if fam == "ordinal":
+        return {"logit": "Ordered logistic regression",
+                "probit": "Ordered probit regression"}.get(link, "Ordered regression")
+    if fam == "poisson" and link == "log":
+        return "Poisson regression"
+    if fam == "nbinomial" and link == "log":
+        return "Negative binomial regression"
+    return "Generalized linear model"
 
 
 def meglm(spec: str, data: pd.DataFrame, **options: Any) -> GLMMResults:

@@ -21,7 +21,12 @@ from ..lmm.terms import engine_terms
 from ..results.meqr import MeqrResults, build_meqr_results
 from ..syntax import parse_model
 from . import me_start
+from .me_checks import check_outcome
 from .meglm import make_family_for, make_log, offset_for
+
+# [ME] meqrlogit and meqrpoisson, Syntax: meqrlogit has or and binomial() (no irr, no
+# exposure()); meqrpoisson has irr and exposure() (no or, no binomial())
+_NOT_ALLOWED = {"meqrlogit": ("irr", "exposure"), "meqrpoisson": ("or", "binomial")}
 
 
 def _points(opts: dict[str, Any], n_levels: int) -> int | tuple[int, ...]:
@@ -52,6 +57,13 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     from_value, matrices = options.pop("from_", None), options.pop("matrices", None)
     model = parse_model(spec, command, list(data.columns), options=options)
     opts = dict(model.options)
+    if opts.get("vce") not in (None, False, ""):
+        # vce() is not a meqrlogit/meqrpoisson option (OIM only); melogit has vce(robust)
+        raise OptionError(f"option vce() not allowed with {command}")
+    for key in _NOT_ALLOWED[command]:
+        if opts.get(key) not in (None, False, ""):
+            arg = "()" if key in ("exposure", "binomial") else ""
+            raise OptionError(f"option {key}{arg} not allowed with {command}")
     design = build_design(model, data)
     for t in design.terms:
         if t.covariance in ("fixed", "pattern"):
@@ -65,6 +77,7 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
         family = make_family_for("poisson", [], "log", design)
     offset = offset_for(opts, design)
     y = family.validate(design.y, design.depvar)
+    check_outcome(family.name, family, y, design.depvar)
     terms = engine_terms(design.terms)
     points = _points(opts, len(terms))
     # "with R. notation laplace is assumed" ([ME] meqrlogit, Options): crossed designs are

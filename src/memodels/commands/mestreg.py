@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..design import build_design
-from ..errors import DataError, OptionError
+from ..errors import DataError
 from ..lmm.terms import engine_terms
 from ..results.base import LRTest
 from ..results.glmm import build_glmm_results
@@ -34,6 +34,7 @@ from ..survival.results import MEStregResults, title_for
 from ..survival.stset import st_settings
 from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
+from .me_checks import check_failures
 from .meglm import (
     _check_supported,
     _engine_kwargs,
@@ -98,9 +99,6 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
     from_value = options.pop("from_", None)
     model = parse_model(spec, "mestreg", list(data.columns), options=options)
     opts = dict(model.options)
-    if not model.equations:
-        raise OptionError("mestreg without a random-effects equation is not implemented "
-                          "yet (streg)")
     design, restricted = me_constraints.apply_matrices(build_design(model, data), matrices)
     _check_supported("mestreg", opts, design)
     _check_no_delayed_entry(data, design.sample, st.id)
@@ -115,6 +113,7 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
                                             False, definitions, opts)
     offset = offset_for(opts, design)
     y = family.validate(design.y, "_t")
+    check_failures(d)
     crossed = is_crossed(model, design)
     method, points, notes = integration(opts, crossed)
     terms = engine_terms(design.terms)
@@ -140,6 +139,9 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
                               options=opts, family=family, spec=model, notes=notes)
     res = MEStregResults(**{f.name: getattr(base, f.name) for f in fields(base)})
     res.title = title_for(family)
+    if not terms:  # no random effects: streg's model ([ST] streg titles)
+        label = family.label[:1].upper() + family.label[1:]
+        res.title = f"{label} {'PH' if family.metric == 'ph' else 'AFT'} regression"
     res.st = st
     res.st_shown = log is not None and not opts.get("noshow")
     res.distribution = family.name

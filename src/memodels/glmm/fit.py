@@ -25,6 +25,7 @@ from ..errors import ConvergenceWarning, EstimationError, OptionError
 from ..lmm.terms import EngineTerm
 from ..optimize import numdiff
 from .constraints import ConstrainedModel, EstimationConstraints, constrain
+from .fixed_only import check_fixed_only_options, fixed_only_fit
 from .laplace_sparse import SparseLaplace
 from .nested import NestedQuadrature
 from .repeated import merge_repeated, restore_terms
@@ -84,6 +85,8 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
          start_spec=None, design_terms=None, noestimate=False):
     from ..glm.fit import fit_glm
 
+    if not terms:
+        check_fixed_only_options(constraints, start_spec, noestimate, resolve_modes)
     crossed = not _is_nested(terms)
     check_weights_allowed(any_weights(weights, level_weights), intmethod, crossed)
     if crossed and intmethod != "laplace":
@@ -91,7 +94,7 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
             f"intmethod({intmethod}) is not available for crossed random effects; "
             "the crossed model is fitted by the Laplace approximation (intmethod(laplace))"
         )
-    term = terms[0]
+    term = terms[0] if terms else None
     history: list[tuple[str, int, float]] = []
 
     def note(stage: str, it: int, val: float, flag: str = "") -> None:
@@ -103,9 +106,12 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
                 log(stage, it, val)
 
     fixed_weights = fixed_model_weights(weights, level_weights, y.shape[0])
-    glm = fit_glm(y, X, family, offset=offset, weights=fixed_weights)
+    glm = fit_glm(y, X, family, offset=offset, weights=fixed_weights,
+                  start=None if terms or start is None else start)
     for it, val in getattr(glm, "log", []):
         note(STAGES[0], it, val)
+    if not terms:
+        return fixed_only_fit(glm, family, history, intmethod, intpoints, (y, X, offset))
     if intmethod == "laplace" and (len(terms) > 1 or (constraints is None and _single_level_sparse(
             terms, family, resolve_modes))):
         model = SparseLaplace(y, X, terms, family, offset=offset)

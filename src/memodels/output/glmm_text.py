@@ -85,12 +85,14 @@ def header_lines(res) -> list[str]:
         out.append(_left("Overdispersion:", res.dispersion))
     out += _group_lines(res)
     out.append("")
-    method = _left("Integration method:", res.intmethod)
-    if res.intmethod == "laplace":
-        out.append(method)
-    else:
-        out.append(_header_pair(method, "Integration pts.", str(res.intpoints)))
-    out.append("")
+    fit = getattr(res, "fit", None)
+    if fit is None or not fit.extra.get("fixed_only"):  # no random effects: no integral
+        method = _left("Integration method:", res.intmethod)
+        if res.intmethod == "laplace":
+            out.append(method)
+        else:
+            out.append(_header_pair(method, "Integration pts.", str(res.intpoints)))
+        out.append("")
     chi2, df = res.wald if res.wald is not None else (math.nan, 0)
     val = "." if df == 0 or math.isnan(chi2) else f"{chi2:.2f}"
     out.append(_header_pair("", f"Wald chi2({df})", val))

@@ -105,12 +105,15 @@ def _fixed_table(res) -> list[str]:
         out.insert(0, f"{note:>78}")
     small = any(r.df is not None for r in res.rows if r.section == "fixed")
     stat, pcol = ("t", "P>|t|") if small else ("z", "P>|z|")
+    # meqrlogit, or / meqrpoisson, irr: exp(b) with its delta-method SE and exp(CI)
+    eform = getattr(res, "eform", None) is not None
+    head = res.coef_label if eform else "Coef."
     # dftable(ci|pvalue) ([ME] mixed, Options): a DF column replacing t and P>|t|, or
     # replacing the confidence interval
     dftab = str(res.options.get("dftable") or "default") if small else "default"
     if dftab == "default":
         out.append(
-            f"{res.depvar[-12:]:>12} |      Coef.   Std. Err.      {stat}    {pcol}     "
+            f"{res.depvar[-12:]:>12} |{head:>11}   Std. Err.      {stat}    {pcol}     "
             f"[{lev:g}% Conf. Interval]"
         )
     elif dftab == "pvalue":
@@ -135,10 +138,14 @@ def _fixed_table(res) -> list[str]:
             continue
         lo, hi = r.ci(lev)
         if dftab == "default":
+            est, se = r.estimate, r.se
+            if eform:
+                from ..results.glmm import eform_values
+
+                est, se, lo, hi = eform_values(r, lev)
             out.append(
-                _coef_line(label, numfmt.g9(r.estimate), numfmt.g9(r.se),
-                           numfmt.fixed(r.z, 2), numfmt.pvalue(r.p), numfmt.g9(lo),
-                           numfmt.g9(hi)))
+                _coef_line(label, numfmt.g9(est), numfmt.g9(se), numfmt.fixed(r.z, 2),
+                           numfmt.pvalue(r.p), numfmt.g9(lo), numfmt.g9(hi)))
             continue
         head = (f"{label[-12:]:>12} |{numfmt.g9(r.estimate):>11}{numfmt.g9(r.se):>11}"
                 f"{r.df:>10.1f}")

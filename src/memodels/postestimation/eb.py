@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import OptionError
 from ..glmm.laplace_sparse import SparseLaplace
 from ..glmm.nested import NestedQuadrature
 from ..glmm.posterior_modes import nested_modes, nested_modes_weighted, sparse_modes
@@ -40,10 +41,17 @@ EBResult = tuple[list[np.ndarray], list[np.ndarray]]
 
 
 def eb_estimates(res, *, modes: bool = False, points: int | None = None,
-                 tol: float | None = None, maxiter: int | None = None) -> EBResult:
-    """EB means (or modes) and their covariances for every random-effects term."""
+                 tol: float | None = None, maxiter: int | None = None,
+                 wanted_effects: bool = False) -> EBResult:
+    """EB means (or modes) and their covariances for every random-effects term (none for
+    a model without random effects; an error when the effects themselves are
+    ``wanted_effects``)."""
     fit = res.fit
     extra = fit.extra if fit.extra is not None else {}
+    if extra.get("fixed_only"):
+        if wanted_effects:
+            raise OptionError("predict: the model has no random effects")
+        return [], []  # no random effects: conditional predictions are fixed-only ones
     key = (bool(modes), points, tol, maxiter)
     cache = extra.setdefault("eb_cache", {})
     if key not in cache:

@@ -49,6 +49,10 @@ def estat(res, name: str, **options: Any):
     if func is None:
         raise OptionError(f"estat {name}: subcommand not available (available: group, icc, sd, "
                           "recovariance, wcorrelation, ic, df)")
+    fit = getattr(res, "fit", None)
+    if (func in (estat_group, estat_icc, estat_sd, estat_recovariance, estat_wcorrelation)
+            and fit is not None and getattr(fit, "extra", {}).get("fixed_only")):
+        raise OptionError(f"estat {key}: the model has no random effects")
     return func(res, **options)
 
 

@@ -76,6 +76,8 @@ def parse_predict(text: str | None, ordinal: bool) -> MarginsRequest:
             nooffset = True
         else:
             raise OptionError(f"margins: predict({raw}): '{tok}' not understood")
+    if ordinal and stat in ("mu", "pr") and outcome is None:
+        outcome = "#1"  # "pr defaults to the first outcome" ([ME] meologit postestimation)
     stat = stat or ("pr" if ordinal else "mu")
     if outcome is not None and not ordinal:
         raise OptionError("margins: outcome() is only allowed after meologit and meoprobit")
@@ -171,6 +173,14 @@ def glmm_margins_prediction(res, predict: str | None) -> GLMMMarginsPrediction:
     """The margins prediction for ``predict`` after an me command."""
     ordinal = res.family == "ordinal"
     req = parse_predict(predict, ordinal)
+    if req.stat == "pr" and res.family not in ("bernoulli", "binomial", "ordinal"):
+        # "pr: synonym for mu for ordinal and binary response models" ([ME] meglm
+        # postestimation, Syntax for margins), as predict refuses pr
+        raise OptionError(f"margins: predict(pr) not allowed after {res.command} (family "
+                          f"{res.family}); pr is for binary and ordinal models, use mu")
+    if res.fit is not None and res.fit.extra.get("fixed_only") and req.marginal:
+        # no random effects: the marginal prediction is the fixed-portion prediction
+        req = MarginsRequest(req.stat, False, req.outcome, req.points, req.nooffset)
     if res.family_obj is None and req.stat not in ("xb", "eta"):
         raise OptionError(f"margins after {res.command}: only xb is available")
     k = None

@@ -137,6 +137,14 @@ class _Options:
         if self.marginal and given_cond is not None and stat not in ("reffects", "reses"):
             raise OptionError("options marginal and conditional() may not be combined")
         self.cond = cond
+        if res.fit is not None and res.fit.extra.get("fixed_only"):
+            # no random effects: conditional, fixed-only and marginal predictions coincide
+            if stat in ("reffects", "reses"):
+                raise OptionError(f"predict, {stat} not allowed: the model has no random "
+                                  "effects")
+            if self.marginal and stat in ("pearson", "deviance", "anscombe"):
+                raise OptionError(f"predict, {stat} may not be combined with marginal")
+            self.cond, self.marginal = "fixedonly", False
         self.nooffset = bool(opts.pop("nooffset", False))
         self.outcome = opts.pop("outcome", None)
         points = opts.pop("intpoints", None)
@@ -178,6 +186,9 @@ def _check(res, stat: str, opts: _Options) -> None:
                           "postestimation, Methods and formulas)")
     if opts.marginal and stat in ("reffects", "reses", "scores", "xb", "stdp"):
         raise OptionError(f"option marginal not allowed with predict, {stat}")
+    if opts.marginal and stat in ("pearson", "deviance", "anscombe"):
+        # [ME] meglm postestimation, Syntax for predict
+        raise OptionError(f"predict, {stat} may not be combined with marginal")
 
 
 # ---------------------------------------------------------------------- ordinal

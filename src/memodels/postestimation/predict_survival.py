@@ -162,7 +162,8 @@ def predict_mestreg(res, statistic: str | None, data: pd.DataFrame | None,
 
     def eb():
         return eb_estimates(res, modes=opts.cond == "ebmodes", points=opts.points,
-                            tol=opts.tol, maxiter=opts.maxiter)
+                            tol=opts.tol, maxiter=opts.maxiter,
+                            wanted_effects=stat in ("reffects", "reses"))
 
     if stat in ("reffects", "reses"):
         means, covs = eb()

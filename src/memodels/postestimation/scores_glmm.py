@@ -73,7 +73,12 @@ def glmm_scores(res, index: pd.Index) -> pd.DataFrame:
     fit = res.fit
     extra = fit.extra or {}
     params = np.asarray(extra["params_theta"], float)
-    eng = observation_scores(extra.get("model"), params, extra.get("adaptive"))
+    if extra.get("fixed_only"):
+        from ..glmm.fixed_only import fixed_only_scores
+
+        eng = fixed_only_scores(fit)
+    else:
+        eng = observation_scores(extra.get("model"), params, extra.get("adaptive"))
     jac = _estimation_to_reported(res) @ _engine_to_estimation(fit, params)
     try:
         rep = np.linalg.solve(jac.T, eng.T).T

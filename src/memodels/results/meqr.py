@@ -20,8 +20,8 @@ from .varcomp import VarianceBlock, variance_rows
 
 TITLES = {"meqrlogit": "Mixed-effects logistic regression",
           "meqrpoisson": "Mixed-effects Poisson regression"}
-LR_LABELS = {"meqrlogit": "LR test vs. logistic regression",
-             "meqrpoisson": "LR test vs. Poisson regression"}
+LR_LABELS = {"meqrlogit": "LR test vs. logistic model",  # [ME] meqrlogit, example 1
+             "meqrpoisson": "LR test vs. Poisson model"}
 
 
 class MeqrResults(GLMMResults):
