@@ -6,7 +6,6 @@ REML with the profiled-likelihood engine, and assemble Stata's results.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from ..lmm.fit_residual import fit_lmm_residual
 from ..lmm.robust import robust_vcov
 from ..lmm.terms import engine_terms
 from ..lmm.weighted import WeightedTwoLevel, scale_weights
+from ..output.console import console
 from ..results.mixed import MixedResults, apply_ddf, build_mixed_results
 from ..syntax import parse_model, parse_residuals
 
@@ -120,11 +120,11 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     log = None
     if not opts.get("nolog") and opts.get("log", True):
         label = "log restricted-likelihood" if reml else "log likelihood"
-        print("Performing gradient-based optimization: ", file=sys.stdout)
-        print("", file=sys.stdout)
+        print("Performing gradient-based optimization: ", file=console())
+        print("", file=console())
 
         def log(it: int, val: float) -> None:
-            print(f"Iteration {it}:   {label} = {val:.8g}  ", file=sys.stdout)
+            print(f"Iteration {it}:   {label} = {val:.8g}  ", file=console())
 
     kwargs: dict[str, Any] = {}
     if opts.get("iterate") not in (None, True):
@@ -157,9 +157,9 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         fit = fit_lmm(design.y, design.X, engine_terms(design.terms), reml=reml,
                       weights=weights, log=log, **kwargs)
     if log is not None:
-        print("", file=sys.stdout)
-        print("Computing standard errors:", file=sys.stdout)
-        print("", file=sys.stdout)
+        print("", file=console())
+        print("Computing standard errors:", file=console())
+        print("", file=console())
     cmdline = f"mixed {spec}"
     robust = pweights or kind_vce != "oim"
     if robust:
