@@ -83,6 +83,8 @@ def return_code(exc: BaseException) -> int:
     """Stata's return code for an error raised by a command."""
     if isinstance(exc, SessionError):
         return exc.rc
+    if isinstance(getattr(exc, "rc", None), int):  # an error that knows Stata's code
+        return int(exc.rc)  # type: ignore[attr-defined]
     if isinstance(exc, MemoryError):
         return 909
     if isinstance(exc, RecursionError):

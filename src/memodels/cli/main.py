@@ -93,15 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.action == "fit":
-            from ..io import read_data
+            from ..io import load_data_file
 
-            return _run(read_data(args.datafile), "\n".join(args.command), "command")
+            return _run(load_data_file(args.datafile), "\n".join(args.command), "command")
         if args.action == "run":
             if len(args.files) > 2:
                 parser.error("run takes at most two files: [DATAFILE] SCRIPT")
-            from ..io import read_data
+            from ..io import load_data_file
 
-            data = read_data(args.files[0]) if len(args.files) == 2 else None
+            data = load_data_file(args.files[0]) if len(args.files) == 2 else None
             script = args.files[-1]
             return _run(data, _read_script(script), f"{script}, line")
         if args.list:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..covariance.residual import ResidualStructure
 from ..design import build_design
+from ..design.sample import check_lmm_sample
 from ..errors import OptionError
 from ..lmm.fit import fit_lmm
 from ..lmm.fit_residual import fit_lmm_residual
@@ -116,6 +117,7 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     opts = dict(model.options)
     design = build_design(model, data)
     _check_supported(opts, design)
+    check_lmm_sample(design)
     reml = bool(opts.get("reml"))
     log = None
     if not opts.get("nolog") and opts.get("log", True):
