@@ -36,6 +36,7 @@ _PUBLIC: dict[str, tuple[str, str | None]] = {
     "datasets": ("memodels.datasets", None),
     "read_data": ("memodels.io", "read_data"),
     "Session": ("memodels.session", "Session"),
+    "session": ("memodels.session", None),
     "errors": ("memodels.errors", None),
 }
 

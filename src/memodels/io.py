@@ -1,5 +1,11 @@
 """Reading data files: CSV, Stata .dta (numeric codes kept, value labels alongside) and
-Parquet."""
+Parquet.
+
+A file that cannot be read (empty, ragged rows, undecodable text, a corrupt .dta or
+Parquet file) is a :class:`memodels.errors.DataError` naming the file and the problem,
+never a reader's internal exception (:func:`load_data_file`; the ``memodels`` command and
+the session's ``use`` read files through it).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ def read_data(path: str | Path) -> pd.DataFrame:
         raise DataError(f"file '{p}' not found")
     ext = p.suffix.lower()
     if ext in (".csv", ".txt"):
-        return pd.read_csv(p)
+        return _read_csv(p)
     if ext == ".dta":
         return _read_dta(p)
     if ext in (".parquet", ".pq"):
@@ -83,3 +89,41 @@ def _read_dta(path: Path) -> pd.DataFrame:
     if labels:
         codes.attrs["value_labels"] = labels
     return codes
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def _read_csv(p: Path) -> pd.DataFrame:
+    """A CSV file, UTF-8 (with or without a byte-order mark) or UTF-16 with its mark;
+    clear errors for an empty file, rows of varying length and undecodable text."""
+    with p.open("rb") as fh:
+        head = fh.read(4)
+    encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), "utf-8")
+    try:
+        return pd.read_csv(p, encoding=encoding)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"file '{p}' is empty: no variables or observations") from None
+    except pd.errors.ParserError as exc:
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "parse error"
+        raise DataError(f"file '{p}' is not a well-formed CSV file ({detail}); every "
+                        "row needs as many fields as the header") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"file '{p}' is not UTF-8 text ({exc.reason}); save it as "
+                        "UTF-8 CSV") from None
+
+
+def load_data_file(path: str | Path) -> pd.DataFrame:
+    """:func:`read_data`, with every failure of the underlying reader (a corrupt or
+    truncated .dta or Parquet file, a file that is not what its extension says) turned
+    into a :class:`DataError` naming the file."""
+    try:
+        return read_data(path)
+    except DataError:
+        raise
+    except MemoryError:
+        raise DataError(f"file '{path}' is too large to read into memory") from None
+    except Exception as exc:  # noqa: BLE001 - pandas/pyarrow readers raise many kinds
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"cannot read data file '{path}': {detail} (is it a valid "
+                        f"{Path(path).suffix.lower() or 'data'} file?)") from exc

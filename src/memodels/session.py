@@ -38,7 +38,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from contextlib import redirect_stdout
 from typing import Any, TextIO
 
 import pandas as pd
@@ -52,9 +51,10 @@ from .cli import (
     cmd_postest,
     cmd_predict,
 )
-from .cli.common import ScriptError, SessionError, no_estimates, return_code
+from .cli.common import ScriptError, SessionError, as_session_error, no_estimates
 from .cli.script import ScriptLine, parse_script
 from .errors import MemodelsError
+from .output.console import writing_to
 
 Handler = Callable[["Session", str], str]
 
@@ -88,9 +88,11 @@ COMMANDS: dict[str, tuple[int, Handler]] = {
 }
 
 _PREFIXES = {"quietly": 3, "noisily": 3, "capture": 3}
-# errors a command may raise that the session reports (anything else is a bug: traceback)
-CAUGHT: tuple[type[BaseException], ...] = (MemodelsError, NotImplementedError, ValueError,
-                                           KeyError)
+# what a command may raise that the session turns into a Stata-style error (r() code,
+# the do-file line; ``capture`` catches it): every exception.  Errors that are not
+# MemodelsError (a bug, MemoryError, RecursionError...) become SessionError with the
+# original exception chained as ``__cause__``; KeyboardInterrupt and SystemExit pass.
+CAUGHT: tuple[type[BaseException], ...] = (Exception,)
 
 
 def _abbrev(word: str, table: dict[str, int]) -> str | None:
@@ -243,9 +245,11 @@ class Session:
         try:
             self._execute(cmd.text, live=log, lead="\n")
         except CAUGHT as exc:
-            rc = return_code(exc)
+            rc = as_session_error(exc).rc
             log.write(f"{_message(exc)}\nr({rc});\n")
-            raise ScriptError(_message(exc), rc, cmd.lineno, cmd.text, log.text) from exc
+            cause = exc.__cause__ if isinstance(exc, SessionError) and \
+                exc.__cause__ is not None else exc
+            raise ScriptError(_message(exc), rc, cmd.lineno, cmd.text, log.text) from cause
 
     def _execute(self, line: str, live: TextIO | None = None, lead: str = "") -> str:
         prefixes, body = split_prefixes(line)
@@ -253,10 +257,12 @@ class Session:
         quiet = "quietly" in prefixes or (capture and "noisily" not in prefixes)
         out = _Output(None if quiet else live, lead)
         try:
-            with redirect_stdout(out):
+            with writing_to(out):  # this thread's command output, not sys.stdout
                 text = self._dispatch(body)
                 if text:
                     out.write(text)
+        except BrokenPipeError:  # the log's reader went away (memodels run | head)
+            raise
         except CAUGHT as exc:
             if not capture:
                 if out.parts and live is not None and not quiet and \
@@ -264,8 +270,8 @@ class Session:
                     live.write("\n")
                 if isinstance(exc, MemodelsError):
                     raise
-                raise SessionError(_message(exc), return_code(exc)) from exc
-            self.rc = return_code(exc)
+                raise as_session_error(exc) from exc
+            self.rc = as_session_error(exc).rc
             if not quiet:  # capture noisily: the error is shown, the script goes on
                 sep = "\n" if out.parts and not out.text.endswith("\n") else ""
                 out.write(f"{sep}{_message(exc)}\nr({self.rc});")
@@ -301,9 +307,9 @@ class Session:
 
 
 def _message(exc: BaseException) -> str:
-    if isinstance(exc, KeyError):
-        return f"{exc.args[0] if exc.args else exc} not found"
-    return str(exc) or type(exc).__name__
+    if isinstance(exc, MemodelsError):
+        return str(exc) or type(exc).__name__
+    return str(as_session_error(exc))
 
 
 __all__ = ["COMMANDS", "ScriptError", "Session", "SessionError", "split_prefixes"]

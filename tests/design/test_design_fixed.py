@@ -315,9 +315,17 @@ def test_categorical_value_labels():
 
 
 def test_non_integer_numeric_levels():
+    """[U] 11.4.3: "factor variables may not contain noninteger values" (r(452))."""
     data = pd.DataFrame({"y": np.arange(6.0), "h": [0.5, 1.5, -1.0] * 2, "id": [1, 2] * 3})
+    with pytest.raises(DataError, match="may not contain noninteger values: i.h") as info:
+        build_design(spec("y", fixed=(t(i("h")),), equations=["id"]), data)
+    assert info.value.rc == 452
+
+
+def test_negative_integer_levels_named():
+    data = pd.DataFrame({"y": np.arange(6.0), "h": [0.0, 2.0, -1.0] * 2, "id": [1, 2] * 3})
     d = build_design(spec("y", fixed=(t(i("h")),), equations=["id"]), data)
-    assert names(d) == ["-1.h", "0.5.h", "1.5.h", "_cons"]
+    assert names(d) == ["-1.h", "0.h", "2.h", "_cons"]
 
 
 def test_string_depvar_error():

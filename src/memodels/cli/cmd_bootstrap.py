@@ -14,10 +14,10 @@ not Stata's, so the replications differ from Stata's while their distribution do
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 from ..errors import OptionError, StataSyntaxError
+from ..output.console import console
 from ..syntax.options import OptionTable
 from ..syntax.tokens import split_top_level
 from .parsing import LEVEL, arg, flag, parse_opts, split_options, to_int
@@ -53,11 +53,12 @@ def bootstrap(session: Session, rest: str) -> str:
     data = session.require_data()
     seed = opts.get("seed", session.seed)
     level = float(opts.get("level", 95))
-    print(f"(running {command.split()[0]} on estimation sample)\n")
-    print(f"Bootstrap replications ({opts.get('reps', 50)})")
+    out = console()
+    print(f"(running {command.split()[0]} on estimation sample)\n", file=out)
+    print(f"Bootstrap replications ({opts.get('reps', 50)})", file=out)
     result = run(command, data, reps=int(opts.get("reps", 50)), cluster=cluster,
                  idcluster=(opts.get("idcluster") or "").strip() or None, seed=seed,
-                 level=level, progress=not opts.get("nodots"), stream=sys.stdout)
+                 level=level, progress=not opts.get("nodots"), stream=out)
     session.e = BootstrapEstimates(result)
     if opts.get("notable"):
         return ""

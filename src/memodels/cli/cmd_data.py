@@ -49,11 +49,11 @@ def _filename(body: str) -> str:
 
 def use(session: Session, rest: str) -> str:
     """``use FILE [, clear]``: a .csv, .dta or .parquet file (:func:`memodels.read_data`)."""
-    from ..io import read_data
+    from ..io import load_data_file
 
     body, options = split_options(rest)
     parse_opts(options, OptionTable([flag("clear")]), "use")
-    session.data = read_data(_filename(body))
+    session.data = load_data_file(_filename(body))
     return ""
 
 

@@ -142,9 +142,12 @@ def _show(v: Any) -> str:
 def _patterns(table: pd.DataFrame, spec: Spec) -> tuple[list[str], list[tuple]]:
     """The at() variables and the distinct at() settings, in order of appearance."""
     at_vars = list(dict.fromkeys(v for at in spec.ats for v in at))
-    keys = [tuple((v, row[v]) for v in at_vars if v in spec.ats[int(row["_set"])])
-            for _, row in table.iterrows()]
+    keys = [_at_key(row, at_vars, spec) for row in table.to_dict("records")]
     return at_vars, list(dict.fromkeys(keys))
+
+
+def _at_key(row: dict, at_vars: list[str], spec: Spec) -> tuple:
+    return tuple((v, row[v]) for v in at_vars if v in spec.ats[int(row["_set"])])
 
 
 def _legend(patterns: list[tuple]) -> list[str]:
@@ -186,16 +189,18 @@ def render(res: Any, table: pd.DataFrame, spec: Spec) -> str:
         spec.factors + (
         [spec.over] if spec.over else [])
     terms = list(dict.fromkeys(table["term"])) if "term" in table.columns else [None]
+    position = {pat: k for k, pat in enumerate(patterns)}
+    records = table.to_dict("records")  # plain dicts: row access stays O(1) per row
     for t_idx, term in enumerate(terms):
-        rows = table if term is None else table[table["term"] == term]
+        rows = records if term is None else [r for r in records if r["term"] == term]
         if term is not None and dims:
             if t_idx:
                 lines.append(f"{'':>12} |")
             lines.append(f"{_term(term)[-12:]:>12} |")
         if dims:
             lines.append(f"{'#'.join(dims)[-12:]:>12} |")
-        for _, row in rows.iterrows():
-            label = _label(row, dims, at_vars, patterns, spec, term)
+        for row in rows:
+            label = _label(row, dims, at_vars, position, spec, term)
             lines.append(coef_line(label, row["margin"], row["se"], row["z"], row["p"],
                                    row["ci_lower"], row["ci_upper"]))
     lines.append(RULE)
@@ -208,7 +213,7 @@ def _outcomes(table: pd.DataFrame) -> list[int]:
     return [int(k) for k in dict.fromkeys(table["outcome"].dropna())]
 
 
-def _label(row: pd.Series, dims: list[str], at_vars: list[str], patterns: list[tuple],
+def _label(row: dict, dims: list[str], at_vars: list[str], position: dict[tuple, int],
            spec: Spec, term: Any) -> str:
     if not dims:
         return _term(term) if term is not None else "_cons"
@@ -216,8 +221,7 @@ def _label(row: pd.Series, dims: list[str], at_vars: list[str], patterns: list[t
     if "_predict" in dims:
         parts.append(str(int(row["outcome"])))
     if "_at" in dims:
-        key = tuple((v, row[v]) for v in at_vars if v in spec.ats[int(row["_set"])])
-        parts.append(str(patterns.index(key) + 1))
+        parts.append(str(position[_at_key(row, at_vars, spec)] + 1))
     parts += [_show(row[f]) for f in spec.factors]
     if spec.over:
         parts.append(_show(row[spec.over]))

@@ -17,7 +17,9 @@ noisily.  A do-file holds one command per line: ``*`` and ``//`` start comments,
 script.  Each command is echoed as ``. command`` followed by its output, as in Stata's
 log.  Data files: .csv, .dta (value labels kept) or .parquet; SCRIPT ``-`` reads standard
 input.  The first failing command stops the run (exit status 2), as a do-file stops;
-prefix a command with ``capture`` to go on regardless.
+prefix a command with ``capture`` to go on regardless.  Every error is one line on
+standard error naming the script line and Stata's return code; an internal error (a bug)
+is reported the same way (set ``MEMODELS_DEBUG=1`` to see its Python traceback).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from .._version import __version__
@@ -50,7 +53,9 @@ def _run(data, script: str, where: str) -> int:
     except ScriptError as exc:
         sys.stdout.flush()
         place = f"{where} {exc.lineno}" if where else f"line {exc.lineno}"
-        print(f"memodels: {place} ({exc.command}): {exc}", file=sys.stderr)
+        print(f"memodels: {place} ({exc.command}): {exc} r({exc.rc});", file=sys.stderr)
+        if os.environ.get("MEMODELS_DEBUG") and exc.__cause__ is not None:
+            traceback.print_exception(exc.__cause__, file=sys.stderr)
         return 2
     return 0
 
@@ -112,15 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.action == "fit":
-            from ..io import read_data
+            from ..io import load_data_file
 
-            return _run(read_data(args.datafile), "\n".join(args.command), "command")
+            return _run(load_data_file(args.datafile), "\n".join(args.command), "command")
         if args.action == "run":
             if len(args.files) > 2:
                 parser.error("run takes at most two files: [DATAFILE] SCRIPT")
-            from ..io import read_data
+            from ..io import load_data_file
 
-            data = read_data(args.files[0]) if len(args.files) == 2 else None
+            data = load_data_file(args.files[0]) if len(args.files) == 2 else None
             script = args.files[-1]
             return _run(data, _read_script(script), f"{script}, line")
         if args.action == "datasets":
@@ -142,6 +147,14 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except Exception as exc:  # noqa: BLE001 - a bug: one error line, not a traceback
+        from .common import as_session_error
+
+        err = as_session_error(exc)
+        print(f"memodels: {err} r({err.rc});", file=sys.stderr)
+        if os.environ.get("MEMODELS_DEBUG"):
+            traceback.print_exception(exc, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -81,7 +81,9 @@ def _ends_with_continuation(line: str) -> bool:
 
 
 def parse_script(text: str) -> list[ScriptLine]:
-    """The commands of a do-file, comments removed and continued lines joined."""
+    """The commands of a do-file, comments removed and continued lines joined.  A UTF-8
+    byte-order mark at the start (written by some Windows editors) is ignored."""
+    text = text.removeprefix("\ufeff")
     commands: list[ScriptLine] = []
     pieces: list[str] = []
     start = 0

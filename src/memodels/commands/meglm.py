@@ -10,7 +10,6 @@ and assemble Stata's results.
 from __future__ import annotations
 
 import inspect
-import sys
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ import pandas as pd
 from ..design import build_design
 from ..errors import DataError, OptionError
 from ..lmm.terms import engine_terms
+from ..output.console import console
 from ..results.glmm import EFORM_OPTIONS, GLMMResults, build_glmm_results
 from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
@@ -229,7 +229,7 @@ def make_log(stream=None, criterion: str = "log likelihood"):
     """Stata's iteration log: stage header, blank line, then
     ``Iteration 0:   log likelihood = -1228.5263`` (``Grid node 0:`` when refining;
     ``log pseudolikelihood`` with a robust VCE)."""
-    out = stream if stream is not None else sys.stdout
+    out = stream if stream is not None else console()
     state: dict[str, Any] = {"stage": None}
 
     def log(stage: str, iteration: int, ll: float, flag: str = "") -> None:
@@ -307,7 +307,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
                    **me_vce.weight_kwargs(weights, level_weights),
                    **_engine_kwargs(opts, fit_glmm))
     if log is not None:
-        print("", file=sys.stdout)
+        print("", file=console())
     me_vce.apply_vce(fit, design, terms, vce)
     res = build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",
                              options=opts, family=family, spec=model, notes=notes)

@@ -10,7 +10,6 @@ said otherwise, the manual decides).
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import pandas as pd
@@ -18,6 +17,7 @@ import pandas as pd
 from ..design import build_design
 from ..errors import OptionError
 from ..lmm.terms import engine_terms
+from ..output.console import console
 from ..results.meqr import MeqrResults, build_meqr_results
 from ..syntax import parse_model
 from . import me_start
@@ -93,7 +93,7 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     fit = fit_glmm(y, design.X, terms, family, offset=offset, intmethod=method,
                    intpoints=points, log=log, resolve_modes=True, start_spec=start)
     if log is not None:
-        print("", file=sys.stdout)
+        print("", file=console())
     return build_meqr_results(design, fit, command=command, cmdline=f"{command} {spec}",
                               options=opts, family_obj=family)
 

@@ -17,7 +17,6 @@ where the previous one ended; subjects must be nested within the clusters.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import fields
 from typing import Any
 
@@ -27,6 +26,7 @@ import pandas as pd
 from ..design import build_design
 from ..errors import DataError
 from ..lmm.terms import engine_terms
+from ..output.console import console
 from ..results.base import LRTest
 from ..results.glmm import build_glmm_results
 from ..survival.metrics import display_eform, make_distribution
@@ -123,8 +123,8 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
     log = None
     if not opts.get("nolog") and opts.get("log", True):
         if not opts.get("noshow"):
-            print("\n".join(st.header_lines()), file=sys.stdout)
-            print("", file=sys.stdout)
+            print("\n".join(st.header_lines()), file=console())
+            print("", file=console())
         log = make_log(criterion="log pseudolikelihood" if vce.robust else "log likelihood")
     fit = fit_glmm(y, design.X, terms, family, offset=offset,
                    intmethod=method, intpoints=points, log=log, start_spec=start,
@@ -133,7 +133,7 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
                    **me_vce.weight_kwargs(weights, level_weights),
                    **_engine_kwargs(opts, fit_glmm))
     if log is not None:
-        print("", file=sys.stdout)
+        print("", file=console())
     me_vce.apply_vce(fit, design, terms, vce)
     base = build_glmm_results(design, fit, command="mestreg", cmdline=f"mestreg {spec}",
                               options=opts, family=family, spec=model, notes=notes)

@@ -6,7 +6,6 @@ REML with the profiled-likelihood engine, and assemble Stata's results.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
@@ -14,6 +13,7 @@ import pandas as pd
 
 from ..covariance.residual import ResidualStructure
 from ..design import build_design
+from ..design.sample import check_lmm_sample
 from ..errors import EstimationError, OptionError
 from ..lmm.fit import fit_lmm
 from ..lmm.fit_residual import fit_lmm_residual
@@ -21,6 +21,7 @@ from ..lmm.robust import robust_vcov
 from ..lmm.robust_residual import residual_robust_vcov
 from ..lmm.terms import engine_terms
 from ..lmm.weighted import WeightedTwoLevel, scale_weights
+from ..output.console import console
 from ..results.mixed import MixedResults, apply_ddf, build_mixed_results
 from ..syntax import parse_model, parse_residuals
 
@@ -241,15 +242,16 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     opts = dict(model.options)
     design = build_design(model, data)
     _check_supported(opts, design)
+    check_lmm_sample(design)
     reml = bool(opts.get("reml"))
     log = None
     if not opts.get("nolog") and opts.get("log", True):
         label = "log restricted-likelihood" if reml else "log likelihood"
-        print("Performing gradient-based optimization: ", file=sys.stdout)
-        print("", file=sys.stdout)
+        print("Performing gradient-based optimization: ", file=console())
+        print("", file=console())
 
         def log(it: int, val: float) -> None:
-            print(f"Iteration {it}:   {label} = {val:.8g}  ", file=sys.stdout)
+            print(f"Iteration {it}:   {label} = {val:.8g}  ", file=console())
 
     kwargs: dict[str, Any] = {}
     if opts.get("iterate") not in (None, True):
@@ -294,9 +296,9 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
             "components may not be identified -- simplify the random-effects or residual "
             "specification") from exc
     if log is not None:
-        print("", file=sys.stdout)
-        print("Computing standard errors:", file=sys.stdout)
-        print("", file=sys.stdout)
+        print("", file=console())
+        print("Computing standard errors:", file=console())
+        print("", file=console())
     cmdline = f"mixed {spec}"
     robust = pweights or kind_vce != "oim"
     if robust:

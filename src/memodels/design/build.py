@@ -20,7 +20,13 @@ from .hierarchy import plan_levels
 from .random import build_random_term, check_plain
 from .sample import estimation_sample, model_variables
 from .types import Design
-from .variables import is_categorical, is_string, numeric_values, require_columns
+from .variables import (
+    check_magnitude,
+    is_categorical,
+    is_string,
+    numeric_values,
+    require_columns,
+)
 from .weights import check_weights
 
 
@@ -58,6 +64,7 @@ def build_design(spec: ModelSpec, data: pd.DataFrame) -> Design:
     mask = smp.mask
 
     y = numeric_values(data[spec.depvar][mask], spec.depvar, "outcome variable")
+    check_magnitude(y, spec.depvar, "outcome variable")
     fixed = build_fixed(spec, data, mask)
     notes = list(fixed.notes)
 

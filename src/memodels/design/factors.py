@@ -7,9 +7,10 @@ the *base* ([U] 11.4.3.2 Base levels): ``ib(first).`` (the default, smallest val
 ``ib#.`` (the level ``#``) and ``ibn.`` (no base).  ``i(2 3).x`` restricts the
 indicators to the listed levels ([U] 11.4.3.4 Selecting levels).
 
-Stata requires nonnegative integer levels; this implementation accepts any numeric
-values (named with their plain decimal form) and also string and Categorical columns,
-which Stata would need ``encode``d first:
+Stata requires nonnegative integer levels; a noninteger value is refused as Stata
+refuses it (r(452) "factor variables may not contain noninteger values"), while
+negative integers are accepted (named ``-1.x``), and so are string and Categorical
+columns, which Stata would need ``encode``d first:
 
 * a numeric variable with a Stata value label (``df.attrs["value_labels"]``, as
   ``read_data`` makes of a ``.dta`` file) keeps its codes as level values, and its
@@ -32,7 +33,14 @@ import pandas as pd
 
 from ..errors import DataError
 from ..spec import FactorVar
-from .variables import format_level, is_categorical, is_string, python_value, value_labels
+from .variables import (
+    empty_strings,
+    format_level,
+    is_categorical,
+    is_string,
+    python_value,
+    value_labels,
+)
 
 
 @dataclass
@@ -71,6 +79,7 @@ def _levels(series: pd.Series, sample: np.ndarray) -> tuple[np.ndarray, list, li
         remap[present] = np.arange(present.size)
         codes = remap[cat_codes]
         if pd.api.types.is_numeric_dtype(cats.dtype):
+            _require_integers(series.name, np.asarray(cats[present], dtype=float))
             values = [python_value(cats[i]) for i in present]
             labels = [format_level(v) for v in values]
         else:
@@ -79,7 +88,8 @@ def _levels(series: pd.Series, sample: np.ndarray) -> tuple[np.ndarray, list, li
         return codes, values, labels
     if is_string(series):
         full = series.astype(object).to_numpy()
-        ok = ~(pd.isna(full) | (full == ""))
+        na = np.array(pd.isna(full), dtype=bool)
+        ok = ~(na | empty_strings(series, na))
         all_levels = np.unique(full[ok].astype(str))
         sub_vals = sub.astype(object).to_numpy().astype(str)
         pos = np.searchsorted(all_levels, sub_vals)
@@ -88,11 +98,30 @@ def _levels(series: pd.Series, sample: np.ndarray) -> tuple[np.ndarray, list, li
         labels = [str(all_levels[p]) for p in present]
         return codes.astype(np.int64), values, labels
     arr = sub.to_numpy(dtype=float, na_value=np.nan)
+    _require_integers(series.name, arr)
     uniq, codes = np.unique(arr, return_inverse=True)
     values = [python_value(v) for v in uniq]
     vlab = value_labels(series)
     labels = [str(vlab.get(v, format_level(v))) for v in values]
     return codes.astype(np.int64), values, labels
+
+
+def _require_integers(name: object, values: np.ndarray) -> None:
+    """[U] 11.4.3 Factor variables: "factor variables may not contain noninteger values"
+    (Stata's r(452)); a continuous covariate given as ``i.x`` would otherwise make one
+    indicator per distinct value."""
+    finite = values[np.isfinite(values)]
+    bad = finite[finite != np.round(finite)]
+    if bad.size:
+        err = DataError(f"factor variables may not contain noninteger values: i.{name} "
+                        f"has the value {format_level(bad[0])} (use c.{name} for a "
+                        "continuous variable)")
+        err.rc = 452  # type: ignore[attr-defined]
+        raise err
+    if np.isinf(values).any():
+        err = DataError(f"factor variable i.{name} has infinite values")
+        err.rc = 452  # type: ignore[attr-defined]
+        raise err
 
 
 def _base_index(fv: FactorVar, values: list, counts: np.ndarray) -> int | None:

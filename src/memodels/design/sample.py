@@ -119,6 +119,36 @@ def estimation_sample(
     return Sample(mask=keep, n_selected=n_selected, n_dropped=n_selected - n_used)
 
 
+def check_lmm_sample(design) -> None:
+    """What a linear mixed model needs of its sample ([ME] mixed), refused with Stata's
+    codes rather than left to fail inside the optimizer:
+
+    * more observations than fixed-effects coefficients (r(2001), "insufficient
+      observations"): otherwise the residual variance has nothing left to estimate it;
+    * some group with two or more observations at each level: when every group of a
+      level is a single observation, that level's random effects and the residual are
+      the same thing and their variances cannot be told apart.
+    """
+    n = int(np.asarray(design.y).size)
+    p = int(np.asarray(design.X).shape[1])
+    if n <= p:
+        err = DataError(f"insufficient observations: {n} observations for {p} "
+                        "fixed-effects coefficients")
+        err.rc = 2001  # type: ignore[attr-defined]
+        raise err
+    for term in design.terms:
+        if term.level == ALL or term.n_groups == 0:
+            continue
+        sizes = np.bincount(np.asarray(term.groups), minlength=term.n_groups)
+        if sizes.max() <= 1:
+            err = DataError(f"every group of {term.level} has a single observation: the "
+                            f"variance of the random effects at level {term.level} cannot "
+                            "be told apart from the residual variance; drop the "
+                            f"{term.level}: equation")
+            err.rc = 459  # type: ignore[attr-defined]
+            raise err
+
+
 def _describe_restriction(spec: ModelSpec) -> str:
     parts = []
     if spec.if_expr is not None:

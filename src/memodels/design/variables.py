@@ -21,10 +21,22 @@ ALL = "_all"
 
 
 def require_columns(data: pd.DataFrame, names: Iterable[str], role: str = "variable") -> None:
-    """Raise :class:`VariableNotFoundError` for the first name that is not a column."""
+    """Raise :class:`VariableNotFoundError` for the first name that is not a column, and
+    :class:`DataError` (Stata's r(110), "already defined") for a name that several
+    columns share: which of them is meant is ambiguous."""
+    names = list(names)
     for name in names:
         if name not in data.columns:
             raise VariableNotFoundError(f"{role} '{name}' not found in the data")
+    if not data.columns.is_unique:
+        shared = set(data.columns[data.columns.duplicated()])
+        for name in names:
+            if name in shared:
+                err = DataError(f"variable {name} defined more than once: the data have "
+                                f"several columns named '{name}'; rename or drop all but "
+                                "one")
+                err.rc = 110  # type: ignore[attr-defined]
+                raise err
 
 
 def is_categorical(series: pd.Series) -> bool:
@@ -54,9 +66,20 @@ def missing_mask(series: pd.Series) -> np.ndarray:
                 miss |= (codes >= 0) & empty[np.maximum(codes, 0)]
         return miss
     if is_string(series):
-        text = series.astype(object).to_numpy()
-        miss |= text == ""
+        miss |= empty_strings(series, miss)
     return miss
+
+
+def empty_strings(series: pd.Series, missing: np.ndarray | None = None) -> np.ndarray:
+    """Where a string column holds ``""`` (NaN/None/``pd.NA`` elements, given by
+    ``missing`` when known, are not compared: ``pd.NA == ""`` has no truth value)."""
+    text = series.astype(object).to_numpy()
+    if missing is None:
+        missing = np.array(pd.isna(text), dtype=bool)
+    out = np.zeros(text.shape[0], dtype=bool)
+    ok = ~missing
+    out[ok] = np.array(text[ok] == "", dtype=bool)
+    return out
 
 
 def numeric_values(series: pd.Series, name: str, role: str) -> np.ndarray:
@@ -86,6 +109,24 @@ def value_labels(series: pd.Series) -> dict:
         return {}
     own = labels.get(series.name)
     return own if isinstance(own, dict) else {}
+
+
+MAX_MAGNITUDE = 1e150  # squares and cross-products of larger values overflow
+
+
+def check_magnitude(values: np.ndarray, name: str, role: str) -> None:
+    """Refuse infinite values (Stata has none: its largest double is about 8.99e307 and
+    anything beyond is missing) and values so large that their squares overflow; both
+    are :class:`DataError` naming the variable.  Missing values (NaN) are not checked:
+    the estimation sample has none."""
+    finite = np.isfinite(values)
+    if not finite.all() and np.isinf(values).any():
+        raise DataError(f"{role} {name} has infinite values, which Stata does not have; "
+                        "set them to missing first")
+    big = np.abs(values[finite]).max(initial=0.0)
+    if big > MAX_MAGNITUDE:
+        raise DataError(f"{role} {name} has values too large to fit (|{name}| up to "
+                        f"{big:.3g}; the limit is {MAX_MAGNITUDE:g}); rescale it")
 
 
 def python_value(value: object) -> object:

@@ -447,13 +447,25 @@ def _single_level_sparse(terms: list[EngineTerm], family, resolve_modes: bool) -
 
 def _is_nested(terms: list[EngineTerm]) -> bool:
     """True when every term's groups are nested in the previous term's (Stata's nested
-    levels); crossed designs (and repeated levels) are not."""
+    levels); crossed designs (and repeated levels) are not.  A single outer group is
+    nested when it is a real level with one group in the sample (``|| school: ||
+    class:`` on one school); an ``_all: R.b`` term (one group whose random effects are
+    the indicators of ``b``'s levels) makes the design crossed."""
     for outer, inner in zip(terms, terms[1:], strict=False):
         pairs = np.unique(np.stack([inner.groups, outer.groups]), axis=1)
-        if (pairs.shape[1] != inner.n_groups or outer.n_groups == 1
-                or inner.n_groups == outer.n_groups):
+        if (pairs.shape[1] != inner.n_groups or inner.n_groups == outer.n_groups
+                or (outer.n_groups == 1 and _factor_indicators(outer))):
             return False
     return True
+
+
+def _factor_indicators(term: EngineTerm) -> bool:
+    """True when the term's Z holds the indicators of a factor's levels (an ``R.``
+    term): at least two 0/1 columns with exactly one 1 in each row."""
+    z = np.asarray(term.Z)
+    if z.ndim != 2 or z.shape[1] < 2:
+        return False
+    return bool(np.all((z == 0) | (z == 1)) and np.all(z.sum(axis=1) == 1))
 
 
 def _phi(terms, theta: np.ndarray) -> np.ndarray:

@@ -8,12 +8,16 @@ the bootstrap standard errors with normal-based, percentile and bias-corrected
 confidence intervals (``estat bootstrap``).  ``multilevel=True`` resamples the top level
 and then, within each drawn top-level cluster, the ``within`` clusters.  Replications run
 in worker processes (``n_jobs``) from per-replication seeds, so results do not depend on
-the number of workers.
+the number of workers.  Workers end with their parent: killing the process that runs
+the bootstrap (a timeout, SIGKILL) ends its workers within about a second.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -207,7 +211,8 @@ def bootstrap(
     results: list[np.ndarray | None] = []
     workers = n_jobs if n_jobs is not None else 2
     if workers > 1 and not callable(command):
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent,
+                                 initargs=(os.getpid(),)) as pool:
             for k, out in enumerate(pool.map(_one, tasks)):
                 results.append(out)
                 _progress(progress, k + 1, reps, out is None, stream)
@@ -224,6 +229,26 @@ def bootstrap(
     reps_df = pd.DataFrame(good, columns=names)
     return BootstrapResults(observed, reps_df, reps, level,
                             fitted if hasattr(fitted, "rows") else None)
+
+
+PARENT_POLL_SECONDS = 0.5
+
+
+def _watch_parent(parent: int) -> None:
+    """Worker initializer: end this worker as soon as the process that started it is
+    gone (killed by SIGKILL, a timeout...), instead of computing replications for
+    nobody.  A daemon thread polls the parent pid; an orphan is re-parented (to init or
+    a subreaper), so ``os.getppid()`` changes."""
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(PARENT_POLL_SECONDS)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="memodels-parent-watch", daemon=True).start()
 
 
 def _progress(show: bool, k: int, total: int, failed: bool, stream=None) -> None:

@@ -70,6 +70,9 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
     at_rows = [{}]
     if at:
         keys = list(at)
+        unknown = [k for k in keys if k not in sample.columns]
+        if unknown:
+            raise OptionError(f"margins: at(): variable {unknown[0]} not found")
         values = [np.atleast_1d(at[k]).tolist() for k in keys]
         at_rows = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
     groups = [(None, np.ones(len(sample), bool))]
@@ -89,13 +92,21 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
     outcomes = getattr(custom, "ordinal_outcomes", None)
     predictions = ([(k + 1, custom.for_outcome(k)) for k in outcomes] if outcomes
                    else [(None, custom)])
+    # the linear prediction at many at() values: X for a batch of at() rows at once
+    batched = (_xb_means(design, sample, at_rows, [m for _, m in groups])
+               if custom is None and dydx is None and len(at_rows) > 1 else None)
     rows = []
-    for (outcome, pred), at_vals, (gname, mask) in itertools.product(predictions, at_rows,
-                                                                       groups):
+    for (outcome, pred), (ai, at_vals), (gi, (gname, mask)) in itertools.product(
+            predictions, enumerate(at_rows), enumerate(groups)):
         average_of = functools.partial(average, pred)
-        frame = sample.assign(**at_vals) if at_vals else sample
         label = {**({"outcome": outcome} if outcome is not None else {}), **at_vals,
                  **({over: gname} if over is not None else {})}
+        if batched is not None:
+            xbar = batched[gi][ai]
+            off = 0.0 if offset is None else float(offset[mask].mean())
+            rows.append({**label, "margin": float(xbar @ beta + off), "_grad": xbar})
+            continue
+        frame = sample.assign(**at_vals) if at_vals else sample
         if dydx is None:
             m, grad = average_of(frame, mask)
             rows.append({**label, "margin": m, "_grad": grad})
@@ -125,11 +136,89 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
     out["p"] = 2 * stats.norm.sf(np.abs(out["z"]))
     out["ci_lower"] = out["margin"] - crit * se
     out["ci_upper"] = out["margin"] + crit * se
-    out.attrs["vcov"] = grads @ vb @ grads.T
+    # the joint VCE of the margins, J V J' (K x K for K margins), kept as its factors:
+    # a K x K matrix in attrs is deep-copied by every pandas operation on the table
+    # (each row iterated), which made many at() values cost O(K^3)
+    out.attrs["vcov"] = JointVCE(grads, vb)
     out.attrs["level"] = lev
     out.attrs["expression"] = (custom.expression if custom is not None
                                else "Linear prediction, fixed portion")
     return out
+
+
+def _fixed_variables(design) -> list[str]:
+    """The data columns the fixed-effects columns are computed from."""
+    names: list[str] = []
+    for col in design.columns:
+        for part in col.name.split("#"):
+            if part == "_cons":
+                continue
+            var = part[2:] if part.startswith("c.") else part.rsplit(".", 1)[-1]
+            names.append(var)
+    return list(dict.fromkeys(names))
+
+
+def _xb_means(design, sample: pd.DataFrame, at_rows: list[dict], masks: list[np.ndarray],
+              batch_cells: int = 400_000) -> list[np.ndarray]:
+    """For each group mask, the (K x p) averages of the fixed-effects row x over the
+    masked observations at each of the K at() settings: the margin of xb is
+    ``xbar @ beta`` and its delta-method gradient is ``xbar``.  The at() settings are
+    evaluated in batches of stacked copies of the sample (about ``batch_cells``
+    observations at a time), so the work and memory are linear in K."""
+    n = len(sample)
+    keys = list(at_rows[0])
+    wanted = [v for v in _fixed_variables(design) if v in sample.columns]
+    base = sample[wanted].reset_index(drop=True)
+    step = max(1, batch_cells // max(n, 1))
+    parts: list[list[np.ndarray]] = [[] for _ in masks]
+    for start in range(0, len(at_rows), step):
+        chunk = at_rows[start:start + step]
+        big = base.iloc[np.tile(np.arange(n), len(chunk))].reset_index(drop=True)
+        big = big.assign(**{k: np.repeat(pd.Series([r[k] for r in chunk]).to_numpy(), n)
+                            for k in keys})
+        x = fixed_matrix(design, big).reshape(len(chunk), n, -1)
+        for gi, mask in enumerate(masks):
+            parts[gi].append(x[:, mask, :].mean(axis=1))
+    return [np.vstack(p) for p in parts]
+
+
+class JointVCE:
+    """The delta-method covariance of the margins, ``J V J'``, from the Jacobian ``J``
+    (one row per margin) and the VCE ``V`` of e(b): ``np.asarray(vce)`` or
+    :attr:`matrix` forms the K x K matrix on request; :meth:`block` gives the rows and
+    columns of some margins.  Immutable, so copying a table shares it."""
+
+    def __init__(self, jacobian: np.ndarray, vcov: np.ndarray) -> None:
+        self.jacobian = np.asarray(jacobian, dtype=float)
+        self.vcov = np.asarray(vcov, dtype=float)
+        self.jacobian.setflags(write=False)
+        self.vcov.setflags(write=False)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        k = self.jacobian.shape[0]
+        return (k, k)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self.jacobian @ self.vcov @ self.jacobian.T
+
+    def block(self, rows) -> np.ndarray:
+        j = self.jacobian[np.asarray(rows)]
+        return j @ self.vcov @ j.T
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        m = self.matrix
+        return m if dtype is None else m.astype(dtype)
+
+    def __deepcopy__(self, memo) -> JointVCE:
+        return self
+
+    def __copy__(self) -> JointVCE:
+        return self
+
+    def __repr__(self) -> str:
+        return f"JointVCE({self.shape[0]} margins)"
 
 
 def marginsplot(table: pd.DataFrame, x: str | None = None, ax=None):
