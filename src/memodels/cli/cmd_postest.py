@@ -1,6 +1,6 @@
-"""``estat``, ``test``, ``testparm``, ``lincom`` and ``nlcom`` in a session: Stata's
+"""``estat``, ``test``, ``testparm``, ``testnl``, ``lincom`` and ``nlcom`` in a session: Stata's
 syntax mapped to the results' methods ([ME] mixed postestimation, [R] test, [R] lincom,
-[R] nlcom)."""
+[R] nlcom, [R] testnl)."""
 
 from __future__ import annotations
 
@@ -124,6 +124,19 @@ def test(session: Session, rest: str) -> str:
     return str(result)
 
 
+def testnl(session: Session, rest: str) -> str:
+    """``testnl exp1 = exp2`` or ``testnl (exp1 = exp2) (exp3 = exp4) ...`` ([R] testnl)."""
+    res = session.require_e()
+    body, options = split_options(rest)
+    parse_opts(options, OptionTable([]), "testnl")
+    if not body:
+        raise SessionError("testnl: a constraint exp = exp is required")
+    grouped = body.lstrip().startswith("(") and _is_grouped(body)
+    result = res.testnl(_groups(body) if grouped else body)
+    _record_test(session, result)
+    return str(result)
+
+
 def testparm(session: Session, rest: str) -> str:
     """``testparm i.drug week [, small]``."""
     res = session.require_e()
@@ -192,4 +205,4 @@ def _is_grouped(body: str) -> bool:
         return False
 
 
-__all__ = ["ESTAT", "df_table", "estat", "lincom", "nlcom", "test", "testparm"]
+__all__ = ["ESTAT", "df_table", "estat", "lincom", "nlcom", "test", "testnl", "testparm"]

@@ -1,16 +1,17 @@
-"""Wald tests and combinations of the estimates: ``test``, ``testparm``, ``lincom``,
-``nlcom`` ([R] test, [R] testparm, [R] lincom, [R] nlcom).
+"""Wald tests and linear combinations of the estimates: ``test``, ``testparm``,
+``lincom`` ([R] test, [R] testparm, [R] lincom); ``nlcom`` and ``testnl`` are in
+:mod:`memodels.postestimation.nonlinear`.
 
-The coefficient vector is ``res.params`` with ``res.vcov`` (fixed effects as Stata's
-e(b); variance components in the reported metric, named ``var(_cons[id])``...).
-Names may be written as in Stata: ``week``, ``_b[week]``, ``[weight]week``,
-``0.girl#c.age``, ``2.drug``.
+Coefficients are written as in Stata (:mod:`memodels.postestimation.coefnames`):
+``week``, ``_b[week]``, ``[weight]week``, ``0.girl#c.age``, ``2.drug``, and the
+equations of e(b): ``[lns1_1_1]_cons``, ``_b[lnsig_e:_cons]`` after ``mixed``;
+``_b[var(_cons[id]):_cons]``, ``_b[/var(_cons[id])]``, ``_b[/cut1]`` after the me
+commands.  Expressions are parsed by :mod:`memodels.syntax.expressions`.
 
 * ``test``: H0 R b = r; W = (Rb - r)'(R V R')^{-1}(Rb - r) ~ chi2(rank), constraints
   that are linearly dependent on earlier ones are dropped (Stata's "constraint #
   dropped").  ``"a = b = 0"`` means a - b = 0 and a = 0 (as Stata writes it).
 * ``lincom``: c'b, se = sqrt(c'Vc), z, p and the normal CI.
-* ``nlcom``: g(b) with the delta method, gradient by central differences.
 """
 
 from __future__ import annotations
@@ -23,168 +24,99 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import OptionError
+from ..errors import MemodelsError, OptionError
+from ..syntax.expr_ast import Binary, Call, Node, Num, Unary, Var, children, postorder
+from ..syntax.expressions import parse_expression
+from .coefnames import Coefficients, placeholder
 from .tables import fmt
 
-_NUM = re.compile(r"\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?")
+# ------------------------------------------------------------- linear forms
+Linear = tuple[dict[str, float], float]
 
 
-# ------------------------------------------------------------------ tokenizer
-def _names(res) -> list[str]:
-    return list(res.params.index)
+def parse_text(coefs: Coefficients, text: str) -> tuple[Node, list[str]]:
+    """The expression tree of ``text`` with every coefficient a placeholder variable
+    ``__b0``, ``__b1``... and the coefficients' keys in that order."""
+    sub, keys = coefs.substitute(text)
+    if not sub.strip():
+        raise OptionError(f"expression {text!r} is empty")
+    try:
+        node = parse_expression(sub, [placeholder(k) for k in range(len(keys))])
+    except MemodelsError as exc:
+        msg = str(exc).replace(sub, text.strip())
+        for k in reversed(range(len(keys))):
+            msg = msg.replace(f" {placeholder(k)} ", coefs.display.get(keys[k], keys[k]))
+        raise OptionError(f"invalid expression {text.strip()!r}: {msg}") from None
+    return node, keys
 
 
-def _aliases(names: list[str]) -> dict[str, str]:
-    """Accepted spellings -> parameter name (``0b.girl#c.age`` for ``0.girl#c.age`` ...)."""
-    out = {}
-    for nm in names:
-        out[nm] = nm
-        alt = re.sub(r"(\d+)[bno]+\.", r"\1.", nm)
-        out.setdefault(alt, nm)
-    return out
+def _linear_node(node: Node, args: list[Linear], keys: list[str], text: str) -> Linear:
+    def fail(why: str) -> OptionError:
+        return OptionError(f"{text.strip()!r} is not a linear expression ({why})")
+
+    if isinstance(node, Num):
+        if not np.isfinite(node.value):
+            raise fail("a number is too large")
+        return {}, float(node.value)
+    if isinstance(node, Var):
+        return {keys[int(node.name[3:])]: 1.0}, 0.0
+    if isinstance(node, Unary) and node.op == "-":
+        return _scale(args[0], -1.0)
+    if isinstance(node, Binary) and node.op in ("+", "-"):
+        return _combine(args[0], args[1], 1.0 if node.op == "+" else -1.0)
+    if isinstance(node, Binary) and node.op == "*":
+        (ca, ka), (cb, kb) = args
+        if ca and cb:
+            raise fail("product of coefficients")
+        return _scale(args[1], ka) if not ca else _scale(args[0], kb)
+    if isinstance(node, Binary) and node.op in ("/", "^"):
+        (ca, ka), (cb, kb) = args
+        if cb or (node.op == "^" and ca):
+            raise fail("division by a coefficient" if node.op == "/" else "power")
+        if node.op == "/":
+            if kb == 0:
+                raise fail("division by zero")
+            return _scale(args[0], 1.0 / kb)
+        with np.errstate(all="ignore"):
+            v = float(np.power(ka, kb))
+        if not np.isfinite(v):
+            raise fail(f"{ka:g}^{kb:g} is missing")
+        return {}, v
+    if isinstance(node, Binary):
+        raise fail(f"operator {node.op}")
+    if isinstance(node, Call):
+        raise fail(f"function {node.name}()")
+    raise fail("missing value or string")
 
 
-def _tokenize(text: str, names: list[str]) -> list[tuple[str, object]]:
-    alias = _aliases(names)
-    keys = sorted(alias, key=len, reverse=True)
-    toks: list[tuple[str, object]] = []
-    i, s = 0, text
-    while i < len(s):
-        ch = s[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if s.startswith("_b[", i):
-            j = s.index("]", i)
-            nm = s[i + 3:j].strip()
-            nm = re.sub(r"(\d+)[bno]+\.", r"\1.", nm)
-            if nm not in alias:
-                raise OptionError(f"{nm} not found in the estimates")
-            toks.append(("name", alias[nm]))
-            i = j + 1
-            continue
-        if ch == "[":  # [eq]name
-            j = s.index("]", i)
-            i = j + 1
-            continue
-        hit = None
-        for k in keys:
-            if s.startswith(k, i):
-                end = i + len(k)
-                if end < len(s) and (s[end].isalnum() or s[end] in "_."):
-                    continue
-                hit = k
-                break
-        if hit is None:
-            # a spelling with base markers, e.g. 0b.girl#c.age
-            m = re.match(r"[A-Za-z0-9_.#]+", s[i:])
-            if m and not _NUM.fullmatch(m.group(0)):
-                cand = re.sub(r"(\d+)[bno]+\.", r"\1.", m.group(0))
-                if cand in alias:
-                    toks.append(("name", alias[cand]))
-                    i += len(m.group(0))
-                    continue
-                if re.match(r"[A-Za-z_]", m.group(0)) and s[i + len(m.group(0)):].lstrip()[:1] \
-                        != "(":
-                    raise OptionError(f"{m.group(0)} not found in the estimates")
-        if hit is not None:
-            toks.append(("name", alias[hit]))
-            i += len(hit)
-            continue
-        m = _NUM.match(s, i)
-        if m:
-            toks.append(("num", float(m.group(0))))
-            i = m.end()
-            continue
-        if ch in "+-*/()=^,":
-            toks.append(("op", ch))
-            i += 1
-            continue
-        m = re.match(r"[A-Za-z_][A-Za-z_0-9]*", s[i:])
-        if m:
-            toks.append(("func", m.group(0)))
-            i += len(m.group(0))
-            continue
-        raise OptionError(f"invalid expression: {text!r}")
-    return toks
+def linear_form(coefs: Coefficients, text: str) -> Linear:
+    """``text`` as (coefficients by key, constant); refused unless linear."""
+    node, keys = parse_text(coefs, text)
+    vals: dict[int, Linear] = {}
+    for nd in postorder(node):
+        args = [vals.pop(id(c)) for c in children(nd)]
+        vals[id(nd)] = _linear_node(nd, args, keys, text)
+    coef, const = vals[id(node)]
+    return {k: v for k, v in coef.items() if v != 0}, const
 
 
-# ------------------------------------------------------------- linear parser
-class _Linear:
-    def __init__(self, toks):
-        self.toks, self.pos = toks, 0
-
-    def peek(self):
-        return self.toks[self.pos] if self.pos < len(self.toks) else ("end", None)
-
-    def take(self):
-        t = self.peek()
-        self.pos += 1
-        return t
-
-    def expr(self):
-        coef, const = self.term()
-        while self.peek() in (("op", "+"), ("op", "-")):
-            sign = 1.0 if self.take()[1] == "+" else -1.0
-            c2, k2 = self.term()
-            coef = _add(coef, c2, sign)
-            const += sign * k2
-        return coef, const
-
-    def term(self):
-        coef, const = self.factor()
-        while self.peek() in (("op", "*"), ("op", "/")):
-            op = self.take()[1]
-            c2, k2 = self.factor()
-            if op == "*":
-                if coef and c2:
-                    raise OptionError("not a linear expression (product of coefficients)")
-                if c2:
-                    coef, const = _scale(c2, const), const * k2
-                else:
-                    coef, const = _scale(coef, k2), const * k2
-            else:
-                if c2:
-                    raise OptionError("not a linear expression (division by a coefficient)")
-                coef, const = _scale(coef, 1 / k2), const / k2
-        return coef, const
-
-    def factor(self):
-        kind, val = self.take()
-        if kind == "op" and val == "-":
-            c, k = self.factor()
-            return _scale(c, -1.0), -k
-        if kind == "op" and val == "+":
-            return self.factor()
-        if kind == "num":
-            return {}, float(val)
-        if kind == "name":
-            return {val: 1.0}, 0.0
-        if kind == "op" and val == "(":
-            out = self.expr()
-            if self.take() != ("op", ")"):
-                raise OptionError("unbalanced parentheses")
-            return out
-        raise OptionError(f"invalid linear expression near {val!r}")
-
-
-def _add(a: dict, b: dict, sign: float) -> dict:
-    out = dict(a)
-    for k, v in b.items():
+def _combine(a: Linear, b: Linear, sign: float) -> Linear:
+    out = dict(a[0])
+    for k, v in b[0].items():
         out[k] = out.get(k, 0.0) + sign * v
-    return out
+    return out, a[1] + sign * b[1]
 
 
-def _scale(a: dict, s: float) -> dict:
-    return {k: v * s for k, v in a.items()}
+def _scale(a: Linear, s: float) -> Linear:
+    return {k: v * s for k, v in a[0].items()}, a[1] * s
 
 
-def _linear(text: str, names: list[str]) -> tuple[dict, float]:
-    p = _Linear(_tokenize(text, names))
-    out = p.expr()
-    if p.peek()[0] != "end":
-        raise OptionError(f"invalid expression: {text!r}")
-    return out
+_EQUALS = re.compile(r"(?<![=<>!~])=(?!=)")
+
+
+def split_equals(text: str) -> list[str]:
+    """``a = b = c`` -> the sides (Stata's ``test``/``testnl`` equality syntax)."""
+    return _EQUALS.split(text)
 
 
 # ---------------------------------------------------------------------- test
@@ -224,14 +156,16 @@ class WaldTest:
         return "\n".join(lines)
 
 
-def _constraint_text(coef: dict, rhs: float, depvar: str) -> str:
+def _constraint_text(coef: dict, rhs: float, display: dict[str, str]) -> str:
+    """Stata's listing of a constraint: ``[weight]week - [weight]_cons = 0``."""
     parts = []
     for nm, c in coef.items():
         if c == 0:
             continue
         sign = "-" if c < 0 else "+"
         mag = abs(c)
-        body = f"[{depvar}]{nm}" if mag == 1 else f"{mag:g}*[{depvar}]{nm}"
+        shown = display.get(nm, nm)
+        body = shown if mag == 1 else f"{mag:g}*{shown}"
         parts.append((sign, body))
     if not parts:
         return f"0 = {rhs:g}"
@@ -241,39 +175,50 @@ def _constraint_text(coef: dict, rhs: float, depvar: str) -> str:
     return f"{text} = {rhs:g}"
 
 
-def _parse_constraints(res, hyp) -> list[tuple[dict, float]]:
-    names = _names(res)
+def _items(hyp) -> list[str]:
     items = [hyp] if isinstance(hyp, str) else list(hyp)
     out = []
     for item in items:
         item = str(item).strip()
         if item.startswith("(") and item.endswith(")") and "=" in item:
             item = item[1:-1]
-        if "=" not in item:
-            toks = _tokenize(item, names)
-            if all(t[0] == "name" for t in toks) and toks:
-                out += [({t[1]: 1.0}, 0.0) for t in toks]  # test x1 x2
-                continue
-            out.append(_linear(item, names))
-            out[-1] = (out[-1][0], -out[-1][1])
-            continue
-        sides = [_linear(s, names) for s in item.split("=")]
-        first_c, first_k = sides[0]
-        for c, k in sides[1:]:
-            coef = _add(first_c, c, -1.0)
-            out.append((coef, k - first_k))
+        out.append(item)
     return out
 
 
-def wald_test(res, coefs: list[tuple[dict, float]], small: bool = False) -> WaldTest:
-    names = _names(res)
-    b = res.params.to_numpy(float)
-    V = res.vcov.loc[names, names].to_numpy(float)
-    R = np.zeros((len(coefs), len(names)))
+def _parse_constraints(coefs: Coefficients, hyp) -> list[tuple[dict, float]]:
+    out = []
+    for item in _items(hyp):
+        sides = split_equals(item)
+        if len(sides) == 1:
+            sub, keys = coefs.substitute(item)
+            if keys and re.fullmatch(r"(?:\s*__b\d+\s*)+", sub):  # test x1 x2
+                out += [({keys[int(k)]: 1.0}, 0.0) for k in re.findall(r"__b(\d+)", sub)]
+                continue
+            coef, const = linear_form(coefs, item)
+            out.append((coef, -const))
+            continue
+        if any(not s.strip() for s in sides):
+            raise OptionError(f"test: {item!r} has an empty side of '='")
+        first_c, first_k = linear_form(coefs, sides[0])
+        for side in sides[1:]:
+            c, k = linear_form(coefs, side)
+            coef, _ = _combine((first_c, 0.0), (c, 0.0), -1.0)
+            out.append(({n: v for n, v in coef.items() if v != 0}, k - first_k))
+    return out
+
+
+def wald_test(res, coefs: list[tuple[dict, float]], small: bool = False,
+              names: Coefficients | None = None) -> WaldTest:
+    """The Wald test of H0: sum(c * b) = r for every (c, r) in ``coefs``."""
+    names = names if names is not None else Coefficients(res)
+    space = names.space([k for c, _ in coefs for k in c])
+    b, V = space.b, space.V
+    R = np.zeros((len(coefs), len(space.names)))
     r = np.zeros(len(coefs))
     for i, (c, k) in enumerate(coefs):
         for nm, v in c.items():
-            R[i, names.index(nm)] += v
+            R[i, space.index(nm)] += v
         r[i] = k
     keep, dropped = [], []
     for i in range(R.shape[0]):
@@ -289,10 +234,10 @@ def wald_test(res, coefs: list[tuple[dict, float]], small: bool = False) -> Wald
         stat = float(d @ np.linalg.solve(M, d))
     except np.linalg.LinAlgError:
         stat = float(d @ np.linalg.pinv(M) @ d)
-    texts = [_constraint_text(c, k, res.depvar) for c, k in coefs]
+    texts = [_constraint_text(c, k, names.display) for c, k in coefs]
     out = WaldTest(texts, stat, len(keep), dropped)
     if small:
-        out.F, out.ddf = _small_f(res, names, Rk, rk)
+        out.F, out.ddf = _small_f(res, space.names, Rk, rk)
     return out
 
 
@@ -322,9 +267,11 @@ def _small_f(res, names: list[str], R: np.ndarray, r: np.ndarray):
 
 def test(res, hypothesis, small: bool = False) -> WaldTest:
     """``test``: ``res.test("week = 0")``, ``res.test(["x1", "x2"])``,
-    ``res.test("a = b = 0")``, ``res.test(["(a = b)", "(c = 0)"])``; ``small=True`` for the
+    ``res.test("a = b = 0")``, ``res.test(["(a = b)", "(c = 0)"])``,
+    ``res.test("[lns1_1_1]_cons = [lns1_1_2]_cons")``; ``small=True`` for the
     small-sample F test after ``mixed, dfmethod()``."""
-    return wald_test(res, _parse_constraints(res, hypothesis), small)
+    coefs = Coefficients(res)
+    return wald_test(res, _parse_constraints(coefs, hypothesis), small, coefs)
 
 
 def testparm(res, varlist: str | list[str], small: bool = False) -> WaldTest:
@@ -400,81 +347,24 @@ def lincom(res, expression: str, level: float | None = None,
            small: bool = False) -> Combination:
     """Stata's ``lincom``; ``small=True`` after ``mixed, dfmethod()`` gives the t test with
     the method's DF for the combination (and, for Kenward-Roger, its adjusted SE)."""
-    names = _names(res)
-    coef, const = _linear(expression, names)
-    c = np.array([coef.get(nm, 0.0) for nm in names])
-    b = res.params.to_numpy(float)
-    V = res.vcov.loc[names, names].to_numpy(float)
-    est = float(c @ b + const)
-    se = float(np.sqrt(max(c @ V @ c, 0.0)))
-    text = _constraint_text(coef, 0.0, res.depvar).rsplit(" = ", 1)[0]
+    coefs = Coefficients(res)
+    coef, const = linear_form(coefs, expression)
+    space = coefs.space(list(coef))
+    c = np.zeros(len(space.names))
+    for k, v in coef.items():
+        c[space.index(k)] += v
+    est = float(c @ space.b + const)
+    se = float(np.sqrt(max(c @ space.V @ c, 0.0)))
+    text = _constraint_text(coef, 0.0, coefs.display).rsplit(" = ", 1)[0]
     if const:
         text += f" + {const:g}" if const > 0 else f" - {-const:g}"
     lev = float(res.level if level is None else level)
     if small:
         # the posted VCE is already Kenward-Roger's adjusted one when that method is used
-        _, ddf = _small_f(res, names, c[None, :], np.array([-const]))
+        _, ddf = _small_f(res, space.names, c[None, :], np.array([-const]))
         if ddf is not None:
             return Combination(text + " = 0", est, se, lev, ddf)
     return Combination(text + " = 0", est, se, lev)
-
-
-# --------------------------------------------------------------------- nlcom
-_FUNCS = {
-    "exp": np.exp, "log": np.log, "ln": np.log, "sqrt": np.sqrt, "abs": np.abs,
-    "invlogit": lambda x: 1 / (1 + np.exp(-x)), "logit": lambda x: np.log(x / (1 - x)),
-    "normal": stats.norm.cdf, "tanh": np.tanh, "atanh": np.arctanh, "sin": np.sin,
-    "cos": np.cos, "log10": np.log10,
-}
-
-
-def _compile(expression: str, names: list[str]):
-    toks = _tokenize(expression, names)
-    pieces = []
-    for kind, val in toks:
-        if kind == "name":
-            pieces.append(f"_p[{names.index(val)}]")
-        elif kind == "num":
-            pieces.append(repr(val))
-        elif kind == "func":
-            if val not in _FUNCS:
-                raise OptionError(f"nlcom: unknown function or name {val}")
-            pieces.append(f"_f[{val!r}]")
-        elif kind == "op":
-            pieces.append("**" if val == "^" else val)
-    code = " ".join(pieces)
-    compiled = compile(code, "<nlcom>", "eval")
-
-    def g(p: np.ndarray) -> float:
-        return float(eval(compiled, {"__builtins__": {}}, {"_p": p, "_f": _FUNCS}))
-
-    return g
-
-
-def nlcom(res, expression: str, level: float | None = None) -> Combination:
-    """Delta method: se = sqrt(g' V g), g = dG/db by central differences."""
-    if ":" in expression:
-        expression = expression.split(":", 1)[1]
-    names = _names(res)
-    g = _compile(expression, names)
-    b = res.params.to_numpy(float)
-    V = res.vcov.loc[names, names].to_numpy(float)
-    est = g(b)
-    grad = np.zeros(b.size)
-    used = [i for i in range(b.size) if f"_p[{i}]" in _compile_text(expression, names)]
-    for i in used:
-        h = 1e-5 * max(abs(b[i]), 1e-2)
-        bp, bm = b.copy(), b.copy()
-        bp[i] += h
-        bm[i] -= h
-        grad[i] = (g(bp) - g(bm)) / (2 * h)
-    se = float(np.sqrt(max(grad @ V @ grad, 0.0)))
-    return Combination(expression.strip(), est, se, float(res.level if level is None else level))
-
-
-def _compile_text(expression: str, names: list[str]) -> str:
-    toks = _tokenize(expression, names)
-    return " ".join(f"_p[{names.index(v)}]" for k, v in toks if k == "name")
 
 
 def as_frame(result: Combination) -> pd.DataFrame:

@@ -177,6 +177,13 @@ class EstimationResults:
 
         return test(self, hypothesis, small=small)
 
+    def testnl(self, hypothesis: Any):
+        """Wald test of nonlinear hypotheses by the delta method (Stata's ``testnl``):
+        ``res.testnl("exp(_b[week]) = 500")``, or a list of ``"exp = exp"`` strings."""
+        from ..postestimation import testnl
+
+        return testnl(self, hypothesis)
+
     def testparm(self, varlist: Any, small: bool = False):
         """Wald test that all coefficients of the terms are 0 (Stata's ``testparm``)."""
         from ..postestimation import testparm
