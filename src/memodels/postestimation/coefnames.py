@@ -121,6 +121,7 @@ class Coefficients:
         self.plain: dict[str, str] = {}  # bare spelling -> key
         self.equations: dict[str, dict[str, str]] = {}  # eq -> {column: key}
         self.display: dict[str, str] = {}  # key -> [eq]column
+        self.stata_equations: list[str] = []  # e(b)'s estimation-metric equations
         for nm in self.fixed:
             self.plain[nm] = nm
             self.plain.setdefault(_norm(nm), nm)
@@ -150,18 +151,27 @@ class Coefficients:
                     self._add_equation(eq, key, replace=True)
 
     def _add_equation(self, eq: str, key: str, replace: bool = False) -> None:
-        eq = eq.replace(" ", "")
         if replace or eq not in self.equations:
             self.equations[eq] = {"_cons": key}
+        self.equations.setdefault(eq.replace(" ", ""), {"_cons": key})
         if replace or key not in self.display:
             self.display[key] = f"[{eq}]_cons"
+        if replace:
+            self.stata_equations.append(eq)
 
     # ------------------------------------------------------------------ resolve
     def stata_names(self) -> list[str]:
         """The coefficient names as ``[eq]name`` (for error messages)."""
         out = [f"[{self.depvar}]{f}" for f in self.fixed]
-        out += [f"[{eq}]_cons" for eq in self.equations]
+        out += [f"[{eq}]_cons" for eq in self._equation_names()]
         return out
+
+    def _equation_names(self) -> list[str]:
+        """Stata's e(b) equations first, then the reported names (with their spaces)."""
+        shown = {eq for key, eq in self.display.items() if key not in self.fixed}
+        rest = [eq for eq in self.equations if f"[{eq}]_cons" in shown
+                and eq not in self.stata_equations]
+        return self.stata_equations + rest
 
     def _unknown(self, text: str) -> OptionError:
         shown = self.stata_names()
@@ -172,9 +182,9 @@ class Coefficients:
     def resolve(self, equation: str | None, column: str) -> str:
         """The key of the coefficient ``[equation]column`` (equation None: unqualified)."""
         col = column.strip()
-        eq = None if equation is None else equation.replace(" ", "")
+        eq = None if equation is None else equation.strip()
         if eq is None and col.startswith("/"):
-            eq, col = col[1:].replace(" ", ""), "_cons"
+            eq, col = col[1:].strip(), "_cons"
         if eq is None:
             key = self.plain.get(col) or self.plain.get(_norm(col))
             if key is None:
@@ -187,10 +197,10 @@ class Coefficients:
             return key
         if eq.startswith("/"):
             eq = eq[1:]
-        table = self.equations.get(eq)
+        table = self.equations.get(eq) or self.equations.get(eq.replace(" ", ""))
         if table is None:
             raise OptionError(f"equation [{eq}] not found; the equations are "
-                              f"{', '.join([self.depvar, *self.equations])}")
+                              f"{', '.join([self.depvar, *self._equation_names()])}")
         key = table.get(col.replace(" ", ""))
         if key is None:
             raise self._unknown(f"[{eq}]{col}")
