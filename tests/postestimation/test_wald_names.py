@@ -209,3 +209,25 @@ def test_session_unknown_name_stops_script():
     s = Session(load_dataset("pig"))
     with pytest.raises(SessionError, match=r"\[lns1_1_2\]"):
         s.run_script("mixed weight week || id:\nnlcom exp([lns1_1_2]_cons)\n")
+
+
+def test_whole_equations(pig_ri):
+    """test [eq]: every coefficient of the equation is 0 ([R] test, syntax 3)."""
+    fixed = pig_ri.test("[weight]")
+    assert fixed.df == 2
+    b = pig_ri.params[["week", "_cons"]].to_numpy()
+    V = pig_ri.vcov.loc[["week", "_cons"], ["week", "_cons"]].to_numpy()
+    assert fixed.chi2 == pytest.approx(float(b @ np.linalg.solve(V, b)), rel=1e-10)
+    assert pig_ri.test("[lns1_1_1] [lnsig_e]").df == 2
+    with pytest.raises(OptionError, match=r"equation \[id\] not found"):
+        pig_ri.test("[id]")
+
+
+def test_exchangeable_correlation_name_refused():
+    """Stata's name of the exchangeable correlation is not documented: refused, not
+    guessed; the ln sd of the shared variance is lns1_1_1."""
+    res = fitted("pig", "mixed weight week || id: week, cov(exchangeable)")
+    v = res.params["var(week _cons[id])"]
+    assert res.nlcom("exp(2*[lns1_1_1]_cons)").estimate == pytest.approx(v, rel=1e-10)
+    with pytest.raises(OptionError, match=r"\[atr1_1_1_2\]"):
+        res.nlcom("tanh([atr1_1_1_2]_cons)")

@@ -206,6 +206,17 @@ class Coefficients:
             raise self._unknown(f"[{eq}]{col}")
         return key
 
+    def equation(self, equation: str) -> list[str]:
+        """Every coefficient of equation ``equation`` (``test [eq]``: all of them 0)."""
+        eq = equation.strip()
+        if eq == self.depvar:
+            return list(self.fixed)
+        table = self.equations.get(eq) or self.equations.get(eq.replace(" ", ""))
+        if table is None:
+            raise OptionError(f"equation [{eq}] not found; the equations are "
+                              f"{', '.join([self.depvar, *self._equation_names()])}")
+        return list(table.values())
+
     def space(self, keys) -> Space:
         """The parameter space holding every key."""
         keys = list(dict.fromkeys(keys))

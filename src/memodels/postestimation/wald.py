@@ -27,7 +27,7 @@ from scipy import stats
 from ..errors import MemodelsError, OptionError
 from ..syntax.expr_ast import Binary, Call, Node, Num, Unary, Var, children, postorder
 from ..syntax.expressions import parse_expression
-from .coefnames import Coefficients, placeholder
+from .coefnames import Coefficients, closing_bracket, placeholder
 from .tables import fmt
 
 # ------------------------------------------------------------- linear forms
@@ -186,10 +186,35 @@ def _items(hyp) -> list[str]:
     return out
 
 
+def _equations_only(item: str) -> list[str]:
+    """``[eq1] [eq2]`` -> ["eq1", "eq2"]; [] when ``item`` is anything else."""
+    out: list[str] = []
+    i, text = 0, item.strip()
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+            continue
+        if text[i] != "[":
+            return []
+        try:
+            end = closing_bracket(text, i)
+        except OptionError:
+            return []
+        if end + 1 < len(text) and not text[end + 1].isspace():
+            return []
+        out.append(text[i + 1:end])
+        i = end + 1
+    return out
+
+
 def _parse_constraints(coefs: Coefficients, hyp) -> list[tuple[dict, float]]:
     out = []
     for item in _items(hyp):
         sides = split_equals(item)
+        eqs = _equations_only(item)
+        if eqs:  # test [eq1] [eq2]: every coefficient of the equations is 0
+            out += [({k: 1.0}, 0.0) for eq in eqs for k in coefs.equation(eq)]
+            continue
         if len(sides) == 1:
             sub, keys = coefs.substitute(item)
             if keys and re.fullmatch(r"(?:\s*__b\d+\s*)+", sub):  # test x1 x2
