@@ -114,7 +114,7 @@ NL_TOKENS = ["_b[week]", "[weight]week", "_b[_cons]", "[lns1_1_1]_cons", "[lnsig
 def test_random_nlcom_and_lincom_raise_only_memodels_errors(tokens):
     res = fitted("pig", "mixed weight week || id:")
     text = " ".join(tokens)
-    for call in (res.nlcom, res.lincom, res.test):
+    for call in (res.nlcom, res.lincom, res.test, res.testnl):
         try:
             out = call(text)
         except MemodelsError:
