@@ -231,3 +231,61 @@ def test_exchangeable_correlation_name_refused():
     assert res.nlcom("exp(2*[lns1_1_1]_cons)").estimate == pytest.approx(v, rel=1e-10)
     with pytest.raises(OptionError, match=r"\[atr1_1_1_2\]"):
         res.nlcom("tanh([atr1_1_1_2]_cons)")
+
+
+# ------------------------------------------- test/testparm/lincom options (N5, N7, N9)
+def test_mtest_and_accumulate(pig_ri):
+    """mtest: each constraint's chi2 = d^2 / var(d), Bonferroni p = min(1, k p);
+    accumulate: the joint test of the previous and the new constraints."""
+    b, V = pig_ri.params, pig_ri.vcov
+    one = ((b["week"] - 6.2) ** 2 / V.loc["week", "week"])
+    two = ((b["_cons"] - 19) ** 2 / V.loc["_cons", "_cons"])
+    t = pig_ri.test(["(week = 6.2)", "(_cons = 19)"], mtest="bonferroni")
+    assert [r[0] for r in t.mtest] == pytest.approx([one, two], rel=1e-10)
+    assert [r[2] for r in t.mtest] == pytest.approx(
+        [min(1.0, 2 * stats.chi2.sf(one, 1)), min(1.0, 2 * stats.chi2.sf(two, 1))])
+    assert "# Bonferroni-adjusted p-values" in str(t)
+    first = pig_ri.test("week = 6.2")
+    acc = pig_ri.test("_cons = 19", accumulate=first)
+    assert acc.df == 2 and acc.chi2 == pytest.approx(t.chi2, rel=1e-12)
+    holm = pig_ri.test(["(week = 6.2)", "(_cons = 19)"], mtest="holm")
+    ps = sorted([stats.chi2.sf(one, 1), stats.chi2.sf(two, 1)])
+    assert max(r[2] for r in holm.mtest) == pytest.approx(min(1.0, max(2 * ps[0], ps[1])))
+
+
+def test_lincom_eform(pig_ri):
+    c = pig_ri.lincom("week", eform=True)
+    est, se, lo, hi = c.shown()
+    assert est == pytest.approx(np.exp(WEEK), rel=1e-6)
+    assert se == pytest.approx(np.exp(WEEK) * SE_WEEK, rel=1e-5)
+    assert lo == pytest.approx(np.exp(WEEK - stats.norm.ppf(.975) * SE_WEEK), rel=1e-5)
+    assert "exp(b)" in str(c)
+    assert "IRR" in str(pig_ri.lincom("week", eform="irr"))
+    with pytest.raises(OptionError):
+        pig_ri.lincom("week", eform="odds")
+
+
+def test_testparm_equal():
+    res = fitted("t43", "mixed score i.drug || person:, reml")
+    t = res.testparm("i.drug", equal=True)
+    names = [n for n in res.fe_params.index if n.endswith(".drug") and not n.startswith("1")]
+    assert t.df == len(names) - 1
+    R = np.zeros((len(names) - 1, len(names)))
+    R[:, 0] = -1.0
+    R[np.arange(len(names) - 1), np.arange(1, len(names))] = 1.0
+    bb = res.params[names].to_numpy()
+    VV = res.vcov.loc[names, names].to_numpy()
+    d = R @ bb
+    assert t.chi2 == pytest.approx(float(d @ np.linalg.solve(R @ VV @ R.T, d)), rel=1e-10)
+    assert t.constraints[0].startswith("- [score]")
+
+
+def test_session_test_options():
+    s = Session(load_dataset("pig"))
+    log = s.run_script("mixed weight week || id:\ntest week = 6.2, notest\n"
+                       "test _cons = 19, accumulate\ntest (week = 6.2) (_cons = 19), mtest(b)\n"
+                       "lincom week, eform\ncapture lincom week, or irr\ndisplay _rc\n")
+    assert log.count("( 2)  [weight]_cons = 19") == 2
+    assert "# Bonferroni-adjusted p-values" in log
+    assert "exp(b)" in log and "497.6494" in log  # exp(6.209896)
+    assert log.rstrip().endswith("198")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,7 +27,7 @@ from ..errors import MemodelsError, OptionError
 from ..syntax.expr_ast import Binary, Call, Node, Num, Unary, Var, children, postorder
 from ..syntax.expressions import parse_expression
 from .coefnames import Coefficients, closing_bracket, placeholder
-from .tables import fmt
+from .wald_results import EFORM, Combination, WaldTest, adjust, mtest_method
 
 # ------------------------------------------------------------- linear forms
 Linear = tuple[dict[str, float], float]
@@ -120,42 +119,6 @@ def split_equals(text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------- test
-@dataclass
-class WaldTest:
-    """A Wald test: chi2(df), or -- with ``small`` after ``mixed, dfmethod()`` -- the
-    F(df, ddf) test of [ME] mixed postestimation, example 6 (``F`` is the method's
-    statistic: the Kenward-Roger scaled F, else chi2/df)."""
-
-    constraints: list[str]
-    chi2: float
-    df: int
-    dropped: list[int] = field(default_factory=list)
-    F: float | None = None
-    ddf: float | None = None
-
-    @property
-    def p(self) -> float:
-        if self.F is not None and self.ddf is not None:
-            return float(stats.f.sf(self.F, self.df, self.ddf))
-        return float(stats.chi2.sf(self.chi2, self.df)) if self.df > 0 else np.nan
-
-    @property
-    def pvalue(self) -> float:
-        return self.p
-
-    def __str__(self) -> str:
-        lines = [f" ({i + 1:>2})  {c}" for i, c in enumerate(self.constraints)]
-        for d in self.dropped:
-            lines.append(f"       Constraint {d + 1} dropped")
-        if self.F is not None and self.ddf is not None:
-            lines += ["", f"       F({self.df:>3}, {self.ddf:>6.2f}) = {self.F:>8.2f}",
-                      f"            Prob > F = {self.p:>10.4f}"]
-        else:
-            lines += ["", f"           chi2({self.df:>3}) = {self.chi2:>8.2f}",
-                      f"         Prob > chi2 = {self.p:>10.4f}"]
-        return "\n".join(lines)
-
-
 def _constraint_text(coef: dict, rhs: float, display: dict[str, str]) -> str:
     """Stata's listing of a constraint: ``[weight]week - [weight]_cons = 0``."""
     parts = []
@@ -234,7 +197,7 @@ def _parse_constraints(coefs: Coefficients, hyp) -> list[tuple[dict, float]]:
 
 
 def wald_test(res, coefs: list[tuple[dict, float]], small: bool = False,
-              names: Coefficients | None = None) -> WaldTest:
+              names: Coefficients | None = None, mtest: str | None = None) -> WaldTest:
     """The Wald test of H0: sum(c * b) = r for every (c, r) in ``coefs``."""
     names = names if names is not None else Coefficients(res)
     space = names.space([k for c, _ in coefs for k in c])
@@ -260,9 +223,19 @@ def wald_test(res, coefs: list[tuple[dict, float]], small: bool = False,
     except np.linalg.LinAlgError:
         stat = float(d @ np.linalg.pinv(M) @ d)
     texts = [_constraint_text(c, k, names.display) for c, k in coefs]
-    out = WaldTest(texts, stat, len(keep), dropped)
+    out = WaldTest(texts, stat, len(keep), dropped, linear=list(coefs))
     if small:
         out.F, out.ddf = _small_f(res, space.names, Rk, rk)
+    if mtest is not None:
+        if out.F is not None:
+            raise OptionError("options mtest and small may not be combined")
+        dev = R @ b - r
+        var = np.einsum("ij,jk,ik->i", R, V, R)
+        rows = [(float(dev[j] ** 2 / var[j]) if var[j] > 0 else np.nan, 1)
+                for j in range(R.shape[0])]
+        p = adjust(np.array([float(stats.chi2.sf(c, 1)) for c, _ in rows]), mtest)
+        out.mtest = [(c, df, float(pj)) for (c, df), pj in zip(rows, p, strict=True)]
+        out.mtest_method = mtest
     return out
 
 
@@ -290,18 +263,26 @@ def _small_f(res, names: list[str], R: np.ndarray, r: np.ndarray):
     return float(f), float(den)
 
 
-def test(res, hypothesis, small: bool = False) -> WaldTest:
+def test(res, hypothesis, small: bool = False, accumulate: WaldTest | None = None,
+         mtest: str | bool | None = None) -> WaldTest:
     """``test``: ``res.test("week = 0")``, ``res.test(["x1", "x2"])``,
     ``res.test("a = b = 0")``, ``res.test(["(a = b)", "(c = 0)"])``,
-    ``res.test("[lns1_1_1]_cons = [lns1_1_2]_cons")``; ``small=True`` for the
-    small-sample F test after ``mixed, dfmethod()``."""
+    ``res.test("[lns1_1_1]_cons = [lns1_1_2]_cons")``, ``res.test("[weight]")``;
+    ``small=True`` for the small-sample F test after ``mixed, dfmethod()``;
+    ``accumulate=previous`` tests jointly with a previous test's constraints;
+    ``mtest=True`` (or "bonferroni", "holm", "sidak") also tests each constraint."""
     coefs = Coefficients(res)
-    return wald_test(res, _parse_constraints(coefs, hypothesis), small, coefs)
+    linear = _parse_constraints(coefs, hypothesis)
+    if accumulate is not None:
+        linear = list(accumulate.linear) + linear
+    return wald_test(res, linear, small, coefs, mtest_method(mtest))
 
 
-def testparm(res, varlist: str | list[str], small: bool = False) -> WaldTest:
-    """``testparm``: every kept coefficient of the named terms is 0.  Terms are written
-    as in Stata: ``i.drug``, ``drug`` (its indicators), ``c.age#c.age``, ``x*``."""
+def testparm(res, varlist: str | list[str], small: bool = False,
+             equal: bool = False) -> WaldTest:
+    """``testparm``: every kept coefficient of the named terms is 0 (``equal=True``: all
+    are equal to each other).  Terms are written as in Stata: ``i.drug``, ``drug`` (its
+    indicators), ``c.age#c.age``, ``x*``."""
     items = varlist.split() if isinstance(varlist, str) else list(varlist)
     design = getattr(res, "design", None)
     fixed = [r for r in res.rows if r.section == "fixed" and r.status == "ok"]
@@ -322,56 +303,23 @@ def testparm(res, varlist: str | list[str], small: bool = False) -> WaldTest:
         if not hits:
             raise OptionError(f"testparm: {it} not found in the estimated fixed effects")
         chosen += [h for h in hits if h not in chosen]
+    if equal:  # [R] test: - b1 + b2 = 0, - b1 + b3 = 0, ...
+        if len(chosen) < 2:
+            raise OptionError("testparm, equal: at least two coefficients are required")
+        return wald_test(res, [({chosen[0]: -1.0, nm: 1.0}, 0.0) for nm in chosen[1:]],
+                         small)
     return wald_test(res, [({nm: 1.0}, 0.0) for nm in chosen], small)
 
 
 # -------------------------------------------------------------------- lincom
-@dataclass
-class Combination:
-    """An estimate with its SE; z inference, or t(df) when ``df`` is set (lincom, small)."""
-
-    expression: str
-    estimate: float
-    se: float
-    level: float = 95.0
-    df: float | None = None
-
-    @property
-    def z(self) -> float:
-        return self.estimate / self.se if self.se > 0 else np.nan
-
-    @property
-    def p(self) -> float:
-        if not self.se > 0:
-            return np.nan
-        if self.df is not None:
-            return float(2 * stats.t.sf(abs(self.z), self.df))
-        return float(2 * stats.norm.sf(abs(self.z)))
-
-    @property
-    def ci(self) -> tuple[float, float]:
-        q = 0.5 + self.level / 200
-        c = stats.t.ppf(q, self.df) if self.df is not None else stats.norm.ppf(q)
-        return (self.estimate - c * self.se, self.estimate + c * self.se)
-
-    def __str__(self) -> str:
-        lo, hi = self.ci
-        stat = "t    P>|t|" if self.df is not None else "z    P>|z|"
-        return "\n".join([
-            f" ( 1)  {self.expression}", "",
-            "-" * 78,
-            f"{'':>12} |      Coef.   Std. Err.      {stat}     [{self.level:g}% Conf. "
-            "Interval]",
-            "-" * 13 + "+" + "-" * 64,
-            f"{'(1)':>12} | {fmt(self.estimate)} {fmt(self.se)} {self.z:>8.2f}   "
-            f"{self.p:>6.3f}    {fmt(lo)} {fmt(hi)}",
-            "-" * 78])
-
-
 def lincom(res, expression: str, level: float | None = None,
-           small: bool = False) -> Combination:
+           small: bool = False, eform: str | bool | None = None) -> Combination:
     """Stata's ``lincom``; ``small=True`` after ``mixed, dfmethod()`` gives the t test with
-    the method's DF for the combination (and, for Kenward-Roger, its adjusted SE)."""
+    the method's DF for the combination (and, for Kenward-Roger, its adjusted SE);
+    ``eform=True`` (or "or", "irr", "hr", "rrr") shows exp(b)."""
+    form = None if not eform else ("eform" if eform is True else str(eform).lower())
+    if form is not None and form not in EFORM:
+        raise OptionError(f"lincom: eform={eform!r}; use eform, or, irr, hr or rrr")
     coefs = Coefficients(res)
     coef, const = linear_form(coefs, expression)
     space = coefs.space(list(coef))
@@ -388,8 +336,8 @@ def lincom(res, expression: str, level: float | None = None,
         # the posted VCE is already Kenward-Roger's adjusted one when that method is used
         _, ddf = _small_f(res, space.names, c[None, :], np.array([-const]))
         if ddf is not None:
-            return Combination(text + " = 0", est, se, lev, ddf)
-    return Combination(text + " = 0", est, se, lev)
+            return Combination(text + " = 0", est, se, lev, ddf, form)
+    return Combination(text + " = 0", est, se, lev, None, form)
 
 
 def as_frame(result: Combination) -> pd.DataFrame:
