@@ -289,3 +289,13 @@ def test_session_test_options():
     assert "# Bonferroni-adjusted p-values" in log
     assert "exp(b)" in log and "497.6494" in log  # exp(6.209896)
     assert log.rstrip().endswith("198")
+
+
+def test_testnl_after_menbreg_ancillary_equation():
+    """testnl exp(_b[/lnalpha]) = .1 (audit me_commands: testnl unrecognized): the delta
+    method written out, W = (exp(a) - .1)^2 / (exp(a)^2 se(a)^2)."""
+    res = fitted("epilepsy", "menbreg seizures treat || subject:")
+    a, se = res.params["/lnalpha"], res.bse["/lnalpha"]
+    t = res.testnl("exp(_b[/lnalpha]) = .1")
+    assert t.chi2 == pytest.approx((np.exp(a) - .1) ** 2 / (np.exp(a) * se) ** 2, rel=1e-6)
+    assert res.testnl("exp([lnalpha]_cons) = .1").chi2 == pytest.approx(t.chi2, rel=1e-12)
