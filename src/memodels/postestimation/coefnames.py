@@ -268,7 +268,9 @@ class Coefficients:
             if ch == '"':
                 raise OptionError(f"strings are not allowed in {text!r}")
             if i == 0 or not _ident(text[i - 1]):
-                after_op = not "".join(out).strip() or "".join(out).rstrip()[-1] in "(+-*/^=,"
+                last = next((c for piece in reversed(out) for c in reversed(piece)
+                             if not c.isspace()), "")
+                after_op = last == "" or last in "(+-*/^=,"
                 hit = next((k for k in known if text.startswith(k, i)
                             and (after_op or k[0] != "/")
                             and not _continues(text, i + len(k))), None)
