@@ -299,3 +299,18 @@ def test_testnl_after_menbreg_ancillary_equation():
     t = res.testnl("exp(_b[/lnalpha]) = .1")
     assert t.chi2 == pytest.approx((np.exp(a) - .1) ** 2 / (np.exp(a) * se) ** 2, rel=1e-6)
     assert res.testnl("exp([lnalpha]_cons) = .1").chi2 == pytest.approx(t.chi2, rel=1e-12)
+
+
+def test_session_nlcom_one_table_stata_labels():
+    """[R] nlcom: unnamed expressions are _nl_1, _nl_2...; all in one table with the
+    columns of Stata's coefficient tables."""
+    s = Session(load_dataset("pig"))
+    s.run_script("mixed weight week || id:")
+    out = s.run("nlcom (exp(2*[lns1_1_1]_cons)) (s: exp([lnsig_e]_cons))")
+    lines = out.splitlines()
+    assert lines[0] == "       _nl_1:  exp(2*[lns1_1_1]_cons)"
+    assert lines[1] == "           s:  exp([lnsig_e]_cons)"
+    assert sum(ln == "-" * 78 for ln in lines) == 2  # one table
+    row = next(ln for ln in lines if ln.startswith("       _nl_1 |"))
+    assert row[14:25].strip().startswith("14.817") and len(row) == 78
+    assert s.run("nlcom exp(_b[week])").splitlines()[0] == "       _nl_1:  exp(_b[week])"

@@ -209,18 +209,20 @@ def nlcom(session: Session, rest: str) -> str:
     if not body:
         raise SessionError("nlcom: an expression is required")
     pieces = _groups(body) if body.startswith("(") and _is_grouped(body) else [body]
-    texts = []
+    heads: list[str] = []
+    rows: list[str] = []
+    lines: list[str] = []
     for k, piece in enumerate(pieces):
         name, expr = _named(piece)
         result = res.nlcom(expr, level=opts.get("level"))
-        text = str(result)
-        label = name or (f"_nl_{k + 1}" if len(pieces) > 1 else None)
-        if label is not None:
-            text = text.replace(" ( 1)  ", f"{label[:12]:>12}:  ", 1)
-            text = text.replace(f"{'(1)':>12} |", f"{label[:12]:>12} |", 1)
-        texts.append(text)
+        label = (name or f"_nl_{k + 1}")[:12]  # Stata labels every unnamed expression
+        # Combination's text: title, blank, rule, header, separator, the row, rule
+        lines = str(result).split("\n")
+        heads.append(f"{label:>12}:  {result.expression}")
+        rows.append(lines[5].replace(f"{'(1)':>12} |", f"{label:>12} |", 1))
         _record_combination(session, result)
-    return "\n\n".join(texts)
+    # one table for all expressions, as Stata prints it ([R] nlcom)
+    return "\n".join([*heads, "", *lines[2:5], *rows, lines[6]])
 
 
 def _is_grouped(body: str) -> bool:

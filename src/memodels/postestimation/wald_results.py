@@ -153,8 +153,9 @@ class Combination:
             f"{'':>12} | {head}   Std. Err.      {stat}     [{self.level:g}% Conf. "
             "Interval]",
             "-" * 13 + "+" + "-" * 64,
-            f"{'(1)':>12} | {fmt(est)} {fmt(se)} {self.z:>8.2f}   "
-            f"{self.p:>6.3f}    {fmt(lo)} {fmt(hi)}",
+            # the columns of Stata's coefficient tables: 11, 11, 9, 8, 13, 12
+            f"{'(1)':>12} |{fmt(est, 11)}{fmt(se, 11)}{self.z:>9.2f}{self.p:>8.3f}"
+            f"{fmt(lo, 13)}{fmt(hi, 12)}",
             "-" * 78])
 
 
