@@ -133,3 +133,13 @@ def test_nlcom_long_sum_and_deep_nesting():
     assert c.estimate == pytest.approx(res.params["week"], rel=1e-12)
     lin = res.lincom(" + ".join(["week"] * 500))
     assert lin.se == pytest.approx(500 * res.bse["week"], rel=1e-9)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=25))
+def test_random_display_and_generate_are_capturable(tokens):
+    """In a do-file, ``capture`` catches whatever a malformed expression raises."""
+    text = " ".join(tokens).replace("\n", " ")
+    s = Session(DF.copy())
+    s.run_script(f"capture display {text}\ncapture generate z = {text}\n")  # no raise
+    assert isinstance(s.rc, int) and ("z" in s.data.columns) == (s.rc == 0)
