@@ -314,3 +314,20 @@ def test_session_nlcom_one_table_stata_labels():
     row = next(ln for ln in lines if ln.startswith("       _nl_1 |"))
     assert row[14:25].strip().startswith("14.817") and len(row) == 78
     assert s.run("nlcom exp(_b[week])").splitlines()[0] == "       _nl_1:  exp(_b[week])"
+
+
+def test_after_bootstrap_the_bootstrap_vce_is_used():
+    """After bootstrap:, e(V) is the bootstrap VCE ([R] bootstrap): lincom's SE is the
+    replicates' standard deviation; estimation-metric names are refused (the replicates
+    are of the reported parameters)."""
+    from memodels.postestimation.bootstrap import bootstrap
+
+    boot = bootstrap(PIG_RI, load_dataset("pig"), reps=12, cluster="id", seed=3, n_jobs=1,
+                     progress=False)
+    res = boot.bootstrap_fit()
+    sd = boot.replicates["week"].std(ddof=1)
+    assert res.lincom("week").se == pytest.approx(sd, rel=1e-10)
+    c = res.nlcom("2*_b[var(_cons[id])]")
+    assert c.se == pytest.approx(2 * boot.replicates["var(_cons[id])"].std(ddof=1), rel=1e-6)
+    with pytest.raises(OptionError, match="bootstrap VCE"):
+        res.nlcom("exp(2*[lns1_1_1]_cons)")

@@ -122,6 +122,7 @@ class Coefficients:
         self.equations: dict[str, dict[str, str]] = {}  # eq -> {column: key}
         self.display: dict[str, str] = {}  # key -> [eq]column
         self.stata_equations: list[str] = []  # e(b)'s estimation-metric equations
+        self.unavailable: dict[str, str] = {}  # equations without a VCE (after bootstrap)
         for nm in self.fixed:
             self.plain[nm] = nm
             self.plain.setdefault(_norm(nm), nm)
@@ -138,6 +139,10 @@ class Coefficients:
                 self._add_equation(f"cov({a}[{path}],{b}[{path}])", nm)
         self.estimation: Space | None = None
         stata = _stata_estimation_names(res)
+        self.bootstrapped = (getattr(res, "extra", None) or {}).get("vce") == "bootstrap"
+        if stata and self.bootstrapped:
+            self.unavailable = {eq: key for eq, key in stata.items()}
+            stata = {}
         if stata:
             est = res.estmetric
             enames = list(est.index)
@@ -198,6 +203,10 @@ class Coefficients:
         if eq.startswith("/"):
             eq = eq[1:]
         table = self.equations.get(eq) or self.equations.get(eq.replace(" ", ""))
+        if table is None and eq in self.unavailable:
+            raise OptionError(f"[{eq}]{col}: the bootstrap VCE is of the reported "
+                              "parameters; write the variance components by their "
+                              f"reported names ({', '.join(self._equation_names())})")
         if table is None:
             raise OptionError(f"equation [{eq}] not found; the equations are "
                               f"{', '.join([self.depvar, *self._equation_names()])}")
