@@ -225,7 +225,7 @@ def wald_test(res, coefs: list[tuple[dict, float]], small: bool = False,
     texts = [_constraint_text(c, k, names.display) for c, k in coefs]
     out = WaldTest(texts, stat, len(keep), dropped, linear=list(coefs))
     if small:
-        out.F, out.ddf = _small_f(res, space.names, Rk, rk)
+        out.F, out.ddf = _small_f(res, space.names, Rk, rk, names.display)
     if mtest is not None:
         if out.F is not None:
             raise OptionError("options mtest and small may not be combined")
@@ -247,7 +247,8 @@ def _small_ddf(res):
     return ddf
 
 
-def _small_f(res, names: list[str], R: np.ndarray, r: np.ndarray):
+def _small_f(res, names: list[str], R: np.ndarray, r: np.ndarray,
+             display: dict[str, str] | None = None):
     """F and DDF of H0: R b = r under the posted DDF method; the fixed effects only."""
     ddf = _small_ddf(res)
     fixed = list(res.design.kept_names)
@@ -255,7 +256,8 @@ def _small_f(res, names: list[str], R: np.ndarray, r: np.ndarray):
     for j, nm in enumerate(names):
         if np.any(R[:, j] != 0):
             if nm not in fixed:
-                raise OptionError(f"option small: {nm} is not a fixed effect")
+                shown = (display or {}).get(nm, nm)
+                raise OptionError(f"option small: {shown} is not a fixed effect")
             lmat[:, fixed.index(nm)] = R[:, j]
     f, _, den = ddf.contrast(lmat, r)
     if den is None:
@@ -334,7 +336,8 @@ def lincom(res, expression: str, level: float | None = None,
     lev = float(res.level if level is None else level)
     if small:
         # the posted VCE is already Kenward-Roger's adjusted one when that method is used
-        _, ddf = _small_f(res, space.names, c[None, :], np.array([-const]))
+        _, ddf = _small_f(res, space.names, c[None, :], np.array([-const]),
+                          coefs.display)
         if ddf is not None:
             return Combination(text + " = 0", est, se, lev, ddf, form)
     return Combination(text + " = 0", est, se, lev, None, form)
