@@ -331,3 +331,15 @@ def test_after_bootstrap_the_bootstrap_vce_is_used():
     assert c.se == pytest.approx(2 * boot.replicates["var(_cons[id])"].std(ddof=1), rel=1e-6)
     with pytest.raises(OptionError, match="bootstrap VCE"):
         res.nlcom("exp(2*[lns1_1_1]_cons)")
+
+
+def test_meqr_estimation_metric_equations():
+    """meqrlogit's e(b) is in the estimation metric, as mixed's: exp(2*lns1_1_1) is the
+    reported variance, with the SE the results derive analytically."""
+    res = fitted("bangladesh", "meqrlogit c_use urban age || district:")
+    c = res.nlcom("exp(2*[lns1_1_1]_cons)")
+    assert c.estimate == pytest.approx(res.params["var(_cons[district])"], rel=1e-10)
+    assert c.se == pytest.approx(res.bse["var(_cons[district])"], rel=1e-6)
+    assert "[lnsig_e]" not in str(res.params.index)
+    with pytest.raises(OptionError, match=r"\[lnsig_e\]"):
+        res.lincom("[lnsig_e]_cons")
