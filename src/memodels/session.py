@@ -20,7 +20,7 @@ Commands: every estimation command of :func:`memodels.fit` (mixed, meglm, melogi
 meprobit, mecloglog, mepoisson, menbreg, meologit, meoprobit, mestreg, meqrlogit,
 meqrpoisson) and their replay (``mixed``, ``melogit, or``); ``estimates
 store|restore|replay|dir|drop|clear|stats``; ``lrtest``; ``estat
-icc|group|sd|recovariance|wcorrelation|ic|df``; ``test``, ``testparm``, ``lincom``,
+icc|group|sd|recovariance|wcorrelation|ic|df``; ``test``, ``testparm``, ``testnl``, ``lincom``,
 ``nlcom``; ``predict``; ``margins``; ``use``, ``webuse`` (shipped datasets), ``stset``,
 ``list``, ``summarize``, ``generate``, ``replace``, ``drop``, ``keep``, ``display``,
 ``set seed``; ``version``, ``set more``, ``log`` are accepted and ignored.  Prefixes
@@ -67,6 +67,7 @@ COMMANDS: dict[str, tuple[int, Handler]] = {
     "estat": (5, cmd_postest.estat),
     "test": (4, cmd_postest.test),
     "testparm": (8, cmd_postest.testparm),
+    "testnl": (6, cmd_postest.testnl),
     "lincom": (6, cmd_postest.lincom),
     "nlcom": (5, cmd_postest.nlcom),
     "predict": (7, cmd_predict.predict),

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..errors import MemodelsError
+from ..postestimation.coefnames import Coefficients, closing_bracket, split_ref
 from ..syntax.expressions import evaluate, parse_expression
 from .common import SessionError
 
@@ -19,7 +21,8 @@ if TYPE_CHECKING:
     from ..session import Session
 
 _FORMAT = re.compile(r"%(-?)(\d*)\.(\d+)([fge])c?")
-_REFS = re.compile(r"\b(_b|_se)\[([^\]]+)\]|\b([er])\((\w+)\)|\b_rc\b|\b_N\b")
+_REFS = re.compile(r"\b([er])\((\w+)\)|\b_rc\b|\b_N\b")
+_COEF = re.compile(r"(?<![\w.])(_b|_coef|_se)\[")
 
 
 def e_scalars(res: Any) -> dict[str, Any]:
@@ -50,20 +53,39 @@ def substitute(text: str, session: Session) -> str:
             return str(session.rc)
         if m.group(0) == "_N":
             return str(0 if session.data is None else len(session.data))
-        if m.group(1):
-            res = session.require_e()
-            series = res.params if m.group(1) == "_b" else res.bse
-            name = m.group(2).strip()
-            if name not in series.index:
-                raise SessionError(f"[{name}] not found", 111)
-            return _literal(series[name])
-        if m.group(3) == "e":
+        if m.group(1) == "e":
             values = e_scalars(session.require_e())
         else:
             values = session.r
-        return _literal(values.get(m.group(4), float("nan")))
+        return _literal(values.get(m.group(2), float("nan")))
 
-    return _REFS.sub(repl, text)
+    return _REFS.sub(repl, _coefficients(text, session))
+
+
+def _coefficients(text: str, session: Session) -> str:
+    """``_b[name]`` and ``_se[name]`` (any of Stata's spellings: ``_b[lns1_1_1:_cons]``,
+    ``_b[/var(_cons[id])]``) replaced by their values; brackets may nest."""
+    out: list[str] = []
+    i = 0
+    coefs: Coefficients | None = None
+    for m in _COEF.finditer(text):
+        if m.start() < i:
+            continue
+        start = m.end() - 1
+        end = closing_bracket(text, start)
+        if coefs is None:
+            coefs = Coefficients(session.require_e())
+        eq, col = split_ref(text[start + 1:end])
+        try:
+            key = coefs.resolve(eq, col)
+        except MemodelsError as exc:
+            raise SessionError(str(exc), 111) from None
+        space = coefs.space([key])
+        k = space.index(key)
+        value = space.b[k] if m.group(1) != "_se" else math.sqrt(max(space.V[k, k], 0.0))
+        out += [text[i:m.start()], _literal(value)]
+        i = end + 1
+    return "".join(out) + text[i:]
 
 
 def number(x: float, fmt: re.Match[str] | None = None) -> str:

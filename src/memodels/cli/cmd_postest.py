@@ -1,9 +1,10 @@
-"""``estat``, ``test``, ``testparm``, ``lincom`` and ``nlcom`` in a session: Stata's
+"""``estat``, ``test``, ``testparm``, ``testnl``, ``lincom`` and ``nlcom`` in a session: Stata's
 syntax mapped to the results' methods ([ME] mixed postestimation, [R] test, [R] lincom,
-[R] nlcom)."""
+[R] nlcom, [R] testnl)."""
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from .parsing import (
     LEVEL,
     arg,
     flag,
+    optional_arg,
     parse_assignments,
     parse_opts,
     split_options,
@@ -110,28 +112,60 @@ def _record_test(session: Session, result: Any) -> None:
         session.r.update(F=result.F, df_r=result.ddf)
 
 
+# the last test's constraints per session, for ``test ..., accumulate`` ([R] test)
+_LAST_TEST: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+TEST_OPTIONS = OptionTable([flag("small"), optional_arg("mtest", 2), flag("accumulate", 3),
+                            flag("notest", 4)])
+
+
 def test(session: Session, rest: str) -> str:
     """``test week = 0``, ``test a = b = 0, small``, ``test (a = b) (c = 0)``,
-    ``test x1 x2`` (each coefficient 0)."""
+    ``test x1 x2`` (each coefficient 0), ``test [eq]``; options ``mtest[(bonferroni|holm|
+    sidak|noadjust)]``, ``accumulate`` and ``notest``."""
     res = session.require_e()
     body, options = split_options(rest)
-    opts = parse_opts(options, OptionTable([flag("small")]), "test")
+    opts = parse_opts(options, TEST_OPTIONS, "test")
     if not body:
         raise SessionError("test: a hypothesis is required, e.g. test week = 0")
     hypothesis: str | list[str] = _groups(body) if body.lstrip().startswith("(") else body
-    result = res.test(hypothesis, small=bool(opts.get("small")))
+    previous = None
+    if opts.get("accumulate"):
+        previous = _LAST_TEST.get(session)
+        if previous is None or previous[0] is not res:
+            raise SessionError("test: accumulate requires a previous test after the "
+                               "current estimates")
+        previous = previous[1]
+    mtest = opts.get("mtest")
+    result = res.test(hypothesis, small=bool(opts.get("small")), accumulate=previous,
+                      mtest=(True if mtest in (None, "", True) else mtest)
+                      if "mtest" in opts else None)
+    _LAST_TEST[session] = (res, result)
+    _record_test(session, result)
+    return "" if opts.get("notest") else str(result)
+
+
+def testnl(session: Session, rest: str) -> str:
+    """``testnl exp1 = exp2`` or ``testnl (exp1 = exp2) (exp3 = exp4) ...`` ([R] testnl)."""
+    res = session.require_e()
+    body, options = split_options(rest)
+    parse_opts(options, OptionTable([]), "testnl")
+    if not body:
+        raise SessionError("testnl: a constraint exp = exp is required")
+    grouped = body.lstrip().startswith("(") and _is_grouped(body)
+    result = res.testnl(_groups(body) if grouped else body)
     _record_test(session, result)
     return str(result)
 
 
 def testparm(session: Session, rest: str) -> str:
-    """``testparm i.drug week [, small]``."""
+    """``testparm i.drug week [, small equal]``."""
     res = session.require_e()
     body, options = split_options(rest)
-    opts = parse_opts(options, OptionTable([flag("small")]), "testparm")
+    opts = parse_opts(options, OptionTable([flag("small"), flag("equal")]), "testparm")
     if not body:
         raise SessionError("testparm: varlist required")
-    result = res.testparm(body, small=bool(opts.get("small")))
+    result = res.testparm(body, small=bool(opts.get("small")), equal=bool(opts.get("equal")))
     _record_test(session, result)
     return str(result)
 
@@ -144,13 +178,18 @@ def _record_combination(session: Session, result: Any) -> None:
 
 
 def lincom(session: Session, rest: str) -> str:
-    """``lincom week + _cons [, small level(90)]``."""
+    """``lincom week + _cons [, small level(90) eform|or|irr|hr|rrr]``."""
     res = session.require_e()
     body, options = split_options(rest)
-    opts = parse_opts(options, OptionTable([LEVEL, flag("small")]), "lincom")
+    opts = parse_opts(options, OptionTable([LEVEL, flag("small"), flag("eform"), flag("or"),
+                                            flag("irr"), flag("hr"), flag("rrr")]), "lincom")
     if not body:
         raise SessionError("lincom: an expression is required")
-    result = res.lincom(body, level=opts.get("level"), small=bool(opts.get("small")))
+    forms = [f for f in ("eform", "or", "irr", "hr", "rrr") if opts.get(f)]
+    if len(forms) > 1:
+        raise OptionError(f"lincom: options {' and '.join(forms)} may not be combined")
+    result = res.lincom(body, level=opts.get("level"), small=bool(opts.get("small")),
+                        eform=forms[0] if forms else None)
     _record_combination(session, result)
     return str(result)
 
@@ -170,18 +209,20 @@ def nlcom(session: Session, rest: str) -> str:
     if not body:
         raise SessionError("nlcom: an expression is required")
     pieces = _groups(body) if body.startswith("(") and _is_grouped(body) else [body]
-    texts = []
+    heads: list[str] = []
+    rows: list[str] = []
+    lines: list[str] = []
     for k, piece in enumerate(pieces):
         name, expr = _named(piece)
         result = res.nlcom(expr, level=opts.get("level"))
-        text = str(result)
-        label = name or (f"_nl_{k + 1}" if len(pieces) > 1 else None)
-        if label is not None:
-            text = text.replace(" ( 1)  ", f"{label[:12]:>12}:  ", 1)
-            text = text.replace(f"{'(1)':>12} |", f"{label[:12]:>12} |", 1)
-        texts.append(text)
+        label = (name or f"_nl_{k + 1}")[:12]  # Stata labels every unnamed expression
+        # Combination's text: title, blank, rule, header, separator, the row, rule
+        lines = str(result).split("\n")
+        heads.append(f"{label:>12}:  {result.expression}")
+        rows.append(lines[5].replace(f"{'(1)':>12} |", f"{label:>12} |", 1))
         _record_combination(session, result)
-    return "\n\n".join(texts)
+    # one table for all expressions, as Stata prints it ([R] nlcom)
+    return "\n".join([*heads, "", *lines[2:5], *rows, lines[6]])
 
 
 def _is_grouped(body: str) -> bool:
@@ -192,4 +233,4 @@ def _is_grouped(body: str) -> bool:
         return False
 
 
-__all__ = ["ESTAT", "df_table", "estat", "lincom", "nlcom", "test", "testparm"]
+__all__ = ["ESTAT", "df_table", "estat", "lincom", "nlcom", "test", "testnl", "testparm"]

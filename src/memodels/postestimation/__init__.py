@@ -1,12 +1,13 @@
 """Postestimation after mixed and the me commands: predict, estat, test, testparm,
-lincom, nlcom and lrtest ([ME] mixed postestimation, [ME] meglm postestimation)."""
+testnl, lincom, nlcom and lrtest ([ME] mixed postestimation, [ME] meglm postestimation)."""
 
 from __future__ import annotations
 
 from .estat import estat
 from .lrtest import LRTestResult, lrtest
+from .nonlinear import NonlinearTest, nlcom, testnl
 from .predict import predict
-from .wald import Combination, WaldTest, lincom, nlcom, test, testparm
+from .wald import Combination, WaldTest, lincom, test, testparm
 
-__all__ = ["predict", "estat", "test", "testparm", "lincom", "nlcom", "lrtest",
-           "WaldTest", "Combination", "LRTestResult"]
+__all__ = ["predict", "estat", "test", "testparm", "testnl", "lincom", "nlcom", "lrtest",
+           "WaldTest", "NonlinearTest", "Combination", "LRTestResult"]

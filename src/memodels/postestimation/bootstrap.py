@@ -62,6 +62,11 @@ class BootstrapResults:
         res.extra = dict(getattr(self.results, "extra", {}) or {})
         res.extra.pop("se_label", None)
         res.extra.pop("vce_note", None)
+        # e(V) is the bootstrap VCE: test, lincom and nlcom use it ([R] bootstrap)
+        names = [r.name for r in res.rows if r.status == "ok"]
+        boot_v = self.vcov.reindex(index=names, columns=names)
+        res.vcov_matrix = boot_v.to_numpy(float)
+        res.extra["vce"] = "bootstrap"
         return res
 
     def wald(self) -> tuple[float, int] | None:

@@ -170,18 +170,27 @@ class EstimationResults:
 
         return estat(self, name, **options)
 
-    def test(self, hypothesis: Any, small: bool = False):
+    def test(self, hypothesis: Any, small: bool = False, **options: Any):
         """Wald test of linear hypotheses (Stata's ``test``); ``small=True`` gives the F
-        test with the DDF of the model's ``dfmethod()`` (after ``mixed``)."""
+        test with the DDF of the model's ``dfmethod()`` (after ``mixed``); options
+        ``accumulate=previous_test`` and ``mtest=True|"bonferroni"|"holm"|"sidak"``."""
         from ..postestimation import test
 
-        return test(self, hypothesis, small=small)
+        return test(self, hypothesis, small=small, **options)
 
-    def testparm(self, varlist: Any, small: bool = False):
-        """Wald test that all coefficients of the terms are 0 (Stata's ``testparm``)."""
+    def testnl(self, hypothesis: Any):
+        """Wald test of nonlinear hypotheses by the delta method (Stata's ``testnl``):
+        ``res.testnl("exp(_b[week]) = 500")``, or a list of ``"exp = exp"`` strings."""
+        from ..postestimation import testnl
+
+        return testnl(self, hypothesis)
+
+    def testparm(self, varlist: Any, small: bool = False, equal: bool = False):
+        """Wald test that all coefficients of the terms are 0, or with ``equal=True`` that
+        they are equal (Stata's ``testparm``)."""
         from ..postestimation import testparm
 
-        return testparm(self, varlist, small=small)
+        return testparm(self, varlist, small=small, equal=equal)
 
     def lincom(self, expression: str, **options: Any):
         """Linear combination of the estimates (Stata's ``lincom``)."""
