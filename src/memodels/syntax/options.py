@@ -277,6 +277,75 @@ def normalize_dftable(value: str) -> str:
     return _abbrev_choice(value, {"default": 1, "ci": 1, "pvalue": 1}, "dftable")
 
 
+# ---------------------------------------------------------------- display formats
+_FMT_RX = re.compile(r"%(-?)(0?)(\d+)\.(\d+)([fge])(c?)")
+
+
+def parse_numeric_format(text: str) -> tuple[int, int, str, bool] | None:
+    """``%9.2f`` -> (9, 2, "f", False); ``%10.3gc`` -> (10, 3, "g", True); None if the
+    text is not a right-justified numeric %w.d{f,g,e}[c] format ([D] format)."""
+    m = _FMT_RX.fullmatch(text.strip())
+    if m is None or m.group(1):
+        return None
+    return int(m.group(3)), int(m.group(4)), m.group(5), bool(m.group(6))
+
+
+# option -> (maximum width, Stata's default)
+FORMAT_OPTIONS = {"cformat": (9, "%9.0g"), "pformat": (5, "%5.3f"), "sformat": (8, "%8.2f")}
+
+# every display option a command accepts at estimation and on replay
+DISPLAY_OPTION_NAMES = ("noci", "nopvalues", "noomitted", "vsquish", "noemptycells",
+                        "baselevels", "allbaselevels", "nofvlabel", "fvwrap", "fvwrapon",
+                        "cformat", "pformat", "sformat", "nolstretch", "coeflegend")
+
+
+def check_format(option: str, text: str) -> str:
+    """Validate ``cformat()``/``pformat()``/``sformat()`` ([R] estimation options): a
+    right-justified numeric ``%w.d{f,g,e}[c]`` format no wider than Stata allows (9, 5
+    and 8 columns); returns it stripped."""
+    parsed = parse_numeric_format(text)
+    if parsed is None:
+        raise OptionError(f"invalid numeric format {text.strip()!r} (a right-justified "
+                          "%w.df, %w.dg or %w.de format is required); r(120)")
+    maxw = FORMAT_OPTIONS[option][0]
+    if parsed[0] > maxw:
+        raise OptionError(f"invalid format {text.strip()}; width too large (the maximum "
+                          f"width of {option}() is {maxw}); r(198)")
+    return text.strip()
+
+
+def check_cformat(text: str) -> str:
+    return check_format("cformat", text)
+
+
+def check_pformat(text: str) -> str:
+    return check_format("pformat", text)
+
+
+def check_sformat(text: str) -> str:
+    return check_format("sformat", text)
+
+
+def check_fvwrap(text: str | int) -> int:
+    """``fvwrap(#)``: the number of lines a long value label may use (>= 1)."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        value = -1.0
+    if not value.is_integer() or value < 1:
+        raise OptionError(f"{str(text).strip()!r} invalid: a positive integer is required; "
+                          "r(198)")
+    return int(value)
+
+
+def check_fvwrapon(text: str) -> str:
+    """``fvwrapon(word|width)``."""
+    v = str(text).strip().lower()
+    if v in ("word", "width"):
+        return v
+    raise OptionError(f"{str(text).strip()!r} invalid: word or width is required; r(198)")
+
+
 # ---------------------------------------------------------------- option text parsing
 _NAME_RX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -456,11 +525,11 @@ DISPLAY_OPTIONS = OptionTable(
         _flag("baselevels", 4),
         _flag("allbaselevels", 7),
         _flag("nofvlabel"),
-        _arg("fvwrap"),
-        _arg("fvwrapon"),
-        _arg("cformat"),
-        _arg("pformat"),
-        _arg("sformat"),
+        _arg("fvwrap", 0, check_fvwrap),
+        _arg("fvwrapon", 0, check_fvwrapon),
+        _arg("cformat", 0, check_cformat),
+        _arg("pformat", 0, check_pformat),
+        _arg("sformat", 0, check_sformat),
         _flag("nolstretch"),
         _flag("coeflegend", 5),
     ],
