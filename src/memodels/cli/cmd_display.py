@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from ..session import Session
 
 _FORMAT = re.compile(r"%(-?)(\d*)\.(\d+)([fge])c?")
-_REFS = re.compile(r"\b(_b|_se)\[([^\]]+)\]|\b([er])\((\w+)\)|\b_rc\b|\b_N\b")
+# ``_b[week]``, ``_b[var(_cons[id])]`` (one level of brackets inside, as the names of
+# the variance components that coeflegend shows), ``e(ll)``, ``r(icc2)``
+_REFS = re.compile(r"\b(_b|_se)\[((?:[^\[\]]|\[[^\[\]]*\])+)\]|\b([er])\((\w+)\)|\b_rc\b|\b_N\b")
 
 
 def e_scalars(res: Any) -> dict[str, Any]:

@@ -536,6 +536,35 @@ DISPLAY_OPTIONS = OptionTable(
     "display",
 )
 
+# options a replay accepts (``mixed, noci``, ``melogit, or``): reporting and display
+REPLAY_OPTIONS = (
+    OptionTable(
+        [
+            _arg("level", 1, _level),
+            _flag("noheader", 3),
+            _flag("nogroup", 4),
+            _flag("nofetable", 4),
+            _flag("noretable", 5),
+            _flag("norettable", 6),
+            _flag("notable"),
+            _flag("nolrtest", 4),
+            _flag("nostderr"),
+            _flag("estmetric", 3),
+            _flag("eform", 2),
+            _flag("irr"),
+            _flag("or"),
+            _flag("nohr"),
+            _flag("tratio", 2),
+            _flag("noshow", 4),
+            _flag("small"),
+            _flag("variance", 3),
+            _flag("stddeviations", 6),
+        ],
+        "replay options",
+    )
+    | DISPLAY_OPTIONS
+)
+
 MIXED_FE_OPTIONS = OptionTable([_flag("noconstant", 3)], "mixed fe_options")
 
 MIXED_RE_OPTIONS = OptionTable(
