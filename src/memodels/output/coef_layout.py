@@ -185,11 +185,7 @@ def wrap_label(text: str, spec: DisplaySpec, width: int = LEVEL_WIDTH) -> list[s
         return [text]
     lines: list[str] = []
     rest = text
-    while rest and len(lines) < spec.fvwrap:
-        if len(rest) <= width:
-            lines.append(rest)
-            rest = ""
-            break
+    while rest and len(lines) < spec.fvwrap - 1 and len(rest) > width:
         cut = width
         if spec.fvwrapon == "word":
             space = rest.rfind(" ", 0, width + 1)
@@ -197,8 +193,7 @@ def wrap_label(text: str, spec: DisplaySpec, width: int = LEVEL_WIDTH) -> list[s
                 cut = space
         lines.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
-    if rest:  # truncated
-        lines[-1] = lines[-1][:width]
+    lines.append(rest[:width])  # the last line allowed: what does not fit is truncated
     return lines
 
 
