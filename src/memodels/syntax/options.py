@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from memodels.errors import OptionError, StataSyntaxError
+from memodels.syntax.formats import parse_numeric_format
 from memodels.syntax.tokens import find_matching_paren
 
 ArgKind = Literal["none", "required", "optional"]
@@ -277,19 +278,6 @@ def normalize_dftable(value: str) -> str:
     return _abbrev_choice(value, {"default": 1, "ci": 1, "pvalue": 1}, "dftable")
 
 
-# ---------------------------------------------------------------- display formats
-_FMT_RX = re.compile(r"%(-?)(0?)(\d+)\.(\d+)([fge])(c?)")
-
-
-def parse_numeric_format(text: str) -> tuple[int, int, str, bool] | None:
-    """``%9.2f`` -> (9, 2, "f", False); ``%10.3gc`` -> (10, 3, "g", True); None if the
-    text is not a right-justified numeric %w.d{f,g,e}[c] format ([D] format)."""
-    m = _FMT_RX.fullmatch(text.strip())
-    if m is None or m.group(1):
-        return None
-    return int(m.group(3)), int(m.group(4)), m.group(5), bool(m.group(6))
-
-
 # option -> (maximum width, Stata's default)
 FORMAT_OPTIONS = {"cformat": (9, "%9.0g"), "pformat": (5, "%5.3f"), "sformat": (8, "%8.2f")}
 
@@ -312,6 +300,14 @@ def check_format(option: str, text: str) -> str:
         raise OptionError(f"invalid format {text.strip()}; width too large (the maximum "
                           f"width of {option}() is {maxw}); r(198)")
     return text.strip()
+
+
+def check_wcorr_format(text: str) -> str:
+    """``estat wcorrelation, format(%fmt)``: a right-justified numeric format."""
+    if parse_numeric_format(str(text)) is None:
+        raise OptionError(f"format({str(text).strip()}): invalid numeric format (a "
+                          "right-justified %w.df, %w.dg or %w.de format is required); r(120)")
+    return str(text).strip()
 
 
 def check_cformat(text: str) -> str:
