@@ -215,3 +215,31 @@ def test_collinear_refused_when_it_would_matter():
     # without collinear covariates there is nothing to keep: the same fit
     res = memodels.fit(f"{EPI}, collinear", load_dataset("epilepsy"), nolog=True)
     assert res.llf == pytest.approx(fitted("epilepsy", EPI).llf, rel=1e-10)
+
+
+# ------------------------------------------------------- small-sample replay (ex13)
+def test_dftable_and_large_sample_replay():
+    """[ME] mixed example 13 (t43, L16011-16079): the replay without ``small`` shows the
+    large-sample table (Wald chi2(3) = 74.28; 4.drug p 0.004, CI 1.799489 9.400511);
+    ``dftable(pvalue)`` adds the DF column (12.0 ... 4.0) with t and P>|t| only;
+    ``dftable(ci)`` the DF column with the confidence interval."""
+    s = memodels.Session(load_dataset("t43"))
+    est = s.run("mixed score i.drug || person:, reml dfmethod(repeated) nolog")
+    assert "F(3, 12.00)" in est and "P>|t|" in est
+    replay = s.run("mixed")
+    assert "Wald chi2(3)" in replay and "74.28" in replay and "P>|z|" in replay
+    assert _rows(replay, "4") == [["5.6", "1.939072", "2.89", "0.004", "1.799489",
+                                   "9.400511"]]
+    small = s.run("mixed, small")
+    assert "P>|t|" in small and _rows(small, "4")[0][3] == "0.014"
+    pv = s.run("mixed, dftable(pvalue) norettable")
+    assert _rows(pv, "4") == [["5.6", "1.939072", "12.0", "2.89", "0.014"]]
+    assert _rows(pv, "_cons")[0][2] == "4.0" and "Conf. Interval" not in pv
+    ci = s.run("mixed, dftable(ci) norettable")
+    assert _rows(ci, "4") == [["5.6", "1.939072", "12.0", "1.375125", "9.824875"]]
+    with pytest.raises(OptionError, match="dfmethod"):
+        memodels.fit("mixed score i.drug || person:, reml dftable(ci)", load_dataset("t43"),
+                     nolog=True)
+    with pytest.raises(OptionError, match="small"):
+        memodels.fit("mixed score i.drug || person:, reml dfmethod(repeated) small",
+                     load_dataset("t43"), nolog=True)

@@ -49,6 +49,7 @@ class Columns:
     stat: str = "z"
     pcol: str = "P>|z|"
     pvalues: bool = True  # the table has statistic/p-value columns at all
+    dfcol: bool = False  # mixed's dftable(): a DF column after Std. Err.
 
     @property
     def show_p(self) -> bool:
@@ -63,7 +64,7 @@ class Columns:
         """Characters after the ``|``."""
         if self.spec.coeflegend:
             return 64 if self.pvalues else 48
-        w = 23
+        w = 23 + (10 if self.dfcol else 0)
         if self.show_p:
             w += 16
         if self.show_ci:
@@ -74,6 +75,8 @@ class Columns:
         if self.spec.coeflegend:
             return f"{self.coef_label:>11}  Legend"
         out = f"{self.coef_label:>11}{se_label:>12}"
+        if self.dfcol:
+            out += f"{'DF':>10}"
         if self.show_p:
             out += f"{self.stat:>7}{self.pcol:>9}"
         if self.show_ci:
@@ -82,13 +85,15 @@ class Columns:
 
     def cells(self, est: float, se: float | None, z: float = math.nan, p: float = math.nan,
               lo: float = math.nan, hi: float = math.nan, *, se_blank: bool = False,
-              legend: str = "") -> str:
+              legend: str = "", df: float | None = None) -> str:
         sp = self.spec
         if sp.coeflegend:
             return f"{sp.coef(est):>11}  {legend}".rstrip()
         se_txt = "" if se_blank or se is None else sp.coef(se)
         sew = 11 if (self.show_p or self.show_ci) else 12
         out = f"{sp.coef(est):>11}{se_txt:>{sew}}"
+        if self.dfcol:
+            out += f"{'.' if df is None or math.isnan(df) else f'{df:.1f}':>10}"
         if self.show_p:
             z_txt = "" if math.isnan(z) else sp.stat(z)
             p_txt = "" if math.isnan(p) else sp.pval(p)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -90,7 +91,12 @@ def _fixed_table(res) -> list[str]:
     spec = display_spec(res.options)
     small = any(r.df is not None for r in res.rows if r.section == "fixed")
     stat, pcol = ("t", "P>|t|") if small else ("z", "P>|z|")
-    cols = Columns(spec, res.level, "Coef.", stat, pcol)
+    dftable = str(res.options.get("dftable") or "default") if small else "default"
+    if dftable == "pvalue":  # DF, t and P>|t| ([ME] mixed, example 13)
+        spec = replace(spec, ci=False)
+    elif dftable == "ci":  # DF and the confidence interval
+        spec = replace(spec, pvalues=False)
+    cols = Columns(spec, res.level, "Coef.", stat, pcol, dfcol=dftable != "default")
     rule = "-" * (14 + cols.width)
     out = [rule]
     note = getattr(res, "extra", {}).get("vce_note")
@@ -104,7 +110,7 @@ def _fixed_table(res) -> list[str]:
         if r.status in ("base", "omitted", "empty"):
             return cols.marker("0", r.status, legend)
         lo, hi = r.ci(res.level)
-        return cols.cells(r.estimate, r.se, r.z, r.p, lo, hi, legend=legend)
+        return cols.cells(r.estimate, r.se, r.z, r.p, lo, hi, legend=legend, df=r.df)
 
     out += fixed_lines(shown_rows(res.rows, spec), spec, getattr(res, "value_labels", {}),
                        body)

@@ -179,6 +179,9 @@ def apply_ddf(res: MixedResults, spec: str) -> None:
         raise OptionError(f"dfmethod({spec}) invalid")
     ddf = compute_ddf(res.fit, res.design, method, oim="oim" in sub.lower())
     ok = [r for r in res.rows if r.section == "fixed" and r.status == "ok"]
+    # the large-sample results, shown again on replay without small ([ME] mixed ex13)
+    res.extra.setdefault("large_sample", ({r.name: r.se for r in ok},
+                                          res.vcov_matrix[:len(ok), :len(ok)].copy()))
     se = np.sqrt(np.clip(np.diag(ddf.vcov), 0, None))
     for r, d, s in zip(ok, ddf.df, se, strict=True):
         r.df = float(d)

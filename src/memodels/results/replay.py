@@ -18,15 +18,17 @@ from ..syntax.options import DISPLAY_OPTION_NAMES, REPLAY_OPTIONS, normalize_key
 
 EFORM = ("or", "irr", "eform")
 DISPLAY_ONLY = ("level", "noheader", "nogroup", "nofetable", "noretable", "norettable",
-                "notable", "nolrtest", "nostderr", "estmetric", *DISPLAY_OPTION_NAMES)
+                "notable", "nolrtest", "nostderr", "estmetric", "dftable", "small",
+                *DISPLAY_OPTION_NAMES)
 
 
 def check_replay_options(res: Any, opts: dict[str, Any]) -> dict[str, Any]:
     """Validate parsed replay options against what ``res`` can show; returns the
     options minus ``small``/``variance``/``stddeviations`` (checked, display-neutral)."""
     opts = dict(opts)
-    if opts.pop("small", False) and not (res.extra or {}).get("ddf"):
-        raise OptionError("option small requires that dfmethod() be specified at "
+    if (opts.get("small") or opts.get("dftable")) and not (res.extra or {}).get("ddf"):
+        which = "small" if opts.get("small") else "dftable()"
+        raise OptionError(f"option {which} requires that dfmethod() be specified at "
                           "estimation (or posted by estat df, post)")
     for key in ("stddeviations", "variance"):
         if opts.pop(key, False) and bool(res.options.get("stddeviations")) != (
@@ -50,14 +52,34 @@ def display_copy(res: Any, opts: dict[str, Any]) -> Any:
     new = copy.copy(res)
     eform = any(opts.get(k) for k in EFORM)
     options = {k: v for k, v in res.options.items()
-               if k not in DISPLAY_OPTION_NAMES and not (eform and k in EFORM)}
+               if k not in (*DISPLAY_OPTION_NAMES, "dftable", "small")
+               and not (eform and k in EFORM)}
     options.update(opts)
     new.options = options
+    extra = getattr(res, "extra", None) or {}
+    if extra.get("ddf") is not None and not (opts.get("small") or opts.get("dftable")):
+        _large_sample(new)
     if "level" in opts:
         new.level = float(opts["level"])
     if opts.get("nolrtest"):
         new.lr_test = None
     return new
+
+
+def _large_sample(new: Any) -> None:
+    """``mixed`` replayed without ``small``/``dftable()`` after ``dfmethod()`` shows the
+    large-sample results: z tests, the Wald chi2 header and the unadjusted standard
+    errors ([ME] mixed, example 13: "Wald chi2(3) = 74.28")."""
+    se, vcov = new.extra["large_sample"]
+    new.extra = {k: v for k, v in new.extra.items() if k not in ("ddf", "dfmethod")}
+    new.rows = [copy.copy(r) for r in new.rows]
+    for r in new.rows:
+        if r.section == "fixed" and r.df is not None:
+            r.df = None
+            r.se = se.get(r.name, r.se)
+    new.vcov_matrix = new.vcov_matrix.copy()
+    nb = vcov.shape[0]
+    new.vcov_matrix[:nb, :nb] = vcov
 
 
 def replay_copy(res: Any, keywords: dict[str, Any]) -> Any:

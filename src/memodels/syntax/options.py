@@ -553,6 +553,7 @@ REPLAY_OPTIONS = (
             _flag("tratio", 2),
             _flag("noshow", 4),
             _flag("small"),
+            _arg("dftable", 3, normalize_dftable),
             _flag("variance", 3),
             _flag("stddeviations", 6),
         ],
@@ -602,7 +603,7 @@ MIXED_OPTIONS = (
             _flag("emdots"),
             _flag("matsqrt"),
             _flag("matlog"),
-            _flag("small"),
+            # small: "available only upon replay" ([ME] mixed, L14583): REPLAY_OPTIONS
             # a fe_option, accepted after the last comma too
             _flag("noconstant", 3),
         ],
