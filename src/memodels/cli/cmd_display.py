@@ -57,8 +57,13 @@ def substitute(text: str, session: Session) -> str:
             values = e_scalars(session.require_e())
         else:
             values = session.r
-        return _literal(values.get(m.group(2), float("nan")))
+        value = values.get(m.group(2), float("nan"))
+        if isinstance(value, (pd.DataFrame, pd.Series, np.ndarray)):
+            raise SessionError(f"{m.group(0)} is a matrix: use el({m.group(0)},i,j) or "
+                               f"matrix list {m.group(0)}", 509)
+        return _literal(value)
 
+    text = _EL.sub(lambda m: _element(m, session), text)
     return _REFS.sub(repl, _coefficients(text, session))
 
 
@@ -86,6 +91,22 @@ def _coefficients(text: str, session: Session) -> str:
         out += [text[i:m.start()], _literal(value)]
         i = end + 1
     return "".join(out) + text[i:]
+
+
+# el(r(ci2),1,2), el(name,1,1): an element of an r() or session matrix ([FN] el())
+_EL = re.compile(r"\bel\(\s*(r\((\w+)\)|[A-Za-z_]\w*)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)")
+
+
+def _element(m: re.Match[str], session: Session) -> str:
+    name = m.group(1)
+    mat = session.r.get(m.group(2)) if m.group(2) else session.matrices.get(name)
+    if mat is None:
+        raise SessionError(f"matrix {name} not found", 111)
+    arr = np.atleast_2d(np.asarray(mat, dtype=float))
+    i, j = int(m.group(3)), int(m.group(4))
+    if not (1 <= i <= arr.shape[0] and 1 <= j <= arr.shape[1]):
+        return "(.)"  # Stata: el() outside the matrix is missing
+    return _literal(arr[i - 1, j - 1])
 
 
 def number(x: float, fmt: re.Match[str] | None = None) -> str:

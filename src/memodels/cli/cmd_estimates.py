@@ -3,86 +3,32 @@
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OptionError
 from ..postestimation.lrtest import lrtest as lr_test
 from ..postestimation.tables import fmt
 from ..results.mixed import large_sample_view
-from ..syntax.options import OptionTable, normalize_dftable
+from ..results.replay import check_replay_options, display_copy
+from ..syntax.options import REPLAY_OPTIONS, OptionTable
 from .common import SessionError, no_estimates
-from .parsing import LEVEL, NAME_RX, arg, flag, parse_opts, split_options, to_int
+from .parsing import NAME_RX, arg, flag, parse_opts, split_options, to_int
 
 if TYPE_CHECKING:
     from ..session import Session
 
-# display options accepted on replay (``mixed, level(90)``, ``melogit, or``)
-REPLAY_OPTIONS = OptionTable([
-    LEVEL, flag("noheader", 5), flag("nogroup", 4), flag("nofetable"), flag("noretable"),
-    flag("notable"), flag("nolrtest", 4), flag("nostderr", 6), flag("baselevels", 4),
-    flag("allbaselevels", 7), flag("noomitted", 6), flag("or"), flag("irr"), flag("eform"),
-    flag("nohr"), flag("tratio", 2), flag("noshow", 4), flag("small"),
-    flag("stddeviations", 6), flag("variance", 3), flag("estmetric"),
-    arg("dftable", 3, normalize_dftable), flag("norettable", 7),
-])
-_EFORM = ("or", "irr", "eform")
-_DISPLAY_ONLY = ("level", "noheader", "nogroup", "nofetable", "noretable", "notable",
-                 "nolrtest", "nostderr", "baselevels", "allbaselevels", "noomitted",
-                 "estmetric", "dftable")
-
-
 # ----------------------------------------------------------------------- replay
 def replay(session: Session, command: str, rest: str) -> str:
-    """``mixed`` alone (or with display options) shows the last results again; the
-    results' own ``replay()`` is used when they have one (mestreg)."""
+    """``mixed`` alone (or with display options: ``mixed, noci cformat(%9.2f)``) shows
+    the last results again; the results' ``replay()`` makes the copy
+    (:mod:`memodels.results.replay`; mestreg has its own)."""
     res = session.e
     if res is None or res.command != command:
         raise no_estimates()
     opts = parse_opts(rest.strip().lstrip(","), REPLAY_OPTIONS, command)
-    if hasattr(res, "replay"):
+    if hasattr(res, "st"):
         return res.replay(**opts).summary()
-    return _display_copy(res, opts).summary()
-
-
-def _display_copy(res: Any, opts: dict[str, Any]) -> Any:
-    """The same estimates with other display options (a shallow copy).  After
-    ``mixed, dfmethod()``, plain replay shows the large-sample results; ``small`` or
-    ``dftable()`` the small-sample ones ([ME] mixed, example 13)."""
-    if opts.pop("norettable", False):  # the manual's spelling (example 13)
-        opts["noretable"] = True
-    small = bool(opts.pop("small", False))
-    dftable = opts.pop("dftable", None)
-    has_ddf = bool((res.extra or {}).get("ddf"))
-    if (small or dftable) and not has_ddf:
-        what = "small" if small else "dftable()"
-        raise OptionError(f"option {what} requires that dfmethod() be specified at "
-                          "estimation (or posted by estat df, post)")
-    if has_ddf and not (small or dftable):
-        res = large_sample_view(res)
-    elif has_ddf:
-        opts["dftable"] = dftable or "default"
-    for key in ("stddeviations", "variance"):
-        if opts.pop(key, False) and bool(res.options.get("stddeviations")) != (
-                key == "stddeviations"):
-            raise OptionError(f"option {key} not allowed on replay: the metric of the "
-                              "variance components is set at estimation (refit with it, or "
-                              "see estat sd)")
-    eform = [k for k in _EFORM if opts.get(k)]
-    if eform and not hasattr(res, "eform"):
-        raise OptionError(f"option {eform[0]} not allowed after {res.command}")
-    bad = set(opts) - set(_DISPLAY_ONLY) - set(_EFORM)
-    if bad:
-        raise OptionError(f"option {sorted(bad)[0]} not allowed on replay")
-    new = copy.copy(res)
-    options = {k: v for k, v in res.options.items() if not (eform and k in _EFORM)}
-    options.update(opts)
-    new.options = options
-    if "level" in opts:
-        new.level = float(opts["level"])
-    if opts.get("nolrtest"):
-        new.lr_test = None
-    return new
+    return display_copy(res, check_replay_options(res, opts)).summary()
 
 
 # -------------------------------------------------------------------- estimates
@@ -221,4 +167,4 @@ def lrtest(session: Session, rest: str) -> str:
     return str(result)
 
 
-__all__ = ["REPLAY_OPTIONS", "estimates", "lrtest", "replay", "stored"]
+__all__ = ["estimates", "lrtest", "replay", "stored"]

@@ -17,17 +17,25 @@ if TYPE_CHECKING:
     from ..session import Session
 
 _DEFINE = re.compile(r"^\s*(?:def(?:ine?)?\s+)?([A-Za-z_]\w*)\s*=\s*e\((b|V)\)\s*$")
-_LIST = re.compile(r"^\s*(?:l|li|lis|list)\s+([A-Za-z_]\w*)\s*$")
+_DEFINE_R = re.compile(r"^\s*(?:def(?:ine?)?\s+)?([A-Za-z_]\w*)\s*=\s*r\((\w+)\)\s*$")
+_LIST = re.compile(r"^\s*(?:l|li|lis|list)\s+([A-Za-z_]\w*|r\(\w+\))\s*$")
 
 
 def matrix(session: Session, rest: str) -> str:
-    """``matrix b = e(b)``, ``matrix V = e(V)``, ``matrix list b``."""
+    """``matrix b = e(b)``, ``matrix V = e(V)``, ``matrix ci = r(ci2)``,
+    ``matrix list b``, ``matrix list r(Cov2)``."""
     m = _LIST.match(rest)
     if m:
         name = m.group(1)
+        if name.startswith("r("):
+            return _show(name, _r_matrix(session, name[2:-1]))
         if name not in session.matrices:
             raise SessionError(f"matrix {name} not found", 111)
         return _show(name, session.matrices[name])
+    m = _DEFINE_R.match(rest)
+    if m:  # matrix ci = r(ci2) (after estat icc, estat recovariance, ...)
+        session.matrices[m.group(1)] = _r_matrix(session, m.group(2)).copy()
+        return ""
     m = _DEFINE.match(rest)
     if not m:
         raise StataSyntaxError(f"matrix {rest.strip()}: only matrix name = e(b), "
@@ -37,6 +45,13 @@ def matrix(session: Session, rest: str) -> str:
     value = res.params.copy() if what == "b" else res.vcov.copy()
     session.matrices[name] = value
     return ""
+
+
+def _r_matrix(session: Session, name: str):
+    value = session.r.get(name)
+    if not isinstance(value, (pd.DataFrame, pd.Series)):
+        raise SessionError(f"matrix r({name}) not found", 111)
+    return value
 
 
 def _show(name: str, value) -> str:

@@ -35,7 +35,7 @@ ESTAT: dict[str, tuple[int, OptionTable]] = {
     "icc": (3, OptionTable([LEVEL])),
     "sd": (2, OptionTable([LEVEL])),
     "recovariance": (5, OptionTable([arg("relevel", 3), flag("correlation", 4)])),
-    "wcorrelation": (4, OptionTable([arg("at"), flag("covariance", 3)])),
+    "wcorrelation": (4, OptionTable([arg("at"), flag("covariance", 3), arg("format", 3)])),
     "ic": (2, OptionTable([arg("n", 1, to_int)])),
     "bootstrap": (4, OptionTable([flag("normal", 1), flag("percentile", 1), flag("bc"),
                                   flag("all")])),
@@ -66,7 +66,10 @@ def estat(session: Session, rest: str) -> str:
             raise OptionError("estat wcorrelation, at(): give one value per variable")
         opts["at"] = {k: v[0] for k, v in values.items()}
         opts["data"] = data
+    elif sub == "wcorrelation" and session.data is not None:
+        opts["data"] = session.data  # names the cluster: "for id = 1"
     out = res.estat(sub, **opts)
+    session.r = dict(getattr(out, "r", None) or {})  # an r-class command replaces r()
     if sub == "df":
         return df_table(out)
     return str(out)

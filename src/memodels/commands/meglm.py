@@ -72,6 +72,22 @@ def _check_supported(command: str, opts: dict[str, Any], design) -> None:
             raise OptionError(f"covariance({t.covariance}) is not implemented yet for {command}")
     if _given(opts, "offset") and _given(opts, "exposure"):
         raise OptionError("options offset() and exposure() may not be combined")
+    _check_collinear(command, opts, design)
+
+
+def _check_collinear(command: str, opts: dict[str, Any], design) -> None:
+    """``collinear``: Stata keeps collinear variables instead of omitting them ([ME] meglm,
+    Options).  Without collinear covariates there is nothing to keep and the fit is the
+    same; with them the coefficients are not identified and memodels refuses rather
+    than omit them silently."""
+    if not _given(opts, "collinear"):
+        return
+    omitted = [c.name for c in design.columns if c.status == "omitted"]
+    if omitted:
+        raise OptionError(f"{command}, collinear: {', '.join(omitted)} collinear with the "
+                          "other covariates; keeping collinear variables (their coefficients "
+                          "are not identified) is not supported -- drop the option to have "
+                          "them omitted, or drop the variables")
 
 
 def _check_eform_family(fam: str, link: str, opts: dict[str, Any]) -> None:

@@ -31,6 +31,9 @@ def _check_supported(options: dict[str, Any], design) -> None:
         raise OptionError("options reml and mle may not be combined")
     if options.get("matlog") and options.get("matsqrt"):
         raise OptionError("options matlog and matsqrt may not be combined")
+    if options.get("dftable") and not options.get("dfmethod"):
+        # [ME] mixed, Options: dftable() "requires dfmethod() at estimation"
+        raise OptionError("option dftable() requires option dfmethod()")
     if design.weights is not None and design.weight_kind not in ("fweight", "pweight"):
         raise OptionError(f"{design.weight_kind}s are not allowed with mixed")
     if options.get("small"):

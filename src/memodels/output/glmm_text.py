@@ -16,28 +16,12 @@ import math
 
 from ..results.glmm import FAMILY_LABELS, eform_values
 from . import numfmt
-from .stata_text import RULE, _header_pair, _lr_line, shown_fixed_rows
+from .coef_layout import Columns, abbrev, abbrev_label, fixed_lines, legend_name, shown_rows
+from .display_opts import display_spec
+from .stata_text import _header_pair, _lr_line
 
-SEP = "-" * 13 + "+" + "-" * 64
-
-
-def abbrev(text: str, width: int) -> str:
-    """Stata's abbrev(): keep the start and the last character around a ``~``."""
-    if len(text) <= width:
-        return text
-    return text[: width - 2] + "~" + text[-1]
-
-
-def abbrev_label(label: str, width: int) -> str:
-    """``cov(urban,_cons)`` -> ``cov(urban,~s)``: abbreviate inside the parentheses."""
-    if len(label) <= width:
-        return label
-    if label.endswith(")") and "(" in label:
-        head, inner = label[:-1].split("(", 1)
-        room = width - len(head) - 2
-        if room >= 3:
-            return f"{head}({abbrev(inner, room)})"
-    return abbrev(label, width)
+__all__ = ["abbrev", "abbrev_label", "constraint_lines", "header_lines", "render_glmm",
+           "table_lines"]
 
 
 def _left(label: str, value: str) -> str:
@@ -121,63 +105,51 @@ def constraint_lines(number: int, text: str, width: int = 79) -> list[str]:
     return lines
 
 
-def _constrained_line(label: str, est: float, *, sep: str = " |", width: int = 12) -> str:
-    return f"{label:>{width}}{sep}{numfmt.g9(est):>11}  (constrained)"
+def _constrained_line(label: str, est: float, cols: Columns, *, sep: str = " |",
+                     width: int = 12, legend: str = "") -> str:
+    if cols.spec.coeflegend:
+        return f"{label:>{width}}{sep}{cols.cells(est, None, legend=legend)}"
+    return f"{label:>{width}}{sep}{cols.spec.coef(est):>11}  (constrained)"
 
 
-def _num_line(label: str, est: float, se: float, z: float, p: float, lo: float, hi: float,
-              *, sep: str = " |", width: int = 12, nostderr: bool = False) -> str:
-    se_txt = "" if nostderr else numfmt.g9(se)
-    z_txt = "" if math.isnan(z) else numfmt.fixed(z, 2)
-    p_txt = "" if math.isnan(p) else numfmt.pvalue(p)
-    return (f"{label:>{width}}{sep}{numfmt.g9(est):>11}{se_txt:>11}{z_txt:>9}{p_txt:>8}"
-            f"{numfmt.g9(lo):>13}{numfmt.g9(hi):>12}")
-
-
-def _fixed_lines(res) -> list[str]:
+def _fixed_lines(res, cols: Columns) -> list[str]:
     lev = res.level
     eform = res.eform is not None
-    out: list[str] = []
-    block = None
-    for r in shown_fixed_rows(res):
-        if r.block and r.block != block:
-            if block is not None:
-                out.append(f"{'':>12} |")
-            out.append(f"{abbrev(r.block, 12):>12} |")
-        block = r.block or None
-        # factor levels: "          2  |" (Stata indents them one column less)
-        label = f"{abbrev(r.label, 10):>11} " if r.block else abbrev(r.label, 12)
-        if r.status in ("base", "omitted"):
-            shown = "1" if eform else "0"
-            out.append(f"{label:>12} |{shown:>11}  ({r.status})")
-            continue
+    spec = cols.spec
+
+    def body(r) -> str:
+        legend = legend_name(r.name, r.status)
+        if r.status in ("base", "omitted", "empty"):
+            return cols.marker("1" if eform else "0", r.status, legend)
         if r.constrained:
-            out.append(_constrained_line(label, eform_values(r, lev)[0] if eform
-                                         else r.estimate))
-            continue
+            est = eform_values(r, lev)[0] if eform else r.estimate
+            return _constrained_line("", est, cols, sep="", width=0, legend=legend)
         if eform:
             est, se, lo, hi = eform_values(r, lev)
         else:
             est, se = r.estimate, r.se
             lo, hi = r.ci(lev)
-        out.append(_num_line(label, est, se, r.z, r.p, lo, hi))
-    for r in res.rows:
-        if r.section == "offset":
-            out.append(f"{abbrev(r.label, 12):>12} |{'1':>11}  ({r.status})")
-    return out
+        return cols.cells(est, se, r.z, r.p, lo, hi, legend=legend)
+
+    trailing = [(r.label, cols.marker("1", r.status)) for r in res.rows
+                if r.section == "offset"]
+    return fixed_lines(shown_rows(res.rows, spec), spec, getattr(res, "value_labels", {}),
+                       body, trailing=trailing)
 
 
-def _aux_lines(res) -> list[str]:
+def _aux_lines(res, cols: Columns, sep: str) -> list[str]:
     rows = [r for r in res.rows if r.section == "aux"]
     if not rows:
         return []
-    out = [SEP]
+    out = [sep]
     for r in rows:
+        legend = f"_b[{r.name}]"
         if r.constrained:
-            out.append(_constrained_line(abbrev(r.label, 12), r.estimate))
+            out.append(_constrained_line(abbrev(r.label, 12), r.estimate, cols, legend=legend))
             continue
         lo, hi = r.ci(res.level)
-        out.append(_num_line(abbrev(r.label, 12), r.estimate, r.se, r.z, r.p, lo, hi))
+        out.append(f"{abbrev(r.label, 12):>12} |"
+                   + cols.cells(r.estimate, r.se, r.z, r.p, lo, hi, legend=legend))
     return out
 
 
@@ -197,47 +169,49 @@ def _block_header(path: str) -> list[str]:
     return [f"{abbrev(line, 12):<13}|" for line in lines]
 
 
-def _random_lines(res) -> list[str]:
+def _random_lines(res, cols: Columns, sep: str) -> list[str]:
     out: list[str] = []
     key = None
-    nostderr = res.options.get("nostderr")
+    nostderr = bool(res.options.get("nostderr"))
     for r in res.rows:
         if r.section not in ("random", "residual"):
             continue
         this = (r.block, getattr(r, "part", "")) if r.section == "random" else ("", "e")
         if this != key:
-            out.append(SEP)
+            out.append(sep)
             if r.section == "random":
                 out += _block_header(r.block)
             key = this
+        label = abbrev_label(r.label, 13)
+        legend = f"_b[{r.name}]"
         if r.constrained:
-            out.append(_constrained_line(abbrev_label(r.label, 13), r.estimate, sep="|",
-                                         width=13))
+            out.append(_constrained_line(label, r.estimate, cols, sep="|", width=13,
+                                         legend=legend))
             continue
         lo, hi = r.ci(res.level)
-        out.append(_num_line(abbrev_label(r.label, 13), r.estimate, r.se, r.z, r.p, lo, hi,
-                             sep="|", width=13, nostderr=nostderr))
+        out.append(f"{label:>13}|" + cols.cells(r.estimate, r.se, r.z, r.p, lo, hi,
+                                                se_blank=nostderr, legend=legend))
     return out
 
 
 def table_lines(res) -> list[str]:
-    lev = res.level
+    spec = display_spec(res.options)
+    cols = Columns(spec, res.level, res.coef_label)
+    rule = "-" * (14 + cols.width)
+    sep = "-" * 13 + "+" + "-" * cols.width
     out = []
     extra = getattr(res, "extra", {})
     if extra.get("vce_note"):  # "(Std. Err. adjusted for 148 clusters in id_school)"
         out.append(f"{extra['vce_note']:>78}")
-    out.append(RULE)
-    if extra.get("se_label"):  # "Robust" over "Std. Err."
+    out.append(rule)
+    if extra.get("se_label") and not spec.coeflegend:  # "Robust" over "Std. Err."
         out.append(f"{'':>13}|{extra['se_label']:>21}")
-    out.append(
-        f"{abbrev(res.depvar, 12):>12} |{res.coef_label:>11}   Std. Err.      z    P>|z|     "
-        f"[{lev:g}% Conf. Interval]"
-    )
-    out.append(SEP)
-    out += _fixed_lines(res)
-    out += _aux_lines(res)
-    out += _random_lines(res)
-    out.append(RULE)
+    out.append(f"{abbrev(res.depvar, 12):>12} |{cols.header()}")
+    out.append(sep)
+    out += _fixed_lines(res, cols)
+    out += _aux_lines(res, cols, sep)
+    out += _random_lines(res, cols, sep)
+    out.append(rule)
     return out
 
 

@@ -9,29 +9,10 @@ from __future__ import annotations
 
 import math
 
+from ..syntax.formats import g9, stata_format
+from ..syntax.formats import parse_numeric_format as parse_format
 
-def g9(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "."
-    if math.isinf(x):
-        return "." if x > 0 else "-."
-    if x == 0:
-        return "0"
-    sign = "-" if x < 0 else ""
-    a = abs(x)
-    if a < 1e-4 or a >= 1e8:
-        mant, exp = f"{a:.2e}".split("e")
-        return f"{sign}{mant}e{exp[0]}{exp[1:].zfill(2)}"
-    digits = len(str(int(a))) if a >= 1 else 0
-    decimals = max(0, 7 - digits)
-    s = f"{a:.{decimals}f}"
-    if "." in s:
-        s = s.rstrip("0").rstrip(".")
-    if s.startswith("0."):
-        s = s[1:]
-    if s in ("", "0"):
-        return "0"
-    return sign + s
+__all__ = ["comma_int", "fixed", "g9", "g_ll", "parse_format", "pvalue", "stata_format"]
 
 
 def g_ll(x: float) -> str:
@@ -56,3 +37,5 @@ def pvalue(x: float) -> str:
 
 def comma_int(n: int) -> str:
     return f"{n:,}"
+
+

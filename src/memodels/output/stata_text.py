@@ -4,10 +4,14 @@ table, random-effects table and the LR test line ([ME] mixed, Remarks, example 1
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import replace
 
 import numpy as np
 
 from . import numfmt
+from .coef_layout import Columns, abbrev, abbrev_label, fixed_lines, legend_name, shown_rows
+from .display_opts import display_spec
 
 RULE = "-" * 78
 
@@ -84,122 +88,119 @@ def _coef_line(label: str, est: str, se: str, z: str, p: str, lo: str, hi: str) 
 
 
 def shown_fixed_rows(res):
-    """The fixed-effects rows Stata displays: empty cells never, omitted ones unless
-    ``noomitted``, base levels only with ``baselevels``/``allbaselevels``."""
-    opts = res.options
-    for r in res.rows:
-        if r.section != "fixed" or r.status == "empty":
-            continue
-        if opts.get("noomitted") and r.status == "omitted":
-            continue
-        if r.status == "base" and not (opts.get("baselevels") or opts.get("allbaselevels")):
-            continue
-        yield r
+    """The fixed-effects rows Stata displays under the results' display options (see
+    :func:`memodels.output.coef_layout.shown_rows`)."""
+    return shown_rows(res.rows, display_spec(res.options))
 
 
 def _fixed_table(res) -> list[str]:
-    lev = res.level
-    out = [RULE]
+    spec = display_spec(res.options)
+    small = any(r.df is not None for r in res.rows if r.section == "fixed")
+    stat, pcol = ("t", "P>|t|") if small else ("z", "P>|z|")
+    dftable = str(res.options.get("dftable") or "default") if small else "default"
+    if dftable == "pvalue":  # DF, t and P>|t| ([ME] mixed, example 13)
+        spec = replace(spec, ci=False)
+    elif dftable == "ci":  # DF and the confidence interval
+        spec = replace(spec, pvalues=False)
+    eform = getattr(res, "eform", None) is not None
+    head = res.coef_label if eform else "Coef."
+    if eform:
+        from ..results.glmm import eform_values
+    cols = Columns(spec, res.level, head, stat, pcol, dfcol=dftable != "default")
+    rule = "-" * (14 + cols.width)
+    out = [rule]
     note = getattr(res, "extra", {}).get("vce_note")
     if note:
         out.insert(0, f"{note:>78}")
-    small = any(r.df is not None for r in res.rows if r.section == "fixed")
-    stat, pcol = ("t", "P>|t|") if small else ("z", "P>|z|")
-    # meqrlogit, or / meqrpoisson, irr: exp(b) with its delta-method SE and exp(CI)
-    eform = getattr(res, "eform", None) is not None
-    head = res.coef_label if eform else "Coef."
-    # dftable(ci|pvalue) ([ME] mixed, Options): a DF column replacing t and P>|t|, or
-    # replacing the confidence interval
-    dftab = str(res.options.get("dftable") or "default") if small else "default"
-    if dftab == "default":
-        out.append(
-            f"{res.depvar[-12:]:>12} |{head:>11}   Std. Err.      {stat}    {pcol}     "
-            f"[{lev:g}% Conf. Interval]"
-        )
-    elif dftab == "pvalue":
-        out.append(f"{res.depvar[-12:]:>12} |      Coef.   Std. Err.        DF       t    P>|t|")
-    else:
-        out.append(f"{res.depvar[-12:]:>12} |      Coef.   Std. Err.        DF     "
-                   f"[{lev:g}% Conf. Interval]")
-    out.append("-" * 13 + "+" + "-" * 64)
-    block = None
-    for r in shown_fixed_rows(res):
-        if r.block and r.block != block:
-            if block is not None:
-                out.append(f"{'':>12} |")
-            out.append(f"{r.block[-12:]:>12} |")
-        block = r.block or None
-        label = f"{r.label[-10:]:>10}  " if r.block else r.label
-        if r.status == "base":
-            out.append(f"{label[-12:]:>12} |          0  (base)")
-            continue
-        if r.status == "omitted":
-            out.append(f"{label[-12:]:>12} |          0  (omitted)")
-            continue
-        lo, hi = r.ci(lev)
-        if dftab == "default":
-            est, se = r.estimate, r.se
-            if eform:
-                from ..results.glmm import eform_values
+    out.append(f"{abbrev(res.depvar, 12):>12} |{cols.header()}")
+    out.append("-" * 13 + "+" + "-" * cols.width)
 
-                est, se, lo, hi = eform_values(r, lev)
-            out.append(
-                _coef_line(label, numfmt.g9(est), numfmt.g9(se), numfmt.fixed(r.z, 2),
-                           numfmt.pvalue(r.p), numfmt.g9(lo), numfmt.g9(hi)))
-            continue
-        head = (f"{label[-12:]:>12} |{numfmt.g9(r.estimate):>11}{numfmt.g9(r.se):>11}"
-                f"{r.df:>10.1f}")
-        if dftab == "pvalue":
-            out.append(f"{head}{numfmt.fixed(r.z, 2):>9}{numfmt.pvalue(r.p):>8}")
-        else:
-            out.append(f"{head}{numfmt.g9(lo):>13}{numfmt.g9(hi):>12}")
-    out.append(RULE)
+    def body(r) -> str:
+        legend = legend_name(r.name, r.status)
+        if r.status in ("base", "omitted", "empty"):
+            return cols.marker("0", r.status, legend)
+        lo, hi = r.ci(res.level)
+        est, se = r.estimate, r.se
+        if eform:  # meqrlogit, or / meqrpoisson, irr: exp(b), delta-method SE, exp(CI)
+            est, se, lo, hi = eform_values(r, res.level)
+        return cols.cells(est, se, r.z, r.p, lo, hi, legend=legend, df=r.df)
+
+    out += fixed_lines(shown_rows(res.rows, spec), spec, getattr(res, "value_labels", {}),
+                       body)
+    out.append(rule)
     return out
 
 
 def _random_table(res) -> list[str]:
-    lev = res.level
-    out = [RULE]
-    out.append(
-        f"  Random-effects Parameters  |   Estimate   Std. Err.     [{lev:g}% Conf. Interval]"
-    )
-    out.append("-" * 29 + "+" + "-" * 48)
+    spec = display_spec(res.options)
+    cols = Columns(spec, res.level, "Estimate", pvalues=False)
+    rule = "-" * (30 + cols.width)
+    sep = "-" * 29 + "+" + "-" * cols.width
+    out = [rule, f"  Random-effects Parameters  |{cols.header()}", sep]
     block = None
+    legends = random_legends(res)
     for r in res.rows:
         if r.section not in ("random", "residual"):
             continue
         if r.section == "residual" and block != "__res__":
-            out.append("-" * 29 + "+" + "-" * 48)
+            out.append(sep)
+            if r.block:
+                out.append(f"{r.block[:28]:<28} |")
             block = "__res__"
         elif r.section == "random" and r.block != block:
             if block is not None:
-                out.append("-" * 29 + "+" + "-" * 48)
+                out.append(sep)
             out.append(f"{r.block[:28]:<28} |")
             block = r.block
-        lo, hi = r.ci(lev)
-        se = "" if res.options.get("nostderr") else numfmt.g9(r.se)
-        out.append(
-            f"{r.label[-27:]:>28} |{numfmt.g9(r.estimate):>11}{se:>11}"
-            f"{numfmt.g9(lo):>14}{numfmt.g9(hi):>12}"
-        )
-    out.append(RULE)
+        lo, hi = r.ci(res.level)
+        text = cols.cells(r.estimate, r.se, lo=lo, hi=hi,
+                          se_blank=bool(res.options.get("nostderr")),
+                          legend=legends.get(r.name, f"_b[{r.name}]"))
+        out.append(f"{abbrev_label(r.label, 27):>28} |{text}")
+    out.append(rule)
     return out
 
 
+def random_legends(res) -> dict[str, str]:
+    """``_b[]`` legends of the variance components: their e(b) names (``params``)."""
+    return {r.name: f"_b[{r.name}]" for r in res.rows if r.section in ("random", "residual")}
+
+
+_EST_RX = re.compile(r"^(lnsd|atanh)\((.+)\[(.+)\]\)$")
+
+
 def _estmetric_table(res) -> list[str]:
-    """``estmetric``: e(b) as estimated -- beta, ln sds, atanh correlations, ln sigma_e."""
+    """``estmetric``: e(b) as estimated -- the fixed effects, then the random-effects
+    parameters in their estimation metric (ln sd, atanh corr) organized by model level
+    (``id`` / ``lnsd(_cons)``), then the residual parameters (``lnsig_e``)."""
     from scipy import stats
 
+    spec = display_spec(res.options)
+    cols = Columns(spec, res.level)
     crit = float(stats.norm.ppf(0.5 + res.level / 200))
     se = np.sqrt(np.clip(np.diag(res.estmetric_vcov.to_numpy()), 0, None))
-    out = [RULE, f"{res.depvar[-12:]:>12} |      Coef.   Std. Err.      z    P>|z|     "
-           f"[{res.level:g}% Conf. Interval]", "-" * 13 + "+" + "-" * 64]
+    rule = "-" * (14 + cols.width)
+    sep = "-" * 13 + "+" + "-" * cols.width
+    out = [rule, f"{abbrev(res.depvar, 12):>12} |{cols.header()}", sep]
+    fixed = {r.name for r in res.rows if r.section == "fixed"}
+    header: str | None = None
     for name, b, s in zip(res.estmetric.index, res.estmetric.to_numpy(), se, strict=True):
         z = b / s if s > 0 else np.nan
         p = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
-        out.append(_coef_line(name, numfmt.g9(b), numfmt.g9(s), numfmt.fixed(z, 2),
-                              numfmt.pvalue(p), numfmt.g9(b - crit * s), numfmt.g9(b + crit * s)))
-    out.append(RULE)
+        text = cols.cells(b, s, z, p, b - crit * s, b + crit * s, legend=f"_b[{name}]")
+        m = _EST_RX.match(name)
+        if name in fixed:
+            out.append(f"{abbrev(name, 12):>12} |{text}")
+            continue
+        path = m.group(3) if m else ""
+        if path != header:
+            out.append(sep)
+            if path:
+                out.append(f"{abbrev(path, 12):<12} |")
+            header = path
+        label = abbrev_label(f"{m.group(1)}({m.group(2)})", 12) if m else abbrev(name, 12)
+        out.append(f"{label:>12} |{text}")
+    out.append(rule)
     return out
 
 

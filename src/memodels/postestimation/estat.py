@@ -183,7 +183,17 @@ def estat_icc(res, level: float | None = None, **options: Any):
     lines.append("-" * (width + 55))
     if coef:
         lines.append("Note: ICC is conditional on zero values of random-effects covariates.")
-    out = make_table(df, title, "\n".join(lines))
+    # r(): level numbers as Stata's, G (the top level) down to 2
+    big_g = len(paths) + 1
+    r: dict[str, Any] = {"level": lev}
+    for g, (lab, rec) in enumerate(zip(labels, recs, strict=True)):
+        k = big_g - g
+        r[f"icc{k}"] = float(rec["icc"])
+        r[f"se{k}"] = float(rec["se"])
+        r[f"label{k}"] = lab
+        r[f"ci{k}"] = pd.DataFrame([[float(rec["lower"]), float(rec["upper"])]],
+                                   columns=["ll", "ul"], index=[f"icc{k}"])
+    out = make_table(df, title, "\n".join(lines), r)
     out.attrs["level"] = lev
     return out
 
@@ -200,6 +210,7 @@ def estat_sd(res, level: float | None = None, **options: Any):
     b = res.estmetric.to_numpy(float)
     se_all = np.sqrt(np.clip(np.diag(res.estmetric_vcov.to_numpy(float)), 0, None))
     recs, idx = [], []
+    grads: list[tuple[int, float]] = []  # (position in e(b), d reported / d e(b))
     for k, nm in enumerate(res.estmetric.index):
         m1, m2 = LNSD.match(nm), ATANH.match(nm)
         if m1 or nm in ("lnsig_e",) or nm.startswith("/lnsig"):
@@ -209,20 +220,45 @@ def estat_sd(res, level: float | None = None, **options: Any):
             label = f"sd({m1.group(1)}[{m1.group(2)}])" if m1 else "sd(Residual)"
             recs.append({"estimate": sd, "se": se, "lower": lo, "upper": hi})
             idx.append(label)
+            grads.append((k, sd))
         elif m2:
             r = float(np.tanh(b[k]))
             se = (1 - r * r) * se_all[k]
             lo, hi = np.tanh(b[k] - crit * se_all[k]), np.tanh(b[k] + crit * se_all[k])
             recs.append({"estimate": r, "se": se, "lower": lo, "upper": hi})
             idx.append(f"corr({m2.group(1)}[{m2.group(2)}])")
+            grads.append((k, 1 - r * r))
     df = pd.DataFrame(recs, index=pd.Index(idx, name="parameter"))
+    stored = _sd_r(res, idx, recs, grads, lev, crit)
     lines = [f"{'Random-effects Parameters':<30}|   Estimate   Std. Err.     [{lev:g}% Conf. "
              "Interval]", "-" * 30 + "+" + "-" * 48]
     for lab, r in zip(idx, recs, strict=True):
         lines.append(f"{lab:<30}| {fmt(r['estimate'])} {fmt(r['se'])}   {fmt(r['lower'])} "
                      f"{fmt(r['upper'])}")
     return make_table(df, "Random-effects parameters (standard deviations and correlations)",
-                      "\n".join(lines))
+                      "\n".join(lines), stored)
+
+
+def _sd_r(res, idx: list[str], recs: list[dict], grads: list[tuple[int, float]],
+          lev: float, crit: float) -> dict[str, Any]:
+    """r(b), r(V) (delta method from e(V) of the estimation metric) and r(table) (rows
+    b se z pvalue ll ul df crit eform, as Stata's r(table)) of ``estat sd``."""
+    V = res.estmetric_vcov.to_numpy(float)
+    J = np.zeros((len(grads), V.shape[0]))
+    for i, (k, d) in enumerate(grads):
+        J[i, k] = d
+    b = np.array([rec["estimate"] for rec in recs])
+    se = np.array([rec["se"] for rec in recs])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = b / se
+    table = np.vstack([b, se, z, 2 * stats.norm.sf(np.abs(z)),
+                       [rec["lower"] for rec in recs], [rec["upper"] for rec in recs],
+                       np.full(b.size, np.nan), np.full(b.size, crit), np.zeros(b.size)])
+    rows = ["b", "se", "z", "pvalue", "ll", "ul", "df", "crit", "eform"]
+    return {"level": lev,
+            "b": pd.DataFrame([b], columns=idx, index=["y1"]),
+            "V": pd.DataFrame(J @ V @ J.T, index=idx, columns=idx),
+            "table": pd.DataFrame(table, index=rows, columns=idx)}
 
 
 # ---------------------------------------------------------------- recovariance
@@ -280,12 +316,18 @@ def estat_recovariance(res, relevel: str | None = None, correlation: bool = Fals
             raise OptionError(f"relevel({relevel}): level not found in the model")
     out: dict[str, pd.DataFrame] = {}
     texts = []
+    big_g = len(_level_matrices(res)) + 1
+    numbers = {p: big_g - g for g, (_, p, _, _) in enumerate(_level_matrices(res))}
+    r: dict[str, Any] = {"relevels": big_g - 1}
     for lev, path, names, m in mats:
+        r[f"Cov{numbers[path]}"] = pd.DataFrame(m, index=names, columns=names)
         if correlation:
             sd = np.sqrt(np.diag(m))
             with np.errstate(invalid="ignore", divide="ignore"):
                 m = m / np.outer(sd, sd)
         df = pd.DataFrame(m, index=names, columns=names)
+        if correlation:
+            r[f"Corr{numbers[path]}"] = df.copy()
         key = lev if lev not in out else path
         what = "correlation" if correlation else "covariance"
         title = f"Random-effects {what} matrix for level {lev}"
@@ -293,13 +335,16 @@ def estat_recovariance(res, relevel: str | None = None, correlation: bool = Fals
         out[key] = df
         texts.append(title + "\n\n" + _matrix_text(df))
     print_text = "\n\n".join(texts)
-    return _TextDict(out, print_text)
+    return _TextDict(out, print_text, r)
 
 
 class _TextDict(dict):
-    def __init__(self, data, text):
+    """A dict of results that prints as Stata's text; ``r`` holds Stata's r()."""
+
+    def __init__(self, data, text, r: dict | None = None):
         super().__init__(data)
         self.stata_text = text
+        self.r = dict(r or {})
 
     def __str__(self) -> str:
         return self.stata_text
@@ -317,20 +362,26 @@ def _matrix_text(df: pd.DataFrame, lower: bool = True) -> str:
 
 # ---------------------------------------------------------------- wcorrelation
 def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = None,
-                       covariance: bool = False, **options: Any):
+                       covariance: bool = False, format: str | None = None,  # noqa: A002
+                       **options: Any):
     """Model-implied marginal covariance of one top-level cluster (mixed).
 
     ``at={"id": 258}`` picks the cluster (nested: ``{"school": 33, "classroom": 4}``)
     and needs ``data`` holding the estimation sample's rows; by default the cluster of
-    the first observation in the estimation sample.  Returns a dict with ``sd``
-    (Series), ``corr`` and ``cov`` (DataFrames indexed by the observations' index).
+    the first observation in the estimation sample.  ``format="%4.2g"`` is the display
+    format of the standard deviations and the matrix (default ``%6.3f``).  Returns a
+    dict with ``sd`` (Series), ``corr`` and ``cov`` (DataFrames indexed by the
+    observations' index); ``.r`` holds Stata's r(sd), r(Corr), r(Cov), r(G), r(Z), r(R)
+    ([ME] mixed postestimation, Stored results).
     """
     from ..results.mixed import MixedResults
+    from ..syntax.options import check_wcorr_format
 
     if options:
         raise OptionError(f"estat wcorrelation: option(s) {', '.join(options)} not allowed")
     if not isinstance(res, MixedResults):
         raise NotImplementedError("estat wcorrelation is available after mixed only")
+    fmt_text = check_wcorr_format("%6.3f" if format is None else format)
     design, fit = res.design, res.fit
     if fit.terms:
         top = design.terms[fit.terms[0].source]
@@ -355,30 +406,86 @@ def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = 
     else:
         first = 0
         members = np.flatnonzero(top.groups == top.groups[first])
-    V = residual_covariance(fit, members)
+    R = residual_covariance(fit, members)
+    z_blocks, g_blocks = [], []
     for et, sig in zip(fit.terms, fit.sigmas, strict=True):
         g = et.groups[members]
         z = et.Z[members]
-        same = (g[:, None] == g[None, :]).astype(float)
-        V += same * (z @ np.asarray(sig) @ z.T)
+        for u in np.unique(g):  # one block of Z and G per group of this level
+            z_blocks.append(z * (g == u)[:, None])
+            g_blocks.append(np.asarray(sig, float))
+    Z = np.hstack(z_blocks)
+    G = _block_diag(g_blocks)
+    V = Z @ G @ Z.T + R
     sd = np.sqrt(np.diag(V))
     corr = V / np.outer(sd, sd)
     labels = idx[members]
+    obs = [str(i + 1) for i in range(members.size)]
+    r = {"sd": pd.DataFrame([sd], columns=obs, index=["sd"]),
+         "Corr": pd.DataFrame(corr, index=obs, columns=obs),
+         "Cov": pd.DataFrame(V, index=obs, columns=obs),
+         "G": pd.DataFrame(G), "Z": pd.DataFrame(Z), "R": pd.DataFrame(R)}
     out = {
         "sd": pd.Series(sd, index=labels, name="sd"),
         "corr": pd.DataFrame(corr, index=labels, columns=labels),
         "cov": pd.DataFrame(V, index=labels, columns=labels),
         "observations": labels,
     }
-    what = "covariance" if covariance else "correlation"
-    text = [f"Standard deviations and correlations for {top.level} cluster (obs. "
-            f"{labels[0]}):" if not covariance else f"Covariances for {top.level} cluster:",
-            "", "Standard deviations:", "  " + "  ".join(f"{v:6.3f}" for v in sd), "",
-            f"{what.capitalize()}s:"]
-    mat = V if covariance else corr
-    for i in range(mat.shape[0]):
-        text.append("  " + "  ".join(f"{mat[i, j]:6.3f}" for j in range(i + 1)))
-    return _TextDict(out, "\n".join(text))
+    cluster = _cluster_name(top, members, labels, at, data, design)
+    if covariance:
+        text = [f"Covariances for {cluster}:", ""] + _matlist(V, obs, fmt_text, lower=True)
+    else:
+        text = [f"Standard deviations and correlations for {cluster}:", "",
+                "Standard deviations:"]
+        text += _matlist(sd[None, :], obs, fmt_text, rows=["sd"])
+        text += ["", "Correlations:"] + _matlist(corr, obs, fmt_text, lower=True)
+    return _TextDict(out, "\n".join(text), r)
+
+
+def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
+    n = sum(b.shape[0] for b in blocks)
+    out = np.zeros((n, n))
+    i = 0
+    for b in blocks:
+        out[i:i + b.shape[0], i:i + b.shape[0]] = b
+        i += b.shape[0]
+    return out
+
+
+def _cluster_name(top, members, labels, at, data, design) -> str:
+    """``id = 1`` (Stata's wording) when the level variable's value is known."""
+    if at:
+        return " ".join(f"{k} = {v}" for k, v in at.items())
+    if data is not None and top.level in data.columns and labels[0] in data.index:
+        value = data.loc[labels[0], top.level]
+        return f"{top.level} = {value}"
+    return f"{top.level} cluster (obs. {labels[0]})"
+
+
+def _matlist(mat: np.ndarray, names: list[str], fmt_text: str, *, lower: bool = False,
+             rows: list[str] | None = None) -> list[str]:
+    """``matlist``-style lines: a header of observation numbers, columns the width of the
+    format, wrapped in blocks that fit in 79 columns."""
+    from ..syntax.formats import parse_numeric_format, stata_format
+
+    width = max(parse_numeric_format(fmt_text)[0], max(len(n) for n in names))
+    rows = rows or names
+    lead = max(5, max(len(x) for x in rows)) + 1
+    per = max(1, (79 - lead - 1) // width)
+    out: list[str] = []
+    for start in range(0, len(names), per):
+        cols = range(start, min(start + per, len(names)))
+        if start:
+            out.append("")
+        out.append(f"{'obs':>{lead - 1}} |" + "".join(f"{names[j]:>{width}}" for j in cols))
+        out.append("-" * lead + "+" + "-" * (width * len(cols)))
+        for i, rn in enumerate(rows):
+            if lower and i < start:
+                continue
+            cells = "".join(f"{stata_format(float(mat[i, j]), fmt_text):>{width}}"
+                            for j in cols if not lower or j <= i)
+            out.append(f"{rn:>{lead - 1}} |{cells}")
+    return out
 
 
 # -------------------------------------------------------------------------- ic

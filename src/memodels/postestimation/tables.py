@@ -12,7 +12,7 @@ class StataTable(pd.DataFrame):
     or console is the usual DataFrame view.
     """
 
-    _metadata = ["title", "stata_text"]
+    _metadata = ["title", "stata_text", "r"]
 
     @property
     def _constructor(self):
@@ -23,10 +23,13 @@ class StataTable(pd.DataFrame):
         return text if text else super().__str__()
 
 
-def make_table(df: pd.DataFrame, title: str, text: str) -> StataTable:
+def make_table(df: pd.DataFrame, title: str, text: str,
+               r: dict | None = None) -> StataTable:
+    """``r``: what Stata stores in r() (scalars, macros as str, matrices as DataFrames)."""
     out = StataTable(df)
     out.title = title
     out.stata_text = text
+    out.r = dict(r or {})
     return out
 
 

@@ -65,6 +65,9 @@ class EstimationResults:
     estmetric_vcov: pd.DataFrame | None = None
     n_dropped: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # value labels of the factor variables, {variable: {code: label}}: factor rows show
+    # the labels (``Foreign``) unless ``nofvlabel`` ([R] estimation options)
+    value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- pandas
     @property
@@ -140,10 +143,32 @@ class EstimationResults:
         return pd.DataFrame.from_records(recs).set_index("name")
 
     # --------------------------------------------------------------- display
-    def summary(self) -> str:
+    def summary(self, **display_options: Any) -> str:
+        """Stata's output; keyword display options (``noci=True``,
+        ``cformat="%9.2f"``, ``coeflegend=True``, ``level=90``...) give the replay
+        ``mixed, noci cformat(%9.2f)`` would print (see :meth:`replay`)."""
+        if display_options:
+            return self.replay(**display_options).summary()
+        return self._render()
+
+    def _render(self) -> str:
         from ..output.stata_text import render
 
         return render(self)
+
+    def replay(self, **display_options: Any) -> EstimationResults:
+        """The same estimates with other display options, as Stata's replay
+        (``mixed, noci``): the display options given at estimation are dropped, those
+        given here apply ([R] estimation options; :mod:`memodels.output.display_opts`).
+        Keywords: ``level``, ``noheader``, ``nogroup``, ``nofetable``, ``noretable``,
+        ``notable``, ``nolrtest``, ``estmetric``, ``or``/``irr``/``eform`` (me commands)
+        and the display options ``noci``, ``nopvalues``, ``noomitted``, ``vsquish``,
+        ``noemptycells``, ``baselevels``, ``allbaselevels``, ``nofvlabel``, ``fvwrap``,
+        ``fvwrapon``, ``cformat``, ``pformat``, ``sformat``, ``nolstretch``,
+        ``coeflegend``."""
+        from .replay import replay_copy
+
+        return replay_copy(self, display_options)
 
     def __str__(self) -> str:
         return self.summary()

@@ -153,7 +153,7 @@ class GLMMResults(EstimationResults):
                 return float(np.exp(self.params[name]))
         return np.nan
 
-    def summary(self) -> str:
+    def _render(self) -> str:
         from ..output.glmm_text import render_glmm
 
         return render_glmm(self)

@@ -27,7 +27,7 @@ LR_LABELS = {"meqrlogit": "LR test vs. logistic model",  # [ME] meqrlogit, examp
 class MeqrResults(GLMMResults):
     """GLMM results (predict, estat) shown in the mixed-style layout of the meqr commands."""
 
-    def summary(self) -> str:
+    def _render(self) -> str:
         from ..output.stata_text import render
 
         return render(self)

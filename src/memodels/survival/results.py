@@ -24,12 +24,14 @@ import pandas as pd
 
 from ..errors import OptionError
 from ..results.glmm import GLMMResults
+from ..syntax.options import DISPLAY_OPTION_NAMES, normalize_keywords
+from ..syntax.options import REPLAY_OPTIONS as REPLAY_TABLE
 from .metrics import EFORM_LABELS, display_eform
 from .stset import StSettings
 
 # options that change the display only (may be given on replay)
 REPLAY_OPTIONS = {"nohr", "tratio", "level", "noshow", "noheader", "notable", "nogroup",
-                  "nolrtest", "nostderr", "baselevels", "allbaselevels", "noomitted"}
+                  "nolrtest", "nostderr", *DISPLAY_OPTION_NAMES}
 
 
 def title_for(family) -> str:
@@ -61,12 +63,13 @@ class MEStregResults(GLMMResults):
 
     def replay(self, **options: Any) -> MEStregResults:
         """The same estimates with other display options (Stata's ``mestreg, nohr``)."""
+        options = normalize_keywords(options, REPLAY_TABLE)
         bad = set(options) - REPLAY_OPTIONS
         if "time" in bad:
             raise OptionError("option time must be specified at estimation")
         if bad:
             raise OptionError(f"option {sorted(bad)[0]} not allowed on replay")
-        opts = dict(self.options)
+        opts = {k: v for k, v in self.options.items() if k not in DISPLAY_OPTION_NAMES}
         for key in ("nohr", "tratio"):
             if key in options:
                 opts.pop("nohr", None)
@@ -108,7 +111,7 @@ class MEStregResults(GLMMResults):
 
         return stcurve(self, kind, data=data, **options)
 
-    def summary(self) -> str:
+    def _render(self) -> str:
         from ..output.glmm_text import render_glmm
 
         lines: list[str] = []
