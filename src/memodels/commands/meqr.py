@@ -21,7 +21,7 @@ from ..lmm.terms import engine_terms
 from ..results.meqr import MeqrResults, build_meqr_results
 from ..syntax import parse_model
 from . import me_start
-from .meglm import make_family_for, make_log, offset_for
+from .meglm import make_family_for, make_log, maximize_options, offset_for
 
 
 def _points(opts: dict[str, Any], n_levels: int) -> int | tuple[int, ...]:
@@ -78,7 +78,8 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     log = None if opts.get("nolog") or not opts.get("log", True) else make_log()
     start = me_start.start_spec(opts, from_value, matrices, design, terms, family)
     fit = fit_glmm(y, design.X, terms, family, offset=offset, intmethod=method,
-                   intpoints=points, log=log, resolve_modes=True, start_spec=start)
+                   intpoints=points, log=log, resolve_modes=True, start_spec=start,
+                   maximize=maximize_options(opts, command))
     if log is not None:
         print("", file=sys.stdout)
     return build_meqr_results(design, fit, command=command, cmdline=f"{command} {spec}",
