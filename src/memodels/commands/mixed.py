@@ -39,6 +39,26 @@ def _check_supported(options: dict[str, Any], design) -> None:
                               "me commands (mixed does not support constraints)")
 
 
+def _maximize(opts: dict[str, Any]):
+    """maximize_options ([ME] mixed, Options, Maximization; [R] maximize): technique(nr)
+    only (bhhh is not allowed with mixed; dfp and bfgs are not implemented), no
+    dnumerical; ``matsqrt`` (the default) is the optimization metric memodels uses -- the
+    unique elements of a matrix square root of each level's Sigma / sigma_e^2, the
+    (lower-triangular) Cholesky root, which like Stata's keeps Sigma positive
+    semidefinite; ``matlog`` is refused."""
+    from ..optimize.maximize import from_options
+
+    if opts.get("matlog"):
+        raise OptionError("option matlog is not implemented: memodels parameterizes the "
+                          "variance components by matrix square roots (matsqrt, the "
+                          "default) only")
+    mx = from_options(opts, "mixed", allow=("nonrtolerance", "difficult", "trace",
+                                            "gradient", "hessian", "showstep",
+                                            "showtolerance"))
+    show = not opts.get("nolog") and opts.get("log", True)
+    return mx.with_echo((lambda line: print(line, file=sys.stdout)) if show else None)
+
+
 def _vce(options: dict[str, Any]) -> tuple[str, str | None]:
     text = str(options.get("vce") or "oim").strip()
     word, _, rest = text.partition(" ")
@@ -126,11 +146,7 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         def log(it: int, val: float) -> None:
             print(f"Iteration {it}:   {label} = {val:.8g}  ", file=sys.stdout)
 
-    kwargs: dict[str, Any] = {}
-    if opts.get("iterate") not in (None, True):
-        kwargs["iterate"] = int(float(opts["iterate"]))
-    if opts.get("nrtolerance") not in (None, True):
-        kwargs["nrtolerance"] = float(opts["nrtolerance"])
+    kwargs: dict[str, Any] = {"maximize": _maximize(opts)}
     if opts.get("emiterate") not in (None, True):
         kwargs["emiterate"] = int(float(opts["emiterate"]))
     if opts.get("emtolerance") not in (None, True):
@@ -138,8 +154,6 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     if opts.get("emonly"):
         kwargs["emonly"] = True
         kwargs.setdefault("emiterate", 20)
-    # matsqrt (default) and matlog choose the optimization metric of Sigma; both reach the
-    # same optimum, and memodels optimizes its own (Cholesky) metric either way
     kind_vce, cluster_var = _vce(opts)
     wmodel, pweights = _weighted_model(design, opts, kind_vce)
     weights = design.weights if design.weight_kind == "fweight" and wmodel is None else None

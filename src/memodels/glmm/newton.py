@@ -9,7 +9,7 @@ without convergence at the ``iterate()`` cap; else step b_{k+1} = b_k + lambda d
 halving lambda until the log likelihood does not decrease (``showstep`` prints the
 trials).  Where the Hessian is not negative definite the step is a modified Newton step
 (its eigenvalues reflected), or with ``difficult`` Newton in the concave directions and
-steepest ascent in the others (:func:`newton_step`).
+steepest ascent in the others (:func:`memodels.optimize.newton_step.newton_step`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import EstimationError
 from ..optimize import numdiff
 from ..optimize.maximize import Maximize
+from ..optimize.newton_step import newton_step
 
 
 @dataclass
@@ -31,28 +31,6 @@ class NewtonResult:
     adaptive: object
     converged: bool
     iterations: int
-
-
-def newton_step(grad: np.ndarray, hess: np.ndarray, difficult: bool = False
-                ) -> tuple[np.ndarray, bool]:
-    """The Newton direction and whether the Hessian is negative definite.
-
-    Not concave: the default reflects the Hessian's nonnegative eigenvalues (a modified
-    Newton step); ``difficult`` takes Newton steps in the directions of negative
-    curvature and steepest-ascent steps, scaled by the largest curvature, in the others
-    ([R] maximize, difficult: a different stepping algorithm in nonconcave regions)."""
-    if not (np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
-        raise EstimationError("the derivatives of the log likelihood are not finite at the "
-                              "current estimates; try other starting values "
-                              "(startvalues(iv), startgrid(), from())")
-    w, vec = np.linalg.eigh(hess)
-    concave = bool(w.max() < 0)
-    scale = max(np.abs(w).max(), 1.0)
-    if difficult and not concave:
-        w_mod = np.where(w < -1e-8 * scale, w, -scale)
-    else:
-        w_mod = -np.maximum(np.abs(w), 1e-8 * scale)
-    return -(vec @ ((vec.T @ grad) / w_mod)), concave
 
 
 def run(model, params: np.ndarray, ad, mx: Maximize,

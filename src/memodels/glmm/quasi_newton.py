@@ -19,7 +19,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from ..optimize.maximize import Maximize
-from .newton import newton_step
+from ..optimize.newton_step import newton_step
 
 
 @dataclass

@@ -76,10 +76,10 @@ class Maximize:
     def criteria(self, params, prev_params, ll: float, ll_prev: float, nr: float
                  ) -> tuple[float, float, float]:
         """(mreldif of the coefficients, reldif of the log likelihood, scaled gradient);
-        the first two are inf at the first iteration (nothing to compare)."""
-        if prev_params is None or not np.isfinite(ll_prev):
-            return np.inf, np.inf, nr
-        return mreldif(params, prev_params), reldif(ll, ll_prev), nr
+        the first two are inf when there is nothing to compare (the first iteration)."""
+        tol = np.inf if prev_params is None else mreldif(params, prev_params)
+        ltol = reldif(ll, ll_prev) if np.isfinite(ll_prev) and np.isfinite(ll) else np.inf
+        return tol, ltol, nr
 
     def converged(self, params, prev_params, ll: float, ll_prev: float, nr: float,
                   concave: bool, moved: float | None = None) -> bool:
