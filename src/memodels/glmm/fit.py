@@ -266,6 +266,7 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx):
         exact = _exact_gradient_fit(model, params, note, mx)
         if exact is not None:
             params, llf, grad, hess, converged, iters = exact
+            _warn_unless(converged)
             ad = None
             if len(terms) == 1:  # the two-level engine gives the EB means and modes
                 t = terms[0]
@@ -294,6 +295,7 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx):
                          fd_gradient=lambda p: numdiff.gradient(ll_of, p),
                          gtol=1e-5, ftol=1e-13, polish=2)
     params, grad, hess = res.params, res.grad, res.hess
+    _warn_unless(res.converged)
     llf = ll_of(params)  # leaves the adaptive parameters at the reported optimum
     points = 1 if model.method == "laplace" else (
         model.rules[0][0].shape[0] ** (1 / max(model.q[0], 1)) if hasattr(model, "rules")
@@ -334,6 +336,11 @@ def _exact_gradient_fit(model: SparseLaplace, params: np.ndarray, note, mx: Maxi
                          fd_gradient=grad_of, gtol=1e-8, ftol=1e-15, polish=5)
     llf, grad = value_grad(res.params)  # leave the model's modes at the reported optimum
     return res.params, llf, grad, res.hess, res.converged, res.iterations
+
+
+def _warn_unless(converged: bool) -> None:
+    if not converged:
+        warnings.warn("convergence not achieved", ConvergenceWarning, stacklevel=5)
 
 
 def _laplace_start(model: SparseLaplace, params: np.ndarray) -> np.ndarray:

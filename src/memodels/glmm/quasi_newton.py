@@ -62,6 +62,9 @@ def maximize_lbfgs(value: Callable[[np.ndarray], float], params: np.ndarray, mx:
         trail["prev"], trail["ll_prev"] = trail["cur"], trail["ll"]
         trail["cur"], trail["ll"] = xk.copy(), val
         note(it[0], val)
+        if mx.trace and mx.echo is not None:  # the quasi-Newton iterates: vector only
+            mx.echo("Parameter vector:")
+            mx.echo("  " + "  ".join(f"{v:11.7g}" for v in xk))
 
     ll0 = value(params)
     trail["ll"] = ll0
