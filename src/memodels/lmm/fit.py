@@ -26,7 +26,7 @@ from ..optimize import numdiff
 from ..optimize.maximize import Maximize
 from .criteria import Evaluation
 from .dense import DENSE_MAX_Q, DenseLMM
-from .polish import newton_polish
+from .polish import NRSCALE, newton_polish
 from .profiled import ProfiledLMM
 from .start import moment_start
 from .terms import EngineTerm
@@ -92,8 +92,8 @@ def _fit_lmm(
     """``model`` overrides the likelihood evaluator (the weighted pseudolikelihood).
     ``maximize``: Stata's maximize_options (:class:`memodels.optimize.maximize.Maximize`);
     ``iterate(#)`` caps the quasi-Newton and Newton iterations together."""
-    mx = maximize if maximize is not None else Maximize(iterate=iterate,
-                                                        nrtolerance=nrtolerance)
+    mx = maximize if maximize is not None else Maximize(
+        iterate=iterate, nrtolerance=nrtolerance, nrscale=NRSCALE)
     q_total = sum(t.n_groups * t.Z.shape[1] for t in terms)
     if model is None:
         dense = len(terms) > 1 and q_total <= DENSE_MAX_Q
@@ -264,7 +264,7 @@ def _make_lstar(model: ProfiledLMM | DenseLMM, structs, reml: bool):
 
 def _newton_polish(f, phi, free, nrtol, grad=None):
     """The Newton stage with Stata's default stopping rules (``nrtolerance`` given)."""
-    return newton_polish(f, phi, free, Maximize(nrtolerance=nrtol), grad)
+    return newton_polish(f, phi, free, Maximize(nrtolerance=nrtol, nrscale=NRSCALE), grad)
 
 
 def _logger(log, history):

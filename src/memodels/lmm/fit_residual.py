@@ -22,7 +22,7 @@ from ..errors import ConvergenceWarning
 from ..optimize.maximize import Maximize
 from .dense import DENSE_MAX_Q, DenseLMM
 from .fit import LMMFit, _invert_information, _logger, _split
-from .polish import newton_polish
+from .polish import NRSCALE, newton_polish
 from .profiled import ProfiledLMM
 from .start import moment_start
 from .terms import EngineTerm
@@ -33,8 +33,8 @@ def fit_lmm_residual(y, X, terms: list[EngineTerm], resid: ResidualStructure, *,
                      log=None, maximize: Maximize | None = None) -> LMMFit:
     """``maximize``: Stata's maximize_options; ``iterate(#)`` caps the quasi-Newton and
     Newton iterations together."""
-    mx = maximize if maximize is not None else Maximize(iterate=iterate,
-                                                        nrtolerance=nrtolerance)
+    mx = maximize if maximize is not None else Maximize(
+        iterate=iterate, nrtolerance=nrtolerance, nrscale=NRSCALE)
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit(y, X, terms, resid, reml, mx, log)
 

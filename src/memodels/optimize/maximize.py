@@ -68,6 +68,9 @@ class Maximize:
     showstep: bool = False
     showtolerance: bool = False
     echo: Callable[[str], None] | None = None
+    # internal strictness of the scaled-gradient criterion: converged when g'(-H)^{-1}g <
+    # nrtolerance * nrscale (mixed: 1e-4, see memodels.commands.mixed._maximize)
+    nrscale: float = 1.0
 
     def with_echo(self, echo: Callable[[str], None] | None) -> Maximize:
         return replace(self, echo=echo)
@@ -97,9 +100,9 @@ class Maximize:
             return False
         tol, ltol, nr = self.criteria(params, prev_params, ll, ll_prev, nr)
         if not self.nonrtolerance:
-            if not nr < self.nrtolerance:
+            if not nr < self.nrtolerance * self.nrscale:
                 return False
-            if moved is not None and not moved < self.nrtolerance:
+            if moved is not None and not moved < self.nrtolerance * self.nrscale:
                 return False
         return tol <= self.tolerance or ltol <= self.ltolerance
 
@@ -128,6 +131,8 @@ class Maximize:
         if self.showtolerance:
             tol, ltol, nr = self.criteria(params, prev_params, ll, ll_prev, nr)
             tail = "" if moved is None else f", scaled step = {_g(moved)}"
+            if self.nrscale != 1.0:
+                tail += f"; criterion {_g(self.nrtolerance * self.nrscale)}"
             self.echo(f"  (tolerance = {_g(tol)}, ltolerance = {_g(ltol)}, "
                       f"nrtolerance = {_g(nr)}{tail})")
 
