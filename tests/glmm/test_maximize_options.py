@@ -191,3 +191,71 @@ def test_stata_relative_differences():
     assert not mx.converged(b1, b0, -10.0, -9.0, 1e-4, True)
     assert not mx.converged(b1 + 1, b0, -10.0, -9.0, 1e-6, True)
     assert mx.converged(b1 + 1, b0, -10.0, -10.0 + 1e-8, 1e-6, True)  # ltolerance
+
+
+@pytest.fixture(scope="module")
+def separated() -> pd.DataFrame:
+    """y = 1 exactly when x > 0: complete separation, no maximum likelihood estimate."""
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(30), 10)
+    x = rng.normal(size=g.size)
+    return pd.DataFrame({"y": (x > 0).astype(float), "x": x, "g": g})
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_complete_separation_is_not_reported_converged(separated, cmd):
+    """reliability finding 7: meqrlogit reported converged=True after 0 iterations with
+    the start value var(_cons)=1; every command said converged.  The log likelihood is 0
+    (every outcome predicted), so no maximum is attained."""
+    sep = " " if "," in cmd else ", "
+    res, _, warned = _run(f"{cmd}{sep}nolog", separated)
+    assert res.llf > -1e-5  # the data are perfectly predicted (independent of the flag)
+    assert not res.converged
+    assert any("predicted perfectly" in w for w in warned)
+    text = str(res.summary())
+    assert "convergence not achieved" in text and "predicted perfectly" in text
+
+
+def test_iteration_zero_cannot_converge(df):
+    """Convergence compares an iteration with the one before: iteration 0 alone never
+    converges, even from the optimum (from() a converged fit takes one iteration)."""
+    base, _, _ = _run("melogit y x || g:, nolog", df)
+    again = memodels.fit("melogit y x || g:, nolog", df, from_=base)
+    assert again.converged and again.iterations == 1
+    assert again.llf == pytest.approx(base.llf, abs=1e-8)
+
+
+def test_meqr_retolerance_reiterate_reach_the_mode_solver(df, monkeypatch):
+    """retolerance()/reiterate() are the tolerance and iteration limit of the
+    posterior-mode solve at every evaluation; tight values give the default optimum."""
+    from memodels.glmm.twolevel import TwoLevelQuadrature
+
+    seen: list[dict] = []
+    original = TwoLevelQuadrature.adapt
+
+    def spy(self, params, ad, *args, **kwargs):
+        seen.append(kwargs)
+        return original(self, params, ad, *args, **kwargs)
+
+    base, _, _ = _run("meqrlogit y x || g:, nolog", df)
+    monkeypatch.setattr(TwoLevelQuadrature, "adapt", spy)
+    tight, _, _ = _run("meqrlogit y x || g:, retolerance(1e-10) reiterate(200) nolog", df)
+    assert {"tol": 1e-10, "maxiter": 200} in seen
+    assert tight.llf == pytest.approx(base.llf, abs=1e-6)
+
+
+@pytest.mark.parametrize("opt,match", [
+    ("matlog", "matlog"),
+    ("refineopts(iterate(2))", "refinement"),
+    ("refineopts(iterate(0) tolerance(1e-3))", "refinement"),
+    ("reiterate(0)", "reiterate"),
+])
+def test_meqr_options_refused(df, opt, match):
+    with pytest.raises(OptionError, match=match):
+        memodels.fit(f"meqrlogit y x || g:, {opt} nolog", df)
+
+
+def test_meqr_refineopts_iterate0_and_matsqrt_are_the_default(df):
+    base, _, _ = _run("meqrlogit y x || g:, nolog", df)
+    res, _, _ = _run("meqrlogit y x || g:, refineopts(iterate(0)) matsqrt nolog", df)
+    assert res.llf == base.llf

@@ -24,7 +24,7 @@ from ..errors import ConvergenceWarning, OptionError
 from ..lmm.terms import EngineTerm
 from ..optimize import numdiff
 from ..optimize.maximize import Maximize
-from . import newton
+from . import honesty, newton
 from .constraints import ConstrainedModel, EstimationConstraints, constrain
 from .laplace_sparse import SparseLaplace
 from .nested import NestedQuadrature
@@ -58,6 +58,7 @@ def fit_glmm(
     start_spec: StartSpec | None = None,
     noestimate: bool = False,
     maximize: Maximize | None = None,
+    re_options: dict | None = None,
 ) -> GLMMFit:
     """``resolve_modes`` (meqrlogit/meqrpoisson): mode-curvature adaptive quadrature with the
     posterior modes re-solved at every likelihood evaluation (Pinheiro and Bates 1995),
@@ -73,7 +74,9 @@ def fit_glmm(
 
     ``maximize`` (:class:`memodels.optimize.maximize.Maximize`): Stata's maximize_options
     (iterate, tolerances, difficult, dnumerical, the trace displays); without it,
-    ``iterate`` and ``nrtolerance`` with Stata's other defaults."""
+    ``iterate`` and ``nrtolerance`` with Stata's other defaults.  ``re_options`` (meqr's
+    retolerance()/reiterate()): ``tol``/``maxiter`` of the posterior-mode solve at each
+    evaluation of the re-solved-modes fits."""
     mx = maximize if maximize is not None else Maximize(iterate=iterate,
                                                         nrtolerance=nrtolerance)
     if intmethod == "mvaghermite" and intpoints == 1:
@@ -84,13 +87,13 @@ def fit_glmm(
     with threadpool_limits(limits=1, user_api="blas"):
         fit = _fit(y, X, merged, family, offset, intmethod, intpoints, log, start,
                    mx, resolve_modes, weights, level_weights, constraints,
-                   start_spec, terms, noestimate)
+                   start_spec, terms, noestimate, re_options or {})
     return restore_terms(fit, terms)
 
 
 def _fit(y, X, terms, family, offset, intmethod, intpoints, log, start, mx,
          resolve_modes=False, weights=None, level_weights=None, constraints=None,
-         start_spec=None, design_terms=None, noestimate=False):
+         start_spec=None, design_terms=None, noestimate=False, re_options=None):
     from ..glm.fit import fit_glm
 
     crossed = not _is_nested(terms)
@@ -180,7 +183,8 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, start, mx,
     ad = adaptive_at(params)
 
     if intmethod == "laplace" or resolve_modes:
-        return _fit_laplace(model, params, ad, glm, family, terms, note, history, mx)
+        return _fit_laplace(model, params, ad, glm, family, terms, note, history, mx,
+                            re_options)
 
     def infeasible(par: np.ndarray):
         # not feasible (e.g. overflow in the derivatives): Stata's default grid
@@ -233,9 +237,11 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
     if hasattr(model, "posterior"):
         extra["eb_means"], extra["eb_cov"] = model.posterior(params, ad)
         extra["eb_modes"], extra["eb_mode_cov"] = model.posterior_modes(params, ad)
+    converged, notes = honesty.verdict(converged, hessian_ok, boundary, llf, family)
     messages = [] if converged else ["convergence not achieved"]
     if not hessian_ok:
         messages.append("Hessian is not negative semidefinite")
+    messages += notes
     if np.isfinite(glm.llf) and llf < glm.llf - 1e-3:
         # the random-effects model nests the fixed-effects model (variances 0), whose log
         # likelihood every rule here reproduces exactly: below it, the fit is not usable
@@ -255,7 +261,7 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
     )
 
 
-def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx):
+def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx, re_options=None):
     """The Laplace approximation proper: posterior modes and curvatures re-solved at every
     evaluation (with one node a fixed-node Newton step would have no prior penalty on
     Sigma), maximized with finite-difference derivatives of the approximated likelihood
@@ -282,7 +288,7 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx):
             val = model.loglik(par)
             return val if np.isfinite(val) else -np.inf
         try:
-            state["ad"] = model.adapt(par, state["ad"])
+            state["ad"] = model.adapt(par, state["ad"], **(re_options or {}))
         except (np.linalg.LinAlgError, FloatingPointError, ValueError):
             return -np.inf
         val = model.loglik(par, state["ad"])

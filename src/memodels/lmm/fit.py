@@ -190,6 +190,12 @@ def _fit_lmm(
     llf = lstar(phi)
     vcov_phi, hessian_ok = _invert_information(hess, free)
     if not hessian_ok:
+        if converged:  # not a maximum (a variance at its boundary is fixed, not free)
+            converged = False
+            messages.append("convergence not achieved")
+            warnings.warn("mixed: Hessian is not negative definite at the estimates: they "
+                          "are not a maximum (convergence not achieved)",
+                          ConvergenceWarning, stacklevel=3)
         messages.append("Hessian is not negative semidefinite")
     vcov_beta = s2 * np.linalg.inv(ev.rxtrx)
     return LMMFit(

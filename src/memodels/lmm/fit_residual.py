@@ -137,6 +137,7 @@ def _fit(y, X, terms, resid, reml, mx, log) -> LMMFit:
     llf = lstar(phi)
     ols = ProfiledLMM(y, X, [])
     ll_linear = -0.5 * ols.deviance_from(ols.evaluate([]), reml)
+    nr_ok = nr_ok and hessian_ok  # a maximum: the Hessian negative definite there
     messages = [] if nr_ok else ["convergence not achieved"]
     if not nr_ok:
         warnings.warn("mixed: convergence not achieved", ConvergenceWarning, stacklevel=3)
