@@ -263,13 +263,24 @@ def make_log(stream=None, criterion: str = "log likelihood"):
 
 
 def _engine_kwargs(opts: dict[str, Any], fit_glmm) -> dict[str, Any]:
-    params = inspect.signature(fit_glmm).parameters
-    kwargs: dict[str, Any] = {}
-    if opts.get("iterate") not in (None, True):
-        kwargs["iterate"] = int(float(opts["iterate"]))
-    if opts.get("nrtolerance") not in (None, True) and "nrtolerance" in params:
-        kwargs["nrtolerance"] = float(opts["nrtolerance"])
+    """The maximize_options ([R] maximize) for the engine: ``iterate`` (kept as its own
+    keyword too) and ``maximize`` (:class:`memodels.optimize.maximize.Maximize`, with the
+    trace displays printed when the log is on)."""
+    mx = maximize_options(opts, "me")
+    kwargs: dict[str, Any] = {"iterate": mx.iterate}
+    if "maximize" in inspect.signature(fit_glmm).parameters:
+        kwargs["maximize"] = mx
     return kwargs
+
+
+def maximize_options(opts: dict[str, Any], command: str):
+    """:class:`memodels.optimize.maximize.Maximize` from the options; the extra lines of
+    ``trace``/``gradient``/``hessian``/``showstep``/``showtolerance`` go to stdout."""
+    from ..optimize.maximize import from_options
+
+    mx = from_options(opts, command)
+    show = not opts.get("nolog") and opts.get("log", True)
+    return mx.with_echo((lambda line: print(line, file=console())) if show else None)
 
 
 # ------------------------------------------------------------------------ glue

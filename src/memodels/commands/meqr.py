@@ -22,7 +22,7 @@ from ..results.meqr import MeqrResults, build_meqr_results
 from ..syntax import parse_model
 from . import me_start
 from .me_checks import check_outcome
-from .meglm import make_family_for, make_log, offset_for
+from .meglm import make_family_for, make_log, maximize_options, offset_for
 
 # [ME] meqrlogit and meqrpoisson, Syntax: meqrlogit has or and binomial() (no irr, no
 # exposure()); meqrpoisson has irr and exposure() (no or, no binomial())
@@ -48,6 +48,45 @@ def _points(opts: dict[str, Any], n_levels: int) -> int | tuple[int, ...]:
     if 1 in values:
         raise OptionError("intpoints(1) (Laplace) must apply to every level")
     return tuple(values)
+
+
+def _meqr_engine_options(opts: dict[str, Any], command: str, crossed_or_sparse: bool
+                         ) -> dict[str, Any]:
+    """meqr's own optimization options ([ME] meqrlogit, Options, Integration and
+    Maximization): ``retolerance()``/``reiterate()`` set the tolerance (largest change of
+    the standardized random effects) and iteration limit of the posterior-mode solve at
+    each evaluation; ``matsqrt`` (the default) is the Cholesky square-root
+    parameterization memodels uses; ``matlog`` is refused; ``refineopts()`` only as
+    ``iterate(0)``: memodels has no starting-value refinement stage."""
+    from ..syntax.options import MAXIMIZE_OPTIONS, parse_options
+
+    if opts.get("matlog"):
+        raise OptionError(f"option matlog is not implemented for {command}: memodels "
+                          "parameterizes the variance components by matrix square roots "
+                          "(matsqrt, the default) only")
+    refine = opts.get("refineopts")
+    if refine not in (None, True, ""):
+        inner = parse_options(str(refine), MAXIMIZE_OPTIONS)
+        if "from" in inner:
+            raise OptionError("from() is not allowed within refineopts(); specify it "
+                              "globally")
+        rest = {k: v for k, v in inner.items() if k not in ("log", "nolog")}
+        if rest != {"iterate": 0}:
+            raise OptionError(f"refineopts({refine}): memodels' {command} has no starting-"
+                              "value refinement stage (it behaves as refineopts(iterate(0)));"
+                              " other refineopts() are not implemented")
+    out: dict[str, Any] = {}
+    if opts.get("retolerance") not in (None, True):
+        out["tol"] = float(opts["retolerance"])
+    if opts.get("reiterate") not in (None, True):
+        out["maxiter"] = int(opts["reiterate"])
+    if out and crossed_or_sparse:
+        raise OptionError("retolerance() and reiterate() are not implemented for the "
+                          "Laplacian approximation with crossed or several levels "
+                          "(the sparse engine solves the modes to its own tolerance)")
+    if out.get("maxiter", 1) < 1 or out.get("tol", 1.0) <= 0:
+        raise OptionError("retolerance() must be positive and reiterate() at least 1")
+    return out
 
 
 def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any]):
@@ -91,7 +130,10 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     log = None if opts.get("nolog") or not opts.get("log", True) else make_log()
     start = me_start.start_spec(opts, from_value, matrices, design, terms, family)
     fit = fit_glmm(y, design.X, terms, family, offset=offset, intmethod=method,
-                   intpoints=points, log=log, resolve_modes=True, start_spec=start)
+                   intpoints=points, log=log, resolve_modes=True, start_spec=start,
+                   maximize=maximize_options(opts, command),
+                   re_options=_meqr_engine_options(
+                       opts, command, method == "laplace" and len(terms) > 1))
     if log is not None:
         print("", file=console())
     return build_meqr_results(design, fit, command=command, cmdline=f"{command} {spec}",

@@ -6,6 +6,7 @@ REML with the profiled-likelihood engine, and assemble Stata's results.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from ..design.sample import check_lmm_sample
 from ..errors import EstimationError, OptionError
 from ..lmm.fit import fit_lmm
 from ..lmm.fit_residual import fit_lmm_residual
+from ..lmm.polish import NRSCALE
 from ..lmm.robust import robust_vcov
 from ..lmm.robust_residual import residual_robust_vcov
 from ..lmm.terms import engine_terms
@@ -62,6 +64,33 @@ def _check_supported(options: dict[str, Any], design) -> None:
             raise OptionError(f"covariance({t.covariance}({t.covariance_matrix or ''})) not "
                               "allowed with mixed; it is available with meglm and the other "
                               "me commands (mixed does not support constraints)")
+
+
+def _maximize(opts: dict[str, Any]):
+    """maximize_options ([ME] mixed, Options, Maximization; [R] maximize): technique(nr)
+    only (bhhh is not allowed with mixed; dfp and bfgs are not implemented), no
+    dnumerical; ``matsqrt`` (the default) is the optimization metric memodels uses -- the
+    unique elements of a matrix square root of each level's Sigma / sigma_e^2, the
+    (lower-triangular) Cholesky root, which like Stata's keeps Sigma positive
+    semidefinite; ``matlog`` is refused.
+
+    Stopping rule of the Newton stage: Stata's (nrtolerance and either tolerance or
+    ltolerance), with the scaled gradient asked below nrtolerance() x 1e-4: the exact
+    gradient makes the extra steps nearly free, and it pins the estimates to ~1e-5 of the
+    optimum rather than the ~3e-3 standard errors nrtolerance(1e-5) alone allows;
+    nrtolerance() tightens or loosens it in proportion (showtolerance prints it)."""
+    from ..optimize.maximize import from_options
+
+    if opts.get("matlog"):
+        raise OptionError("option matlog is not implemented: memodels parameterizes the "
+                          "variance components by matrix square roots (matsqrt, the "
+                          "default) only")
+    mx = from_options(opts, "mixed", allow=("nonrtolerance", "difficult", "trace",
+                                            "gradient", "hessian", "showstep",
+                                            "showtolerance"))
+    show = not opts.get("nolog") and opts.get("log", True)
+    mx = replace(mx, nrscale=NRSCALE)
+    return mx.with_echo((lambda line: print(line, file=console())) if show else None)
 
 
 def _vce(options: dict[str, Any]) -> tuple[str, str | None]:
@@ -256,11 +285,7 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         def log(it: int, val: float) -> None:
             print(f"Iteration {it}:   {label} = {val:.8g}  ", file=console())
 
-    kwargs: dict[str, Any] = {}
-    if opts.get("iterate") not in (None, True):
-        kwargs["iterate"] = int(float(opts["iterate"]))
-    if opts.get("nrtolerance") not in (None, True):
-        kwargs["nrtolerance"] = float(opts["nrtolerance"])
+    kwargs: dict[str, Any] = {"maximize": _maximize(opts)}
     if opts.get("emiterate") not in (None, True):
         kwargs["emiterate"] = int(float(opts["emiterate"]))
     if opts.get("emtolerance") not in (None, True):
@@ -268,8 +293,6 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     if opts.get("emonly"):
         kwargs["emonly"] = True
         kwargs.setdefault("emiterate", 20)
-    # matsqrt (default) and matlog choose the optimization metric of Sigma; both reach the
-    # same optimum, and memodels optimizes its own (Cholesky) metric either way
     kind_vce, cluster_var = _vce(opts)
     resid = _residual_structure(opts, design, list(data.columns))
     if resid is not None:

@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from contextlib import nullcontext
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..errors import ConvergenceWarning, EstimationError, OptionError
+from ..errors import ConvergenceWarning, OptionError
 from ..lmm.terms import EngineTerm
 from ..optimize import numdiff
+from ..optimize.maximize import Maximize
+from . import honesty, newton
 from .constraints import ConstrainedModel, EstimationConstraints, constrain
 from .fixed_only import check_fixed_only_options, fixed_only_fit
 from .laplace_sparse import SparseLaplace
 from .nested import NestedQuadrature
+from .quasi_newton import maximize_lbfgs
 from .repeated import merge_repeated, restore_terms
 from .start import GridSearch, StartSpec, grid_search, initial_params
 from .twolevel import Adaptive, TwoLevelQuadrature
@@ -56,6 +58,8 @@ def fit_glmm(
     constraints: EstimationConstraints | None = None,
     start_spec: StartSpec | None = None,
     noestimate: bool = False,
+    maximize: Maximize | None = None,
+    re_options: dict | None = None,
 ) -> GLMMFit:
     """``resolve_modes`` (meqrlogit/meqrpoisson): mode-curvature adaptive quadrature with the
     posterior modes re-solved at every likelihood evaluation (Pinheiro and Bates 1995),
@@ -67,22 +71,30 @@ def fit_glmm(
 
     Repeated equations at one level are fitted as one block-diagonal term
     (:mod:`memodels.glmm.repeated`); ``constraints`` (linear, in Stata's estimation metric)
-    are imposed by reparameterization (:mod:`memodels.glmm.constraints`)."""
+    are imposed by reparameterization (:mod:`memodels.glmm.constraints`).
+
+    ``maximize`` (:class:`memodels.optimize.maximize.Maximize`): Stata's maximize_options
+    (iterate, tolerances, difficult, dnumerical, the trace displays); without it,
+    ``iterate`` and ``nrtolerance`` with Stata's other defaults.  ``re_options`` (meqr's
+    retolerance()/reiterate()): ``tol``/``maxiter`` of the posterior-mode solve at each
+    evaluation of the re-solved-modes fits."""
+    mx = maximize if maximize is not None else Maximize(iterate=iterate,
+                                                        nrtolerance=nrtolerance)
     if intmethod == "mvaghermite" and intpoints == 1:
         intmethod = "laplace"  # one adaptive node: the Laplacian approximation
     merged, firsts = merge_repeated(terms)
     if level_weights and len(merged) < len(terms):
         level_weights = [level_weights[i] for i in firsts]
     with threadpool_limits(limits=1, user_api="blas"):
-        fit = _fit(y, X, merged, family, offset, intmethod, intpoints, log, iterate, start,
-                   nrtolerance, resolve_modes, weights, level_weights, constraints,
-                   start_spec, terms, noestimate)
+        fit = _fit(y, X, merged, family, offset, intmethod, intpoints, log, start,
+                   mx, resolve_modes, weights, level_weights, constraints,
+                   start_spec, terms, noestimate, re_options or {})
     return restore_terms(fit, terms)
 
 
-def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start, nrtol,
+def _fit(y, X, terms, family, offset, intmethod, intpoints, log, start, mx,
          resolve_modes=False, weights=None, level_weights=None, constraints=None,
-         start_spec=None, design_terms=None, noestimate=False):
+         start_spec=None, design_terms=None, noestimate=False, re_options=None):
     from ..glm.fit import fit_glm
 
     if not terms:
@@ -147,8 +159,7 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
                              default_grid=constraints is None)
         if noestimate:
             return _not_estimated(model, params, glm, family, terms, history, intmethod, 1)
-        return _fit_laplace(model, params, None, glm, family, terms, note, history, iterate,
-                            nrtol)
+        return _fit_laplace(model, params, None, glm, family, terms, note, history, mx)
 
     adapted: dict[bytes, object] = {}  # the adaptive parameters of the best grid node
     best = [-np.inf]
@@ -178,43 +189,19 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, iterate, start,
     ad = adaptive_at(params)
 
     if intmethod == "laplace" or resolve_modes:
-        return _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, nrtol)
+        return _fit_laplace(model, params, ad, glm, family, terms, note, history, mx,
+                            re_options)
 
-    converged, it, backed = False, 0, False
-    ll_prev = -np.inf
-    hess = np.eye(params.size)
-    for it in range(iterate + 1):
-        ad = model.adapt(params, ad)
-        with np.errstate(all="ignore") if it == 0 else nullcontext():  # checked below
-            ll, grad, hess = model.derivatives(params, ad)
-        if it == 0 and not _finite(ll, grad, hess) and not spec.grids and constraints is None:
-            # not feasible (e.g. overflow in the derivatives): Stata's default grid
-            params = grid_search(StartSpec(grids=(GridSearch(),)), params, design_terms,
-                                 k_fixed, at_start, lambda i, v: note(STAGES[1], i, v), resid,
-                                 infeasible_start=True)
-            ad = adaptive_at(params)
-            ll, grad, hess = model.derivatives(params, ad)
-        step, concave = _newton_step(grad, hess)
-        # Stata's iteration-log flags: a Hessian that is not negative definite here, or a
-        # previous step that had to be shortened
-        note(STAGES[2], it, ll, "(not concave)" if not concave else
-             "(backed up)" if backed else "")
-        nr = float(abs(grad @ step))
-        if concave and nr < nrtol * 1e-6 and abs(ll - ll_prev) <= 1e-10 * (1 + abs(ll)):
-            converged = True
-            break
-        ll_prev = ll
-        lam = 1.0
-        while lam > 1e-8:
-            cand = params + lam * step
-            if model.loglik(cand, ad) >= ll - 1e-12:
-                params = cand
-                break
-            lam /= 2
-        else:
-            converged = concave and nr < nrtol
-            break
-        backed = lam < 1.0
+    def infeasible(par: np.ndarray):
+        # not feasible (e.g. overflow in the derivatives): Stata's default grid
+        par = grid_search(StartSpec(grids=(GridSearch(),)), par, design_terms,
+                          k_fixed, at_start, lambda i, v: note(STAGES[1], i, v), resid,
+                          infeasible_start=True)
+        return par, adaptive_at(par)
+
+    run = newton.run(model, params, ad, mx, lambda i, v, flag: note(STAGES[2], i, v, flag),
+                     infeasible if not spec.grids and constraints is None else None)
+    params, ad, converged, it = run.params, run.adaptive, run.converged, run.iterations
     if not converged:
         warnings.warn("convergence not achieved", ConvergenceWarning, stacklevel=3)
 
@@ -256,9 +243,11 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
     if hasattr(model, "posterior"):
         extra["eb_means"], extra["eb_cov"] = model.posterior(params, ad)
         extra["eb_modes"], extra["eb_mode_cov"] = model.posterior_modes(params, ad)
+    converged, notes = honesty.verdict(converged, hessian_ok, boundary, llf, family)
     messages = [] if converged else ["convergence not achieved"]
     if not hessian_ok:
         messages.append("Hessian is not negative semidefinite")
+    messages += notes
     if np.isfinite(glm.llf) and llf < glm.llf - 1e-3:
         # the random-effects model nests the fixed-effects model (variances 0), whose log
         # likelihood every rule here reproduces exactly: below it, the fit is not usable
@@ -278,18 +267,18 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
     )
 
 
-def _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, nrtol):
+def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx, re_options=None):
     """The Laplace approximation proper: posterior modes and curvatures re-solved at every
     evaluation (with one node a fixed-node Newton step would have no prior penalty on
-    Sigma), maximized with finite-difference derivatives of the approximated likelihood."""
-    from scipy.optimize import minimize
-
+    Sigma), maximized with finite-difference derivatives of the approximated likelihood
+    (:func:`memodels.glmm.quasi_newton.maximize_lbfgs`)."""
     state = {"ad": ad}
     sparse = isinstance(model, SparseLaplace)
-    if sparse:
-        exact = _exact_gradient_fit(model, params, note, iterate, nrtol)
+    if sparse and not mx.dnumerical:
+        exact = _exact_gradient_fit(model, params, note, mx)
         if exact is not None:
             params, llf, grad, hess, converged, iters = exact
+            _warn_unless(converged)
             ad = None
             if len(terms) == 1:  # the two-level engine gives the EB means and modes
                 t = terms[0]
@@ -300,60 +289,38 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, 
             return _assemble(model, params, ad, llf, grad, hess, glm, family, terms,
                              history, converged, iters, "laplace", 1)
 
-    def neg(par: np.ndarray) -> float:
+    def ll_of(par: np.ndarray) -> float:
         if sparse:
             val = model.loglik(par)
-            return -val if np.isfinite(val) else np.inf
+            return val if np.isfinite(val) else -np.inf
         try:
-            state["ad"] = model.adapt(par, state["ad"])
+            state["ad"] = model.adapt(par, state["ad"], **(re_options or {}))
         except (np.linalg.LinAlgError, FloatingPointError, ValueError):
-            return np.inf
+            return -np.inf
         val = model.loglik(par, state["ad"])
-        return -val if np.isfinite(val) else np.inf
+        return val if np.isfinite(val) else -np.inf
 
-    it = [0]
-    last = {"x": None, "f": np.inf}
-    plain_neg = neg
-
-    def neg(par: np.ndarray) -> float:  # noqa: F811 - remember the last evaluation
-        val = plain_neg(par)
-        last["x"], last["f"] = par.copy(), val
-        return val
-
-    def callback(xk: np.ndarray) -> None:
-        it[0] += 1
-        val = last["f"] if np.array_equal(last["x"], xk) else plain_neg(xk)
-        note(STAGES[2], it[0], -val)
-
-    note(STAGES[2], 0, -neg(params))
     # gtol: the finite-difference gradient of a criterion with re-solved modes is accurate
     # to about 1e-5 at best; asking for less only makes the optimizer stall
-    res = minimize(neg, params, method="L-BFGS-B", jac="3-point", callback=callback,
-                   options={"maxiter": iterate, "ftol": 1e-13, "gtol": 1e-5})
-    params = res.x
-
-    def ll_of(par):
-        return -neg(par)
-
-    grad = numdiff.gradient(ll_of, params)
-    hess = numdiff.hessian(ll_of, params, rel=1e-4)
-    step, concave = _newton_step(grad, hess)
-    converged = bool(concave and abs(grad @ step) < nrtol)
-    llf = ll_of(params)
+    res = maximize_lbfgs(ll_of, params, mx, lambda i, v: note(STAGES[2], i, v),
+                         gradient=None, hessian=lambda p: numdiff.hessian(ll_of, p, rel=1e-4),
+                         fd_gradient=lambda p: numdiff.gradient(ll_of, p),
+                         gtol=1e-5, ftol=1e-13, polish=2)
+    params, grad, hess = res.params, res.grad, res.hess
+    _warn_unless(res.converged)
+    llf = ll_of(params)  # leaves the adaptive parameters at the reported optimum
     points = 1 if model.method == "laplace" else (
         model.rules[0][0].shape[0] ** (1 / max(model.q[0], 1)) if hasattr(model, "rules")
         else model.nodes.shape[0] ** (1 / max(model.q, 1)))
     return _assemble(model, params, state["ad"], llf, grad, hess, glm, family, terms, history,
-                     converged, it[0], model.method, int(round(points)))
+                     res.converged, res.iterations, model.method, int(round(points)))
 
 
-def _exact_gradient_fit(model: SparseLaplace, params: np.ndarray, note, iterate: int,
-                        nrtol: float):
+def _exact_gradient_fit(model: SparseLaplace, params: np.ndarray, note, mx: Maximize):
     """Maximize the sparse Laplace likelihood with its exact gradient
     (:mod:`memodels.glmm.laplace_gradient`): L-BFGS-B, then Newton steps on the Hessian
-    differenced from the exact gradient, to Stata's scaled-gradient criterion.  ``None``
-    when the model is outside the analytic gradient's scope."""
-    from scipy.optimize import minimize
+    differenced from the exact gradient, to Stata's stopping rules.  ``None`` when the
+    model is outside the analytic gradient's scope."""
 
     def value_grad(par: np.ndarray) -> tuple[float, np.ndarray]:
         val, grad = model.loglik_and_gradient(par)
@@ -361,53 +328,31 @@ def _exact_gradient_fit(model: SparseLaplace, params: np.ndarray, note, iterate:
             grad = numdiff.gradient(model.loglik, par)
         return val, grad
 
-    val0, grad0 = model.loglik_and_gradient(params)
+    _, grad0 = model.loglik_and_gradient(params)
     if grad0 is None:
         return None
-    it = [0]
-    last: dict = {"x": params.copy(), "f": val0}
+    cache: dict = {"x": None}
 
-    def neg(par: np.ndarray) -> tuple[float, np.ndarray]:
-        val, grad = value_grad(par)
-        last["x"], last["f"] = par.copy(), val
-        if not np.isfinite(val):
-            return np.inf, np.zeros_like(par)
-        return -val, -grad
-
-    def callback(xk: np.ndarray) -> None:
-        it[0] += 1
-        note(STAGES[2], it[0], last["f"] if np.array_equal(last["x"], xk) else model.loglik(xk))
-
-    note(STAGES[2], 0, val0)
-    res = minimize(neg, params, method="L-BFGS-B", jac=True, callback=callback,
-                   options={"maxiter": iterate, "ftol": 1e-15, "gtol": 1e-8})
-    params = res.x
+    def evaluate(par: np.ndarray) -> tuple[float, np.ndarray]:
+        if cache["x"] is None or not np.array_equal(cache["x"], par):
+            cache["x"], cache["v"] = par.copy(), value_grad(par)
+        return cache["v"]
 
     def grad_of(par: np.ndarray) -> np.ndarray:
         return value_grad(par)[1]
 
-    llf, grad = value_grad(params)
-    hess = numdiff.hessian_from_gradient(grad_of, params, rel=1e-5)
-    step, concave = _newton_step(grad, hess)
-    for _ in range(5):  # polish to Stata's criterion g'(-H)^{-1}g < nrtolerance
-        if not concave or abs(grad @ step) < 1e-3 * nrtol:
-            break
-        lam = 1.0
-        while lam > 1e-6:
-            cand_ll, cand_grad = value_grad(params + lam * step)
-            if np.isfinite(cand_ll) and cand_ll >= llf - 1e-12:
-                break
-            lam /= 2
-        else:
-            break
-        params, llf, grad = params + lam * step, cand_ll, cand_grad
-        it[0] += 1
-        note(STAGES[2], it[0], llf)
-        hess = numdiff.hessian_from_gradient(grad_of, params, rel=1e-5)
-        step, concave = _newton_step(grad, hess)
-    llf, grad = value_grad(params)  # leave the model's modes at the reported optimum
-    converged = bool(concave and abs(grad @ step) < nrtol)
-    return params, llf, grad, hess, converged, it[0]
+    res = maximize_lbfgs(lambda p: evaluate(p)[0], params, mx,
+                         lambda i, v: note(STAGES[2], i, v),
+                         gradient=lambda p: evaluate(p)[1],
+                         hessian=lambda p: numdiff.hessian_from_gradient(grad_of, p, rel=1e-5),
+                         fd_gradient=grad_of, gtol=1e-8, ftol=1e-15, polish=5)
+    llf, grad = value_grad(res.params)  # leave the model's modes at the reported optimum
+    return res.params, llf, grad, res.hess, res.converged, res.iterations
+
+
+def _warn_unless(converged: bool) -> None:
+    if not converged:
+        warnings.warn("convergence not achieved", ConvergenceWarning, stacklevel=5)
 
 
 def _laplace_start(model: SparseLaplace, params: np.ndarray) -> np.ndarray:
@@ -480,10 +425,6 @@ def _phi(terms, theta: np.ndarray) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def _finite(*arrays) -> bool:
-    return all(bool(np.all(np.isfinite(a))) for a in arrays)
-
-
 def _safe(func: Callable[[np.ndarray], float], par: np.ndarray) -> float:
     """The log likelihood at ``par``, -inf where it cannot be evaluated."""
     try:
@@ -511,17 +452,6 @@ def _not_estimated(model, params, glm, family, terms, history, intmethod, intpoi
         messages=["noestimate: starting values shown; the model was not fitted"],
         extra={"noestimate": True, "params_theta": params, "model": model},
     )
-
-
-def _newton_step(grad: np.ndarray, hess: np.ndarray) -> tuple[np.ndarray, bool]:
-    if not (np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
-        raise EstimationError("the derivatives of the log likelihood are not finite at the "
-                              "current estimates; try other starting values "
-                              "(startvalues(iv), startgrid(), from())")
-    w, vec = np.linalg.eigh(hess)
-    concave = bool(w.max() < 0)
-    w_mod = -np.maximum(np.abs(w), 1e-8 * max(np.abs(w).max(), 1.0))
-    return -(vec @ ((vec.T @ grad) / w_mod)), concave
 
 
 def _invert(hess: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -23,8 +23,10 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import ConvergenceWarning, OptionError
 from ..optimize import numdiff
+from ..optimize.maximize import Maximize
 from .criteria import Evaluation
 from .dense import DENSE_MAX_Q, DenseLMM
+from .polish import NRSCALE, newton_polish
 from .profiled import ProfiledLMM
 from .start import moment_start
 from .terms import EngineTerm
@@ -85,8 +87,13 @@ def _fit_lmm(
     log: Callable[[int, float], None] | None = None,
     model=None,
     emonly: bool = False,
+    maximize: Maximize | None = None,
 ) -> LMMFit:
-    """``model`` overrides the likelihood evaluator (the weighted pseudolikelihood)."""
+    """``model`` overrides the likelihood evaluator (the weighted pseudolikelihood).
+    ``maximize``: Stata's maximize_options (:class:`memodels.optimize.maximize.Maximize`);
+    ``iterate(#)`` caps the quasi-Newton and Newton iterations together."""
+    mx = maximize if maximize is not None else Maximize(
+        iterate=iterate, nrtolerance=nrtolerance, nrscale=NRSCALE)
     q_total = sum(t.n_groups * t.Z.shape[1] for t in terms)
     if model is None:
         dense = len(terms) > 1 and q_total <= DENSE_MAX_Q
@@ -132,23 +139,31 @@ def _fit_lmm(
                               "or residual structures")
         return _em_only_fit(model, structs, theta0, reml, ll_linear, terms, emiterate)
     it = [0]
+    lls = [-0.5 * model.deviance(_split(theta0, tsizes), reml)]
 
     def callback(xk: np.ndarray) -> None:
         it[0] += 1
         val = last["f"] if np.array_equal(last["x"], xk) else model.deviance(
             _split(xk, tsizes), reml)
         history.append((it[0], -0.5 * val))
+        lls.append(-0.5 * val)
+        if mx.trace and mx.echo is not None:
+            mx.echo("Parameter vector (relative Cholesky factors):")
+            mx.echo("  " + "  ".join(f"{v:11.7g}" for v in xk))
         if log is not None:
             log(it[0], -0.5 * val)
 
     if log is not None:
-        log(0, -0.5 * model.deviance(_split(theta0, tsizes), reml))
+        log(0, lls[0])
     # L-BFGS-B needed the fewest evaluations on every manual example and benchmark case
     # (BFGS's line searches cost 3-10 times more); the Newton polish below finishes.
-    res = minimize(dev, theta0, method="L-BFGS-B", jac=True if analytic else "2-point",
-                   callback=callback,
-                   options={"maxiter": iterate, "ftol": 1e-13, "gtol": 1e-9 if analytic else 1e-7})
-    theta = res.x
+    theta = theta0
+    if mx.iterate > 0:
+        res = minimize(dev, theta0, method="L-BFGS-B", jac=True if analytic else "2-point",
+                       callback=callback,
+                       options={"maxiter": mx.iterate, "ftol": 1e-13,
+                                "gtol": 1e-9 if analytic else 1e-7})
+        theta = res.x
     ev = model.evaluate(_split(theta, tsizes))
     s2 = model.sigma2(ev, reml)
     lams = [s.relative_factor(t) for s, t in zip(structs, _split(theta, tsizes), strict=True)]
@@ -159,8 +174,9 @@ def _fit_lmm(
 
     lstar, lstar_grad = _make_lstar(model, structs, reml)
     free = ~np.array(boundary + [False])
-    phi, hess, nr_ok, n_newton = _newton_polish(lstar, phi, free, nrtolerance, lstar_grad)
-    converged = bool(nr_ok)
+    phi, hess, converged, n_newton = newton_polish(
+        lstar, phi, free, mx, lstar_grad, budget=mx.iterate - it[0],
+        ll_prev=lls[-2] if len(lls) > 1 else -np.inf, first=it[0], log=_logger(log, history))
     if not converged:
         messages.append("convergence not achieved")
         warnings.warn("mixed: convergence not achieved", ConvergenceWarning, stacklevel=3)
@@ -174,6 +190,12 @@ def _fit_lmm(
     llf = lstar(phi)
     vcov_phi, hessian_ok = _invert_information(hess, free)
     if not hessian_ok:
+        if converged:  # not a maximum (a variance at its boundary is fixed, not free)
+            converged = False
+            messages.append("convergence not achieved")
+            warnings.warn("mixed: Hessian is not negative definite at the estimates: they "
+                          "are not a maximum (convergence not achieved)",
+                          ConvergenceWarning, stacklevel=3)
         messages.append("Hessian is not negative semidefinite")
     vcov_beta = s2 * np.linalg.inv(ev.rxtrx)
     return LMMFit(
@@ -246,83 +268,18 @@ def _make_lstar(model: ProfiledLMM | DenseLMM, structs, reml: bool):
     return lstar, grad
 
 
-def _newton_polish(
-    f: Callable[[np.ndarray], float],
-    phi: np.ndarray,
-    free: np.ndarray,
-    nrtol: float,
-    grad: Callable[[np.ndarray], np.ndarray] | None = None,
-) -> tuple[np.ndarray, np.ndarray, bool, int]:
-    """Newton-Raphson on the free coordinates of phi, maximizing f.
-
-    The Hessian is recomputed while the scaled gradient g'H^{-1}g is large and reused
-    once it is small (the last steps are then nearly free); where the Hessian is not
-    negative definite its eigenvalues are reflected (a modified Newton step).  The
-    returned Hessian is the one at the reported optimum.  Returns phi, Hessian, whether
-    g'H^{-1}g < nrtol, and the number of steps.
-    """
-    idx = np.flatnonzero(free)
-
-    def hessian_at(x: np.ndarray) -> np.ndarray:
-        if grad is not None:
-            return numdiff.hessian_from_gradient(grad, x)
-        return numdiff.hessian(f, x)
-
-    def gradient_at(x: np.ndarray) -> np.ndarray:
-        if grad is not None:
-            return grad(x)[idx]
-        return numdiff.gradient(lambda v: f(_put(x, idx, v)), x[idx])
-
-    hess = hessian_at(phi)
-    hess_at = phi.copy()
-    fresh = True
-    steps = 0
-    nr = np.inf if idx.size else 0.0
-    for _ in range(60):
-        if not idx.size:
-            break
-        g = gradient_at(phi)
-        h = hess[np.ix_(idx, idx)]
-        if not (np.all(np.isfinite(h)) and np.all(np.isfinite(g))):
-            nr = np.inf  # the likelihood is not finite around phi: not converged
-            break
-        w, v = np.linalg.eigh(h)
-        concave = bool(w.max() < 0)
-        w_mod = -np.maximum(np.abs(w), 1e-8 * max(np.abs(w).max(), 1.0))
-        step = -(v @ ((v.T @ g) / w_mod))
-        nr = float(abs(g @ step))
-        if nr < 1e-11 or (nr < nrtol * 1e-4 and concave and fresh):
-            break
-        f0 = f(phi)
-        lam = 1.0
-        moved = False
-        while lam > 1e-6:
-            cand = _put(phi, idx, phi[idx] + lam * step)
-            if f(cand) >= f0 - 1e-12:
-                phi, moved = cand, True
-                break
-            lam /= 2
-        steps += 1
-        if not moved:
-            if fresh:
-                break
-            hess, hess_at, fresh = hessian_at(phi), phi.copy(), True
-            continue
-        if nr > 1e-8 or lam < 1.0 or not concave:
-            hess, hess_at, fresh = hessian_at(phi), phi.copy(), True
-        else:
-            fresh = False
-    # the information matrix at the reported optimum (a tiny final step changes it by
-    # far less than the finite-difference error)
-    if not fresh and np.abs(phi - hess_at).max() > 1e-4:
-        hess = hessian_at(phi)
-    return phi, hess, bool(nr < nrtol), steps
+def _newton_polish(f, phi, free, nrtol, grad=None):
+    """The Newton stage with Stata's default stopping rules (``nrtolerance`` given)."""
+    return newton_polish(f, phi, free, Maximize(nrtolerance=nrtol, nrscale=NRSCALE), grad)
 
 
-def _put(vec: np.ndarray, idx: np.ndarray, vals: np.ndarray) -> np.ndarray:
-    out = vec.copy()
-    out[idx] = vals
-    return out
+def _logger(log, history):
+    """Log a Newton iteration like the quasi-Newton ones (and keep it in the history)."""
+    def note(it: int, val: float) -> None:
+        history.append((it, val))
+        if log is not None:
+            log(it, val)
+    return note
 
 
 def _invert_information(hess: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -19,8 +19,10 @@ from threadpoolctl import threadpool_limits
 
 from ..covariance.residual import ResidualStructure
 from ..errors import ConvergenceWarning, OptionError
+from ..optimize.maximize import Maximize
 from .dense import DENSE_MAX_Q, DenseLMM
-from .fit import LMMFit, _invert_information, _newton_polish, _split
+from .fit import LMMFit, _invert_information, _logger, _split
+from .polish import NRSCALE, newton_polish
 from .profiled import ProfiledLMM
 from .start import moment_start
 from .terms import EngineTerm
@@ -28,10 +30,14 @@ from .terms import EngineTerm
 
 def fit_lmm_residual(y, X, terms: list[EngineTerm], resid: ResidualStructure, *,
                      reml: bool = False, iterate: int = 300, nrtolerance: float = 1e-5,
-                     log=None) -> LMMFit:
+                     log=None, maximize: Maximize | None = None) -> LMMFit:
+    """``maximize``: Stata's maximize_options; ``iterate(#)`` caps the quasi-Newton and
+    Newton iterations together."""
     _check_panels(terms, resid)
+    mx = maximize if maximize is not None else Maximize(
+        iterate=iterate, nrtolerance=nrtolerance, nrscale=NRSCALE)
     with threadpool_limits(limits=1, user_api="blas"):
-        return _fit(y, X, terms, resid, reml, iterate, nrtolerance, log)
+        return _fit(y, X, terms, resid, reml, mx, log)
 
 
 def _check_panels(terms: list[EngineTerm], resid: ResidualStructure) -> None:
@@ -47,7 +53,7 @@ def _check_panels(terms: list[EngineTerm], resid: ResidualStructure) -> None:
                 "implemented for nested random effects only")
 
 
-def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
+def _fit(y, X, terms, resid, reml, mx, log) -> LMMFit:
     structs = [t.structure for t in terms]
     tsizes = [s.n_theta for s in structs]
     nt, nr = sum(tsizes), resid.n_params
@@ -82,20 +88,24 @@ def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
     params0 = min(starts, key=dev)
     history: list[tuple[int, float]] = []
     it = [0]
+    lls = [-0.5 * dev(params0)]
 
     def callback(xk):
         it[0] += 1
         val = -0.5 * dev(xk)
         history.append((it[0], val))
+        lls.append(val)
         if log is not None:
             log(it[0], val)
 
     if log is not None:
-        log(0, -0.5 * dev(params0))
-    with np.errstate(invalid="ignore", over="ignore"):  # infeasible trial points are +inf
-        res = minimize(dev, params0, method="L-BFGS-B", jac="2-point", callback=callback,
-                       options={"maxiter": iterate, "ftol": 1e-13, "gtol": 1e-8})
-    par = res.x
+        log(0, lls[0])
+    par = params0
+    if mx.iterate > 0:
+        with np.errstate(invalid="ignore", over="ignore"):  # infeasible trials are +inf
+            res = minimize(dev, params0, method="L-BFGS-B", jac="2-point", callback=callback,
+                           options={"maxiter": mx.iterate, "ftol": 1e-13, "gtol": 1e-8})
+        par = res.x
     model, _ = model_for(par[nt:])
     ev = model.evaluate(_split(par[:nt], tsizes))
     s2 = model.sigma2(ev, reml)
@@ -125,8 +135,10 @@ def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
     for i in range(kre):
         boundary[i] = bool(phi[i] - phi[-1] < -9.0)
     free = ~np.array(boundary)
-    phi, hess, nr_ok, n_newton = _newton_polish(lstar, phi, free, nrtol)
-    phi, hess, nr_ok, n_newton, saddle = _escape_saddles(lstar, phi, hess, free, nrtol, nr_ok,
+    phi, hess, nr_ok, n_newton = newton_polish(
+        lstar, phi, free, mx, budget=mx.iterate - it[0],
+        ll_prev=lls[-2] if len(lls) > 1 else -np.inf, first=it[0], log=_logger(log, history))
+    phi, hess, nr_ok, n_newton, saddle = _escape_saddles(lstar, phi, hess, free, mx, nr_ok,
                                                           n_newton)
     vcov_phi, hessian_ok = _invert_information(hess, free)
     sig2 = float(np.exp(2 * phi[-1]))
@@ -142,6 +154,7 @@ def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
     llf = lstar(phi)
     ols = ProfiledLMM(y, X, [])
     ll_linear = -0.5 * ols.deviance_from(ols.evaluate([]), reml)
+    nr_ok = nr_ok and hessian_ok  # a maximum: the Hessian negative definite there
     messages = [] if nr_ok else ["convergence not achieved"]
     if saddle:
         messages.append("stopped at a stationary point that is not a maximum (the Hessian "
@@ -164,7 +177,7 @@ def _positive_curvature(hess: np.ndarray, idx: np.ndarray) -> tuple[float, float
     return float(w.max()), max(float(np.abs(w).max()), 1.0), v[:, int(np.argmax(w))]
 
 
-def _escape_saddles(lstar, phi, hess, free, nrtol, nr_ok, n_newton, tries: int = 4):
+def _escape_saddles(lstar, phi, hess, free, mx, nr_ok, n_newton, tries: int = 4):
     """Leave a stationary point that is not a maximum.
 
     A zero gradient where the Hessian has a positive eigenvalue (a saddle, or a minimum
@@ -197,7 +210,7 @@ def _escape_saddles(lstar, phi, hess, free, nrtol, nr_ok, n_newton, tries: int =
         if best is None:
             clear = top > 1e-3 * scale
             return phi, hess, nr_ok and not clear, n_newton, clear
-        phi, hess, nr_ok, steps = _newton_polish(lstar, best[1], free, nrtol)
+        phi, hess, nr_ok, steps = newton_polish(lstar, best[1], free, mx)
         n_newton += steps
     if not np.all(np.isfinite(hess[np.ix_(idx, idx)])):
         return phi, hess, False, n_newton, False

@@ -1,0 +1,261 @@
+"""maximize_options of the me commands and meqr ([R] maximize; [ME] meglm, Options):
+iterate(#) caps the printed "Fitting full model" iterations, Stata's stopping rules
+(tolerance, ltolerance, nrtolerance, nonrtolerance), technique() refusals, difficult,
+dnumerical and the trace displays.  Small simulated data, built here."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import memodels
+from memodels.errors import ConvergenceWarning, OptionError
+from memodels.optimize.maximize import Maximize, mreldif, reldif
+from memodels.optimize.newton_step import newton_step
+
+
+@pytest.fixture(scope="module")
+def df() -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    n_groups, size = 40, 12
+    g = np.repeat(np.arange(n_groups), size)
+    x = rng.normal(size=g.size)
+    u = rng.normal(scale=0.8, size=n_groups)[g]
+    y = (rng.random(g.size) < 1 / (1 + np.exp(-(-0.3 + 0.7 * x + u)))).astype(float)
+    return pd.DataFrame({"y": y, "x": x, "g": g})
+
+
+def _run(cmdline: str, data: pd.DataFrame):
+    """(results, printed log, warning messages)."""
+    buf = io.StringIO()
+    with warnings.catch_warnings(record=True) as seen, contextlib.redirect_stdout(buf):
+        warnings.simplefilter("always")
+        res = memodels.fit(cmdline, data)
+    return res, buf.getvalue(), [str(w.message) for w in seen
+                                 if issubclass(w.category, ConvergenceWarning)]
+
+
+def _full_model_iterations(log: str) -> list[int]:
+    """The iteration numbers printed under "Fitting full model:"."""
+    tail = log.split("Fitting full model:")[-1]
+    return [int(m) for m in re.findall(r"^Iteration (\d+):", tail, flags=re.M)]
+
+
+COMMANDS = ["melogit y x || g:", "melogit y x || g:, laplace", "meqrlogit y x || g:"]
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+@pytest.mark.parametrize("cap", [0, 1, 2])
+def test_iterate_caps_the_printed_iterations(df, cmd, cap):
+    """iterate(#): Iteration 0..# printed, then "convergence not achieved" (iterate(1)
+    was dropped before: 1 == True)."""
+    sep = " " if "," in cmd else ", "
+    res, log, warned = _run(f"{cmd}{sep}iterate({cap})", df)
+    assert _full_model_iterations(log) == list(range(cap + 1))
+    assert res.iterations == cap
+    assert not res.converged
+    assert warned and "convergence not achieved" in warned[0]
+    assert "convergence not achieved" in str(res.summary())
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_default_fit_converges_within_a_few_iterations(df, cmd):
+    res, log, warned = _run(cmd, df)
+    assert res.converged and not warned
+    its = _full_model_iterations(log)
+    assert its[-1] == res.iterations <= 10
+
+
+def test_ltolerance_rule_stops_at_the_first_iteration_meeting_it(df):
+    """tolerance(0) nrtolerance(1e3) ltolerance(1e-3): convergence at the first iteration
+    k >= 1 with reldif(L_k, L_(k-1)) <= 1e-3, computed here from the iteration history."""
+    res, _, _ = _run("melogit y x || g:, tolerance(0) nrtolerance(1000) ltolerance(1e-3) "
+                     "nolog", df)
+    lls = [ll for stage, _, ll in res.fit.log if stage == "Fitting full model:"]
+    rel = [abs(b - a) / (abs(a) + 1) for a, b in zip(lls, lls[1:], strict=False)]
+    first = next(i for i, r in enumerate(rel) if r <= 1e-3) + 1
+    assert res.converged and res.iterations == first
+    # the default rule goes further (and to the optimum)
+    full, _, _ = _run("melogit y x || g:, nolog", df)
+    assert full.iterations > res.iterations
+    assert res.llf <= full.llf + 1e-9
+
+
+def test_nrtolerance_and_nonrtolerance(df):
+    """nrtolerance(0) can never be met: the cap is hit; nonrtolerance drops the criterion
+    and the tolerance/ltolerance rule converges at the default optimum."""
+    res, _, warned = _run("melogit y x || g:, nrtolerance(0) iterate(6) nolog", df)
+    assert not res.converged and res.iterations == 6 and warned
+    free, _, warned = _run("melogit y x || g:, nrtolerance(0) nonrtolerance nolog", df)
+    base, _, _ = _run("melogit y x || g:, nolog", df)
+    assert free.converged and not warned
+    np.testing.assert_allclose(free.params, base.params, rtol=1e-5, atol=1e-6)
+
+
+def test_tolerances_are_monotone(df):
+    """Looser tolerances never need more iterations."""
+    counts = []
+    for tol in ("1e-2", "1e-4", "1e-6", "1e-9"):
+        res, _, _ = _run(f"melogit y x || g:, tolerance({tol}) ltolerance({tol}) "
+                         f"nrtolerance({tol}) nolog", df)
+        assert res.converged
+        counts.append(res.iterations)
+    assert counts == sorted(counts)
+
+
+@pytest.mark.parametrize("tech", ["bfgs", "dfp", "bhhh", "nr 5 bfgs 10"])
+def test_other_techniques_refused(df, tech):
+    with pytest.raises(OptionError, match="only technique\\(nr\\)"):
+        memodels.fit(f"melogit y x || g:, technique({tech}) nolog", df)
+    with pytest.raises(OptionError, match="technique"):
+        memodels.fit(f"meqrlogit y x || g:, technique({tech}) nolog", df)
+
+
+def test_technique_nr_accepted_and_unknown_refused(df):
+    res, _, _ = _run("melogit y x || g:, technique(nr) nolog", df)
+    base, _, _ = _run("melogit y x || g:, nolog", df)
+    assert res.llf == base.llf
+    with pytest.raises(OptionError, match="not an algorithm"):
+        memodels.fit("melogit y x || g:, technique(newton) nolog", df)
+
+
+def test_difficult_and_dnumerical_reach_the_same_optimum(df):
+    base, _, _ = _run("melogit y x || g:, nolog", df)
+    for opt in ("difficult", "dnumerical"):
+        res, _, _ = _run(f"melogit y x || g:, {opt} nolog", df)
+        assert res.converged
+        np.testing.assert_allclose(res.params, base.params, rtol=1e-5, atol=1e-6)
+
+
+def test_dnumerical_laplace_uses_differences(df):
+    base, _, _ = _run("melogit y x || g:, laplace nolog", df)
+    res, _, _ = _run("melogit y x || g:, laplace dnumerical nolog", df)
+    assert res.converged
+    np.testing.assert_allclose(res.params, base.params, rtol=1e-4, atol=1e-5)
+
+
+def test_difficult_step_in_a_nonconcave_region():
+    """difficult: Newton along the negative-curvature directions, steepest ascent along the
+    others; the default reflects the eigenvalues.  Both are ascent directions."""
+    hess = np.diag([-4.0, 1.0])  # a saddle
+    grad = np.array([2.0, 3.0])
+    default, concave = newton_step(grad, hess)
+    assert not concave
+    np.testing.assert_allclose(default, [0.5, 3.0])  # -g / -|w|
+    hard, _ = newton_step(grad, hess, difficult=True)
+    np.testing.assert_allclose(hard, [0.5, 3.0 / 4.0])  # steepest ascent scaled by max|w|
+    assert grad @ hard > 0 and grad @ default > 0
+    concave_step, ok = newton_step(grad, np.diag([-4.0, -1.0]), difficult=True)
+    assert ok
+    np.testing.assert_allclose(concave_step, [0.5, 3.0])  # plain Newton when concave
+
+
+def test_trace_gradient_hessian_showstep_showtolerance(df):
+    res, log, _ = _run("melogit y x || g:, trace gradient hessian showstep showtolerance",
+                       df)
+    tail = log.split("Fitting full model:")[-1]
+    n_it = res.iterations + 1
+    assert tail.count("Parameter vector:") == n_it
+    assert tail.count("Gradient vector") == n_it
+    assert tail.count("Negative Hessian:") == n_it
+    assert tail.count("(tolerance = ") == n_it
+    assert tail.count("step = 1:") >= res.iterations
+    # the last parameter vector printed is the reported optimum (optimizer's metric)
+    lines = tail.splitlines()
+    last = lines[max(i for i, t in enumerate(lines) if t == "Parameter vector:") + 1]
+    np.testing.assert_allclose([float(v) for v in last.split()],
+                               res.fit.extra["params_theta"], rtol=1e-6)
+    # the gradient printed last is small; the tolerance values match Stata's formulas
+    tol_line = [t for t in lines if t.startswith("  (tolerance")][-1]
+    nums = [float(v) for v in re.findall(r"= ([-0-9.e+]+)", tol_line)]
+    lls = [ll for stage, _, ll in res.fit.log if stage == "Fitting full model:"]
+    assert nums[1] == pytest.approx(reldif(lls[-1], lls[-2]), rel=1e-5)
+    quiet, log2, _ = _run("melogit y x || g:, trace nolog", df)
+    assert log2 == ""
+
+
+def test_stata_relative_differences():
+    assert mreldif(np.array([1.0, 3.0]), np.array([1.0, 1.0])) == pytest.approx(1.0)
+    assert reldif(-101.0, -100.0) == pytest.approx(1 / 101)
+    mx = Maximize()
+    b0, b1 = np.array([1.0]), np.array([1.0 + 1e-7])
+    # nrtolerance met and tolerance met -> converged; not concave -> never
+    assert mx.converged(b1, b0, -10.0, -9.0, 1e-6, True)
+    assert not mx.converged(b1, b0, -10.0, -9.0, 1e-6, False)
+    assert not mx.converged(b1, b0, -10.0, -9.0, 1e-4, True)
+    assert not mx.converged(b1 + 1, b0, -10.0, -9.0, 1e-6, True)
+    assert mx.converged(b1 + 1, b0, -10.0, -10.0 + 1e-8, 1e-6, True)  # ltolerance
+
+
+@pytest.fixture(scope="module")
+def separated() -> pd.DataFrame:
+    """y = 1 exactly when x > 0: complete separation, no maximum likelihood estimate."""
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(30), 10)
+    x = rng.normal(size=g.size)
+    return pd.DataFrame({"y": (x > 0).astype(float), "x": x, "g": g})
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_complete_separation_is_not_reported_converged(separated, cmd):
+    """reliability finding 7: meqrlogit reported converged=True after 0 iterations with
+    the start value var(_cons)=1; every command said converged.  The log likelihood is 0
+    (every outcome predicted), so no maximum is attained."""
+    sep = " " if "," in cmd else ", "
+    res, _, warned = _run(f"{cmd}{sep}nolog", separated)
+    assert res.llf > -1e-5  # the data are perfectly predicted (independent of the flag)
+    assert not res.converged
+    assert any("predicted perfectly" in w for w in warned)
+    text = str(res.summary())
+    assert "convergence not achieved" in text and "predicted perfectly" in text
+
+
+def test_iteration_zero_cannot_converge(df):
+    """Convergence compares an iteration with the one before: iteration 0 alone never
+    converges, even from the optimum (from() a converged fit takes one iteration)."""
+    base, _, _ = _run("melogit y x || g:, nolog", df)
+    again = memodels.fit("melogit y x || g:, nolog", df, from_=base)
+    assert again.converged and again.iterations == 1
+    assert again.llf == pytest.approx(base.llf, abs=1e-8)
+
+
+def test_meqr_retolerance_reiterate_reach_the_mode_solver(df, monkeypatch):
+    """retolerance()/reiterate() are the tolerance and iteration limit of the
+    posterior-mode solve at every evaluation; tight values give the default optimum."""
+    from memodels.glmm.twolevel import TwoLevelQuadrature
+
+    seen: list[dict] = []
+    original = TwoLevelQuadrature.adapt
+
+    def spy(self, params, ad, *args, **kwargs):
+        seen.append(kwargs)
+        return original(self, params, ad, *args, **kwargs)
+
+    base, _, _ = _run("meqrlogit y x || g:, nolog", df)
+    monkeypatch.setattr(TwoLevelQuadrature, "adapt", spy)
+    tight, _, _ = _run("meqrlogit y x || g:, retolerance(1e-10) reiterate(200) nolog", df)
+    assert {"tol": 1e-10, "maxiter": 200} in seen
+    assert tight.llf == pytest.approx(base.llf, abs=1e-6)
+
+
+@pytest.mark.parametrize("opt,match", [
+    ("matlog", "matlog"),
+    ("refineopts(iterate(2))", "refinement"),
+    ("refineopts(iterate(0) tolerance(1e-3))", "refinement"),
+    ("reiterate(0)", "reiterate"),
+])
+def test_meqr_options_refused(df, opt, match):
+    with pytest.raises(OptionError, match=match):
+        memodels.fit(f"meqrlogit y x || g:, {opt} nolog", df)
+
+
+def test_meqr_refineopts_iterate0_and_matsqrt_are_the_default(df):
+    base, _, _ = _run("meqrlogit y x || g:, nolog", df)
+    res, _, _ = _run("meqrlogit y x || g:, refineopts(iterate(0)) matsqrt nolog", df)
+    assert res.llf == base.llf
