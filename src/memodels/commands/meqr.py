@@ -47,6 +47,7 @@ def _points(opts: dict[str, Any], n_levels: int) -> int | tuple[int, ...]:
 
 def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any]):
     from ..glmm.fit import fit_glmm
+    from ..glmm.scaling import fit_scaled
 
     options = dict(options)
     from_value, matrices = options.pop("from_", None), options.pop("matrices", None)
@@ -77,7 +78,7 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
         points = points[0]
     log = None if opts.get("nolog") or not opts.get("log", True) else make_log()
     start = me_start.start_spec(opts, from_value, matrices, design, terms, family)
-    fit = fit_glmm(y, design.X, terms, family, offset=offset, intmethod=method,
+    fit = fit_scaled(fit_glmm, y, design.X, terms, family, offset=offset, intmethod=method,
                    intpoints=points, log=log, resolve_modes=True, start_spec=start)
     if log is not None:
         print("", file=sys.stdout)
