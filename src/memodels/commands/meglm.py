@@ -287,6 +287,7 @@ def maximize_options(opts: dict[str, Any], command: str):
 def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any]) -> GLMMResults:
     """Parse, build the design, fit and assemble the results of one me command."""
     from ..glmm.fit import fit_glmm
+    from ..glmm.scaling import fit_scaled
 
     options, matrices, definitions = me_constraints.pop_python_options(options)
     from_value = options.pop("from_", None)
@@ -327,7 +328,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     log = None
     if not opts.get("nolog") and opts.get("log", True):
         log = make_log(criterion="log pseudolikelihood" if vce.robust else "log likelihood")
-    fit = fit_glmm(y, design.X, terms, family, offset=offset,
+    fit = fit_scaled(fit_glmm, y, design.X, terms, family, offset=offset,
                    intmethod=method, intpoints=points, log=log, start_spec=start,
                    noestimate=bool(opts.get("noestimate")),
                    **me_constraints.engine_kwargs(cons),

@@ -91,6 +91,7 @@ def _meqr_engine_options(opts: dict[str, Any], command: str, crossed_or_sparse: 
 
 def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any]):
     from ..glmm.fit import fit_glmm
+    from ..glmm.scaling import fit_scaled
 
     options = dict(options)
     from_value, matrices = options.pop("from_", None), options.pop("matrices", None)
@@ -129,11 +130,11 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
         points = points[0]
     log = None if opts.get("nolog") or not opts.get("log", True) else make_log()
     start = me_start.start_spec(opts, from_value, matrices, design, terms, family)
-    fit = fit_glmm(y, design.X, terms, family, offset=offset, intmethod=method,
-                   intpoints=points, log=log, resolve_modes=True, start_spec=start,
-                   maximize=maximize_options(opts, command),
-                   re_options=_meqr_engine_options(
-                       opts, command, method == "laplace" and len(terms) > 1))
+    fit = fit_scaled(fit_glmm, y, design.X, terms, family, offset=offset, intmethod=method,
+                     intpoints=points, log=log, resolve_modes=True, start_spec=start,
+                     maximize=maximize_options(opts, command),
+                     re_options=_meqr_engine_options(
+                         opts, command, method == "laplace" and len(terms) > 1))
     if log is not None:
         print("", file=console())
     return build_meqr_results(design, fit, command=command, cmdline=f"{command} {spec}",

@@ -93,6 +93,7 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
     ``covariance()``, ``offset()``, ``noconstant``, ``nolog``, ``level()``, ...).
     """
     from ..glmm.fit import fit_glmm
+    from ..glmm.scaling import fit_scaled
 
     st = st_settings(data)
     options, matrices, definitions = me_constraints.pop_python_options(options)
@@ -126,7 +127,7 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
             print("\n".join(st.header_lines()), file=console())
             print("", file=console())
         log = make_log(criterion="log pseudolikelihood" if vce.robust else "log likelihood")
-    fit = fit_glmm(y, design.X, terms, family, offset=offset,
+    fit = fit_scaled(fit_glmm, y, design.X, terms, family, offset=offset,
                    intmethod=method, intpoints=points, log=log, start_spec=start,
                    noestimate=bool(opts.get("noestimate")),
                    **me_constraints.engine_kwargs(cons),

@@ -99,6 +99,9 @@ def _optimizer_metric(fit: GLMMFit) -> tuple[np.ndarray | None, np.ndarray]:
     z = cons.free_from_full(fit.extra["params_theta"])
     to_engine = numdiff.jacobian(cons.full, z, rel=1e-7)
     jac = numdiff.jacobian(lambda zz: _estimation_metric(fit, cons.full(zz)), z, rel=1e-7)
+    scaling = fit.extra.get("scaling_jacobian")  # memodels.glmm.scaling: engine -> original
+    if scaling is not None:
+        jac = scaling @ jac
     fixed = getattr(getattr(fit, "constraints", None), "fixed", None)
     if fixed is not None:
         jac[np.asarray(fixed, bool)] = 0.0

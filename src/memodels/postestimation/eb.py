@@ -34,6 +34,7 @@ from ..glmm.posterior_modes import nested_modes, nested_modes_weighted, sparse_m
 from ..glmm.posterior_nested import cluster_to_group, nested_posterior
 from ..glmm.posterior_twolevel import twolevel_posterior
 from ..glmm.repeated import merge_repeated
+from ..glmm.scaling import unscale_effects
 from ..glmm.twolevel import TwoLevelQuadrature
 from ..lmm.terms import engine_terms
 
@@ -56,7 +57,9 @@ def eb_estimates(res, *, modes: bool = False, points: int | None = None,
     cache = extra.setdefault("eb_cache", {})
     if key not in cache:
         means, covs = _compute(res, extra, modes, points, tol, maxiter)
-        cache[key] = _split_repeated(engine_terms(res.design.terms), means, covs)
+        means, covs = _split_repeated(engine_terms(res.design.terms), means, covs)
+        # the engine's random effects were rescaled (memodels.glmm.scaling): back to Z's units
+        cache[key] = unscale_effects(extra.get("re_scaling"), means, covs)
     return cache[key]
 
 

@@ -27,7 +27,9 @@ from ..results.glmm import _blocks, variance_rows_me
 
 
 def _engine_to_estimation(fit, params: np.ndarray) -> np.ndarray:
-    """d(beta, aux, ln sd / atanh corr) / d(beta, aux, theta)."""
+    """d(beta, aux, ln sd / atanh corr) / d(beta, aux, theta); when the engine fitted a
+    rescaled design (:mod:`memodels.glmm.scaling`), its parameters are the rescaled ones
+    and the map back to the original metric is included."""
     k = fit.n_beta + fit.n_aux
     sizes = [s.n_theta for s in fit.structures]
 
@@ -42,7 +44,8 @@ def _engine_to_estimation(fit, params: np.ndarray) -> np.ndarray:
     jac = np.eye(params.size)
     if params.size > k:
         jac[k:, k:] = numdiff.jacobian(to_phi, params[k:], rel=1e-7)
-    return jac
+    scaling = (fit.extra or {}).get("scaling_jacobian")  # memodels.glmm.scaling
+    return jac if scaling is None else scaling @ jac
 
 
 def _estimation_to_reported(res) -> np.ndarray:
