@@ -252,8 +252,13 @@ def _newton_polish(
     free: np.ndarray,
     nrtol: float,
     grad: Callable[[np.ndarray], np.ndarray] | None = None,
+    reuse_below: float = 1e-8,
 ) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """Newton-Raphson on the free coordinates of phi, maximizing f.
+
+    ``reuse_below``: after a full step on a concave Hessian, the Hessian is kept while the
+    scaled gradient is below this (a larger value saves Hessians where they are costly,
+    by finite differences of f).
 
     The Hessian is recomputed while the scaled gradient g'H^{-1}g is large and reused
     once it is small (the last steps are then nearly free); where the Hessian is not
@@ -308,7 +313,7 @@ def _newton_polish(
                 break
             hess, hess_at, fresh = hessian_at(phi), phi.copy(), True
             continue
-        if nr > 1e-8 or lam < 1.0 or not concave:
+        if nr > reuse_below or lam < 1.0 or not concave:
             hess, hess_at, fresh = hessian_at(phi), phi.copy(), True
         else:
             fresh = False

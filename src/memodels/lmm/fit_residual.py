@@ -93,9 +93,18 @@ def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
     if log is not None:
         log(0, -0.5 * dev(params0))
     with np.errstate(invalid="ignore", over="ignore"):  # infeasible trial points are +inf
-        res = minimize(dev, params0, method="L-BFGS-B", jac="2-point", callback=callback,
-                       options={"maxiter": iterate, "ftol": 1e-13, "gtol": 1e-8})
-    par = res.x
+        # L-BFGS-B can stop early when its line search meets infeasible (+inf) points;
+        # restarting it from where it stopped (fresh curvature memory) continues the descent
+        x, fx = params0, dev(params0)
+        for _ in range(6):
+            res = minimize(dev, x, method="L-BFGS-B", jac="2-point", callback=callback,
+                           options={"maxiter": iterate, "ftol": 1e-13, "gtol": 1e-8})
+            improved = fx - res.fun
+            if res.fun <= fx:
+                x, fx = res.x, res.fun
+            if not improved > 1e-6 or it[0] >= iterate:
+                break
+    par = x
     model, _ = model_for(par[nt:])
     ev = model.evaluate(_split(par[:nt], tsizes))
     s2 = model.sigma2(ev, reml)
@@ -125,7 +134,8 @@ def _fit(y, X, terms, resid, reml, iterate, nrtol, log) -> LMMFit:
     for i in range(kre):
         boundary[i] = bool(phi[i] - phi[-1] < -9.0)
     free = ~np.array(boundary)
-    phi, hess, nr_ok, n_newton = _newton_polish(lstar, phi, free, nrtol)
+    # Hessians by finite differences of L* cost O(k^2) evaluations: reuse them
+    phi, hess, nr_ok, n_newton = _newton_polish(lstar, phi, free, nrtol, reuse_below=1e-2)
     phi, hess, nr_ok, n_newton, saddle = _escape_saddles(lstar, phi, hess, free, nrtol, nr_ok,
                                                           n_newton)
     vcov_phi, hessian_ok = _invert_information(hess, free)
@@ -197,7 +207,8 @@ def _escape_saddles(lstar, phi, hess, free, nrtol, nr_ok, n_newton, tries: int =
         if best is None:
             clear = top > 1e-3 * scale
             return phi, hess, nr_ok and not clear, n_newton, clear
-        phi, hess, nr_ok, steps = _newton_polish(lstar, best[1], free, nrtol)
+        phi, hess, nr_ok, steps = _newton_polish(lstar, best[1], free, nrtol,
+                                                 reuse_below=1e-2)
         n_newton += steps
     if not np.all(np.isfinite(hess[np.ix_(idx, idx)])):
         return phi, hess, False, n_newton, False
