@@ -307,3 +307,20 @@ def test_design_based_dfmethods_with_residuals():
     np.testing.assert_array_equal(anova.extra["ddf"].df, [295.0, 295.0, 10.0])
     with pytest.raises(OptionError, match="not implemented"):
         memodels.fit(base + " dfmethod(kroger)", ov, nolog=True)
+
+
+def test_kroger_keeps_conventional_vce_for_large_sample_tests():
+    """e(V) stays the conventional VCE after dfmethod(kroger) (Kenward-Roger's is e(V_df)):
+    ``test`` without small is the chi2 on the conventional SE; ``lincom, small`` uses the
+    adjusted SE and the method's DF (manual example 14: age .2350491, DF 10.41, p .033)."""
+    cmd = ("mixed gcf followup base_gcf cda age || patient: followup, cov(un) || tooth:, "
+           "reml dfmethod(kroger)")
+    res = fitted("veneer", cmd)
+    k = list(res.design.kept_names).index("age")
+    b, se_conv = res.fit.beta[k], np.sqrt(res.fit.vcov_beta[k, k])
+    assert res.test("age = 0").chi2 == pytest.approx((b / se_conv) ** 2, rel=1e-8)
+    lc = res.lincom("age", small=True)
+    assert lc.se == pytest.approx(.2350491, abs=5e-7)
+    assert lc.df == pytest.approx(10.41, abs=0.006)
+    assert lc.p == pytest.approx(0.033, abs=5e-4)
+    assert res.lincom("age").se == pytest.approx(se_conv, rel=1e-10)

@@ -100,12 +100,20 @@ def _fit(y, X, terms, resid, reml, mx, log) -> LMMFit:
 
     if log is not None:
         log(0, lls[0])
-    par = params0
-    if mx.iterate > 0:
-        with np.errstate(invalid="ignore", over="ignore"):  # infeasible trials are +inf
-            res = minimize(dev, params0, method="L-BFGS-B", jac="2-point", callback=callback,
-                           options={"maxiter": mx.iterate, "ftol": 1e-13, "gtol": 1e-8})
-        par = res.x
+    with np.errstate(invalid="ignore", over="ignore"):  # infeasible trial points are +inf
+        # L-BFGS-B can stop early when its line search meets infeasible (+inf) points;
+        # restarting it from where it stopped (fresh curvature memory) continues the descent
+        x, fx = params0, dev(params0)
+        for _ in range(6 if mx.iterate > 0 else 0):
+            res = minimize(dev, x, method="L-BFGS-B", jac="2-point", callback=callback,
+                           options={"maxiter": max(mx.iterate - it[0], 1), "ftol": 1e-13,
+                                    "gtol": 1e-8})
+            improved = fx - res.fun
+            if res.fun <= fx:
+                x, fx = res.x, res.fun
+            if not improved > 1e-6 or it[0] >= mx.iterate:
+                break
+    par = x
     model, _ = model_for(par[nt:])
     ev = model.evaluate(_split(par[:nt], tsizes))
     s2 = model.sigma2(ev, reml)
@@ -135,9 +143,11 @@ def _fit(y, X, terms, resid, reml, mx, log) -> LMMFit:
     for i in range(kre):
         boundary[i] = bool(phi[i] - phi[-1] < -9.0)
     free = ~np.array(boundary)
+    # Hessians by finite differences of L* cost O(k^2) evaluations: reuse them
     phi, hess, nr_ok, n_newton = newton_polish(
         lstar, phi, free, mx, budget=mx.iterate - it[0],
-        ll_prev=lls[-2] if len(lls) > 1 else -np.inf, first=it[0], log=_logger(log, history))
+        ll_prev=lls[-2] if len(lls) > 1 else -np.inf, first=it[0], log=_logger(log, history),
+        reuse_below=1e-2)
     phi, hess, nr_ok, n_newton, saddle = _escape_saddles(lstar, phi, hess, free, mx, nr_ok,
                                                           n_newton)
     vcov_phi, hessian_ok = _invert_information(hess, free)
@@ -210,7 +220,7 @@ def _escape_saddles(lstar, phi, hess, free, mx, nr_ok, n_newton, tries: int = 4)
         if best is None:
             clear = top > 1e-3 * scale
             return phi, hess, nr_ok and not clear, n_newton, clear
-        phi, hess, nr_ok, steps = newton_polish(lstar, best[1], free, mx)
+        phi, hess, nr_ok, steps = newton_polish(lstar, best[1], free, mx, reuse_below=1e-2)
         n_newton += steps
     if not np.all(np.isfinite(hess[np.ix_(idx, idx)])):
         return phi, hess, False, n_newton, False

@@ -31,6 +31,7 @@ def newton_polish(
     ll_prev: float = -np.inf,
     first: int = 0,
     log: Callable[[int, float], None] | None = None,
+    reuse_below: float = 1e-8,
 ) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """Newton-Raphson on the free coordinates of phi, maximizing f.
 
@@ -40,8 +41,10 @@ def newton_polish(
     The Hessian is recomputed while the scaled gradient g'H^{-1}g is large and reused once
     it is small (the last steps are then nearly free); where it is not negative definite
     the step is a modified Newton step (``difficult``: Newton/steepest-ascent mix).  The
-    returned Hessian is the one at the reported optimum.  Returns phi, Hessian, whether
-    convergence was declared, and the number of steps."""
+    returned Hessian is the one at the reported optimum.  ``reuse_below``: after a full
+    step on a concave Hessian, the Hessian is kept while the scaled gradient is below this
+    (a larger value saves Hessians where they are costly, by finite differences of f).
+    Returns phi, Hessian, whether convergence was declared, and the number of steps."""
     idx = np.flatnonzero(free)
     budget = mx.iterate if budget is None else max(int(budget), 0)
 
@@ -99,7 +102,7 @@ def newton_polish(
         steps += 1
         if log is not None:
             log(first + steps, f0)
-        if nr > 1e-8 or lam < 1.0 or not concave:
+        if nr > reuse_below or lam < 1.0 or not concave:
             hess, hess_at, fresh = hessian_at(phi), phi.copy(), True
         else:
             fresh = False

@@ -335,10 +335,13 @@ def lincom(res, expression: str, level: float | None = None,
         text += f" + {const:g}" if const > 0 else f" - {-const:g}"
     lev = float(res.level if level is None else level)
     if small:
-        # the posted VCE is already Kenward-Roger's adjusted one when that method is used
         _, ddf = _small_f(res, space.names, c[None, :], np.array([-const]),
                           coefs.display)
         if ddf is not None:
+            # the SE from e(V_df): Kenward-Roger's adjusted VCE of the fixed effects
+            fixed = list(res.design.kept_names)
+            cf = np.array([coef.get(nm, 0.0) for nm in fixed])
+            se = float(np.sqrt(max(cf @ _small_ddf(res).vcov @ cf, 0.0)))
             return Combination(text + " = 0", est, se, lev, ddf, form)
     return Combination(text + " = 0", est, se, lev, None, form)
 

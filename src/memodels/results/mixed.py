@@ -170,7 +170,8 @@ DDF_ALIASES = {"kroger": "kenwardroger", "kenwardroger": "kenwardroger",
 
 def apply_ddf(res: MixedResults, spec: str) -> None:
     """dfmethod(): t reference distributions for the fixed effects, an F model test, and
-    Kenward-Roger-adjusted standard errors ([ME] mixed, Methods and formulas)."""
+    Kenward-Roger-adjusted standard errors in the (small-sample) table ([ME] mixed, Methods
+    and formulas); ``res.vcov`` stays the conventional e(V), ``ddf.vcov`` is e(V_df)."""
     from ..errors import OptionError
     from ..lmm.ddf import compute_ddf
 
@@ -186,8 +187,8 @@ def apply_ddf(res: MixedResults, spec: str) -> None:
     for r, d, s in zip(ok, ddf.df, se, strict=True):
         r.df = float(d)
         r.se = float(s)
-    nb = len(ok)
-    res.vcov_matrix[:nb, :nb] = ddf.vcov
+    # e(V) stays the conventional VCE (large-sample test, lincom, margins); Kenward-Roger's
+    # adjusted one is Stata's e(V_df), used by the small-sample display and tests
     res.extra["ddf"] = ddf
     res.extra["dfmethod"] = ddf.title
 
