@@ -14,9 +14,7 @@ import memodels
 from memodels.errors import EstimationError, OptionError
 from memodels.lmm.fit_residual import _escape_saddles
 from memodels.session import Session
-from support import fitted, load_dataset, shared_available
-
-pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
+from support import fitted, load_dataset
 
 EX = "if inlist(day, 0, 4, 6, 8, 12)"
 

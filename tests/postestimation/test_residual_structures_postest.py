@@ -17,9 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from support import fitted, load_dataset, shared_available
-
-pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
+from support import fitted, load_dataset
 
 EX = "if inlist(day, 0, 4, 6, 8, 12)"
 # (dataset, command, structure, t var, by var, group var, random-effect covariate or None)

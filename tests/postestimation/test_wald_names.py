@@ -14,9 +14,7 @@ from scipy import stats
 
 from memodels.errors import MemodelsError, OptionError
 from memodels.session import Session, SessionError
-from support import fitted, load_dataset, shared_available
-
-pytestmark = pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
+from support import fitted, load_dataset
 
 PIG_RI = "mixed weight week || id:"
 PIG_UN = "mixed weight week || id: week, cov(unstructured)"

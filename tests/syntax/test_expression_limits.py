@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from memodels.errors import MemodelsError, StataSyntaxError
 from memodels.session import Session
 from memodels.syntax.expressions import MAX_NESTING, evaluate, parse_expression
-from support import fitted, shared_available
+from support import fitted
 
 DF = pd.DataFrame({"x": [1.0, 2.0, np.nan], "y": [0.5, -1.0, 3.0]})
 
@@ -108,7 +108,6 @@ NL_TOKENS = ["_b[week]", "[weight]week", "_b[_cons]", "[lns1_1_1]_cons", "[lnsig
              "=", "exp(", "log(", "sqrt(", "10^1000", "lambda", ":", "[", "]", "_pi"]
 
 
-@pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(NL_TOKENS), min_size=1, max_size=15))
 def test_random_nlcom_and_lincom_raise_only_memodels_errors(tokens):
@@ -123,7 +122,6 @@ def test_random_nlcom_and_lincom_raise_only_memodels_errors(tokens):
             assert np.isfinite(out.estimate)
 
 
-@pytest.mark.skipif(not shared_available(), reason="shared/ reference data absent")
 def test_nlcom_long_sum_and_deep_nesting():
     res = fitted("pig", "mixed weight week || id:")
     c = res.nlcom(" + ".join(["_b[week]"] * 500))
