@@ -112,3 +112,16 @@ def test_meglm_or_irr_only_for_their_families(df):
         meglm("b x || g:, family(bernoulli) irr", df, nolog=True)
     res = meglm("b x || g:, family(bernoulli) or", df, nolog=True)
     assert "Odds Ratio" in res.summary()
+
+
+def test_meqr_replay_or_and_notable(df):
+    import memodels
+
+    s = memodels.Session(df)
+    s.run("meqrlogit b x || g:, nolog")
+    b = float(s.e.params["x"])
+    text = s.run("meqrlogit, or")
+    assert "Odds Ratio" in text
+    assert _row(text, "x")[0] == pytest.approx(np.exp(b), rel=1e-6)
+    with pytest.raises(OptionError, match="option notable not allowed with meqrlogit"):
+        s.run("meqrlogit, notable")

@@ -57,6 +57,10 @@ def _display_copy(res: Any, opts: dict[str, Any]) -> Any:
     eform = [k for k in _EFORM if opts.get(k)]
     if eform and not hasattr(res, "eform"):
         raise OptionError(f"option {eform[0]} not allowed after {res.command}")
+    if str(res.command).startswith("meqr") and opts.get("notable"):
+        # not a meqrlogit/meqrpoisson option (they have nofetable and noretable)
+        raise OptionError(f"option notable not allowed with {res.command}; use nofetable "
+                          "and noretable")
     bad = set(opts) - set(_DISPLAY_ONLY) - set(_EFORM)
     if bad:
         raise OptionError(f"option {sorted(bad)[0]} not allowed on replay")
