@@ -202,3 +202,10 @@ def test_ordinal_noconstant_refused(base):
 def test_meqr_vce_refused(base):
     with pytest.raises(OptionError, match=r"option vce\(\) not allowed with meqrlogit"):
         meqrlogit("b x || g:, vce(robust)", base, nolog=True)
+
+
+@pytest.mark.parametrize("opt", ["offset", "exposure"])
+def test_string_offset_or_exposure_refused(base, opt):
+    df = base.assign(s=np.where(np.arange(N) % 2, "1", "2"))
+    with pytest.raises(DataError, match=rf"{opt}\(\) variable s must be numeric"):
+        mepoisson(f"b x || g:, {opt}(s)", df, nolog=True)

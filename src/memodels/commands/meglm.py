@@ -171,7 +171,10 @@ def offset_for(opts: dict[str, Any], design) -> np.ndarray | None:
 
 
 def _numeric_extra(design, name: str, what: str) -> np.ndarray:
-    values = design.extra[name]
+    values = np.asarray(design.extra[name])
+    if values.dtype == object or values.dtype.kind in "USO":
+        # a string variable is not coerced, even when its values look like numbers
+        raise DataError(f"{what} variable {name} must be numeric (it is a string variable)")
     try:
         return np.asarray(values, dtype=float)
     except (TypeError, ValueError):
