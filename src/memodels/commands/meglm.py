@@ -22,7 +22,7 @@ from ..lmm.terms import engine_terms
 from ..results.glmm import EFORM_OPTIONS, GLMMResults, build_glmm_results
 from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
-from .me_checks import check_outcome
+from .me_checks import check_inputs, check_outcome
 from .me_perfect import drop_perfect_predictors
 
 # options each command accepts beyond the shared ones (Stata's option tables)
@@ -264,6 +264,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     """Parse, build the design, fit and assemble the results of one me command."""
     from ..glmm.fit import fit_glmm
 
+    check_inputs(command, spec, data)
     options, matrices, definitions = me_constraints.pop_python_options(options)
     from_value = options.pop("from_", None)
     model = parse_model(spec, command, list(data.columns), options=options)
