@@ -202,3 +202,25 @@ def test_ordinal_noconstant_refused(base):
 def test_meqr_vce_refused(base):
     with pytest.raises(OptionError, match=r"option vce\(\) not allowed with meqrlogit"):
         meqrlogit("b x || g:, vce(robust)", base, nolog=True)
+
+
+@pytest.mark.parametrize("opt", ["offset", "exposure"])
+def test_string_offset_or_exposure_refused(base, opt):
+    df = base.assign(s=np.where(np.arange(N) % 2, "1", "2"))
+    with pytest.raises(DataError, match=rf"{opt}\(\) variable s must be numeric"):
+        mepoisson(f"b x || g:, {opt}(s)", df, nolog=True)
+
+
+def test_python_arguments_checked(base):
+    from memodels.commands.dispatch import fit
+    from memodels.errors import StataSyntaxError
+
+    with pytest.raises(DataError, match="melogit: data must be a pandas DataFrame"):
+        melogit("b x || g:", base.to_dict(), nolog=True)
+    with pytest.raises(StataSyntaxError, match="specification must be a string"):
+        melogit(None, base, nolog=True)
+    with pytest.raises(StataSyntaxError, match="command line must be a string"):
+        fit(b"melogit b x || g:", base)
+    dup = pd.concat([base, base[["x"]]], axis=1)
+    with pytest.raises(DataError, match="duplicated column names: x"):
+        melogit("b x || g:", dup, nolog=True)

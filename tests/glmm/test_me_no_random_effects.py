@@ -172,8 +172,6 @@ def test_refused_options_without_random_effects(df):
         melogit("b x z, constraints(1)", df, nolog=True, constraints={1: "_b[x] = 0.5"})
     with pytest.raises(StataSyntaxError, match="meqrlogit requires at least one random"):
         meqrlogit("b x z", df, nolog=True)
-    with pytest.raises(OptionError, match="vce\\(robust\\) requires a random-effects"):
-        melogit("b x z, vce(robust)", df, nolog=True)
 
 
 def test_mestreg_without_random_effects_is_streg():
@@ -202,3 +200,25 @@ def test_mestreg_without_random_effects_is_streg():
     np.testing.assert_allclose(surv, np.exp(-lam * tt ** np.exp(par[2])), rtol=1e-5)
     full = mestreg("x || g:", st, distribution="weibull", nolog=True)
     assert full.ll_fixed == pytest.approx(res.llf, rel=1e-9)
+
+
+@pytest.mark.parametrize("how", ["robust", "cluster", "pweight"])
+def test_robust_vce_without_random_effects(df, how):
+    """The sandwich H^-1 {M/(M-1) sum s_c s_c'} H^-1 of the logit, computed here."""
+    X, y = _X(df), df.b.to_numpy(float)
+    w = 0.5 + (np.arange(N) % 3) if how == "pweight" else np.ones(N)
+    spec = {"robust": "b x z, vce(robust)", "cluster": "b x z, vce(cluster g)",
+            "pweight": "b x z [pw=w]"}[how]
+    res = melogit(spec, df.assign(w=w), nolog=True)
+    beta = res.params[["x", "z", "_cons"]].to_numpy()
+    p = special.expit(X @ beta)
+    bread = np.linalg.inv(X.T @ (X * (w * p * (1 - p))[:, None]))
+    s = X * (w * (y - p))[:, None]
+    if how == "cluster":
+        s = pd.DataFrame(s).groupby(df.g.to_numpy()).sum().to_numpy()
+    m = s.shape[0]
+    v = bread @ (m / (m - 1) * s.T @ s) @ bread
+    np.testing.assert_allclose(res.bse[["x", "z", "_cons"]], np.sqrt(np.diag(v)), rtol=1e-6)
+    text = res.summary()
+    assert "Robust" in text and "Log pseudolikelihood" in text
+    assert ("adjusted for 30 clusters in g" in text) == (how == "cluster")

@@ -112,3 +112,30 @@ def test_meglm_or_irr_only_for_their_families(df):
         meglm("b x || g:, family(bernoulli) irr", df, nolog=True)
     res = meglm("b x || g:, family(bernoulli) or", df, nolog=True)
     assert "Odds Ratio" in res.summary()
+
+
+def test_meqr_replay_or_and_notable(df):
+    import memodels
+
+    s = memodels.Session(df)
+    s.run("meqrlogit b x || g:, nolog")
+    b = float(s.e.params["x"])
+    text = s.run("meqrlogit, or")
+    assert "Odds Ratio" in text
+    assert _row(text, "x")[0] == pytest.approx(np.exp(b), rel=1e-6)
+    with pytest.raises(OptionError, match="option notable not allowed with meqrlogit"):
+        s.run("meqrlogit, notable")
+
+
+def test_ordinal_one_variable_predict_is_first_outcome(df):
+    import memodels
+
+    s = memodels.Session(df)
+    s.run("meologit o x || g:, nolog")
+    s.run("predict p1")
+    s.run("predict q*")
+    s.run("predict p2, pr outcome(#2)")
+    d = s.data
+    np.testing.assert_allclose(d["p1"], d["q1"], rtol=1e-12)
+    np.testing.assert_allclose(d["p2"], d["q2"], rtol=1e-12)
+    np.testing.assert_allclose(d[["q1", "q2", "q3"]].sum(axis=1), 1.0, rtol=1e-10)

@@ -104,6 +104,12 @@ def predict(session: Session, rest: str) -> str:
     names = new_names(" ".join(words), [str(c) for c in data.columns], "predict")
     statistic, kwargs, reses = _options(parts.options)
     mask = qualifier_mask(data, parts)
+    if (getattr(res, "family", "") == "ordinal" and statistic in (None, "mu", "pr")
+            and kwargs.get("outcome") is None and len(names) == 1
+            and not names[0].endswith("*")):
+        # "you specify one or k new variables ... If you do not specify outcome(), these
+        # options assume outcome(#1)" ([ME] meglm postestimation, Syntax for predict)
+        kwargs["outcome"] = "#1"
     result = res.predict(statistic, data=data, **kwargs)
     cols = _columns(result)
     targets = expand_names(names, len(cols), list(data.columns), "predict")

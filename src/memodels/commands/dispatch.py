@@ -35,6 +35,9 @@ COMMANDS: dict[str, Callable[..., Any]] = {
 
 def fit(cmdline: str, data: pd.DataFrame, **options: Any):
     """Run a Stata estimation command line, e.g. ``fit("mixed weight week || id:", df)``."""
+    if not isinstance(cmdline, str):
+        raise StataSyntaxError(f"the command line must be a string (got "
+                               f"{type(cmdline).__name__})")
     command, rest = split_command(cmdline)
     func = COMMANDS.get(command)
     if func is None:

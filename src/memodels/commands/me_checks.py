@@ -14,12 +14,29 @@ where it is zero ([ME] melogit, Syntax: "depvar ... 0 = failure, nonzero = succe
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
-from ..errors import DataError
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, StataSyntaxError
 
 BINARY_REMINDER = ("remember: 0 = negative outcome, all other nonmissing values = "
                    "positive outcome")
+
+
+def check_inputs(command: str, spec: Any, data: Any) -> None:
+    """The Python-level arguments of an me command: a specification string and a pandas
+    DataFrame (anything else is refused with a message, not an AttributeError)."""
+    if not isinstance(spec, str):
+        raise StataSyntaxError(f"{command}: the model specification must be a string "
+                               f"(got {type(spec).__name__})")
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"{command}: data must be a pandas DataFrame (got "
+                        f"{type(data).__name__})")
+    if data.columns.has_duplicates:
+        dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+        raise DataError(f"{command}: data has duplicated column names: {', '.join(dup)}")
 
 
 def check_sample_size(n: int) -> None:
@@ -70,4 +87,5 @@ def check_failures(d: np.ndarray) -> None:
                         "observation): the survival model cannot be estimated")
 
 
-__all__ = ["check_outcome", "check_failures", "check_sample_size", "BINARY_REMINDER"]
+__all__ = ["check_inputs", "check_outcome", "check_failures", "check_sample_size",
+           "BINARY_REMINDER"]

@@ -61,8 +61,6 @@ def vce_spec(opts: dict, design: Design) -> MEVce:
     else:
         raise OptionError(f"vce({text}) invalid; vcetype may be oim, robust, or cluster "
                           "clustvar")
-    if kind != "oim" and not design.terms:
-        raise OptionError(f"vce({kind}) requires a random-effects equation")
     return MEVce(kind, clustvar, pweighted)
 
 
@@ -148,6 +146,12 @@ def apply_vce(fit: GLMMFit, design: Design, terms: list[EngineTerm], vce: MEVce)
     """Replace the fit's VCE by the robust one when asked for (or implied)."""
     if not vce.robust:
         return
+    if not terms:  # no random effects: clustered at the observations or at clustvar
+        from ..glmm.fixed_only import apply_fixed_only_robust
+
+        values = None if vce.clustvar is None else np.asarray(design.extra[vce.clustvar])
+        vce.n_clusters = apply_fixed_only_robust(fit, values)
+        return
     codes = cluster_codes(design, terms, vce)
     apply_robust(fit, codes)
     vce.n_clusters = int(terms[0].n_groups if codes is None else codes.max() + 1)
@@ -165,8 +169,9 @@ def decorate_results(res, design: Design, vce: MEVce) -> None:
     res.extra["se_label"] = "Robust"
     res.extra["clustvar"] = vce.clustvar
     res.extra["n_clusters"] = vce.n_clusters
-    res.extra["vce_note"] = (f"(Std. Err. adjusted for {vce.n_clusters:,} clusters in "
-                             f"{vce.clustvar})")
+    if vce.clustvar is not None:  # (no random effects and vce(robust): observations)
+        res.extra["vce_note"] = (f"(Std. Err. adjusted for {vce.n_clusters:,} clusters "
+                                 f"in {vce.clustvar})")
     res.ll_label = "Log pseudolikelihood"
     res.lr_test = None  # Stata reports the Wald test only
 

@@ -22,7 +22,7 @@ from ..output.console import console
 from ..results.glmm import EFORM_OPTIONS, GLMMResults, build_glmm_results
 from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
-from .me_checks import check_outcome
+from .me_checks import check_inputs, check_outcome
 from .me_perfect import drop_perfect_predictors
 
 # options each command accepts beyond the shared ones (Stata's option tables)
@@ -187,7 +187,10 @@ def offset_for(opts: dict[str, Any], design) -> np.ndarray | None:
 
 
 def _numeric_extra(design, name: str, what: str) -> np.ndarray:
-    values = design.extra[name]
+    values = np.asarray(design.extra[name])
+    if values.dtype == object or values.dtype.kind in "USO":
+        # a string variable is not coerced, even when its values look like numbers
+        raise DataError(f"{what} variable {name} must be numeric (it is a string variable)")
     try:
         return np.asarray(values, dtype=float)
     except (TypeError, ValueError):
@@ -289,6 +292,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     from ..glmm.fit import fit_glmm
     from ..glmm.scaling import fit_scaled
 
+    check_inputs(command, spec, data)
     options, matrices, definitions = me_constraints.pop_python_options(options)
     from_value = options.pop("from_", None)
     model = parse_model(spec, command, list(data.columns), options=options)

@@ -21,7 +21,7 @@ from ..output.console import console
 from ..results.meqr import MeqrResults, build_meqr_results
 from ..syntax import parse_model
 from . import me_start
-from .me_checks import check_outcome
+from .me_checks import check_inputs, check_outcome
 from .meglm import make_family_for, make_log, maximize_options, offset_for
 
 # [ME] meqrlogit and meqrpoisson, Syntax: meqrlogit has or and binomial() (no irr, no
@@ -93,6 +93,7 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     from ..glmm.fit import fit_glmm
     from ..glmm.scaling import fit_scaled
 
+    check_inputs(command, spec, data)
     options = dict(options)
     from_value, matrices = options.pop("from_", None), options.pop("matrices", None)
     model = parse_model(spec, command, list(data.columns), options=options)

@@ -34,7 +34,7 @@ from ..survival.results import MEStregResults, title_for
 from ..survival.stset import st_settings
 from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
-from .me_checks import check_failures
+from .me_checks import check_failures, check_inputs
 from .meglm import (
     _check_supported,
     _engine_kwargs,
@@ -95,6 +95,7 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
     from ..glmm.fit import fit_glmm
     from ..glmm.scaling import fit_scaled
 
+    check_inputs("mestreg", spec, data)
     st = st_settings(data)
     options, matrices, definitions = me_constraints.pop_python_options(options)
     from_value = options.pop("from_", None)

@@ -123,7 +123,8 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, start, mx,
     for it, val in getattr(glm, "log", []):
         note(STAGES[0], it, val)
     if not terms:
-        return fixed_only_fit(glm, family, history, intmethod, intpoints, (y, X, offset))
+        return fixed_only_fit(glm, family, history, intmethod, intpoints, (y, X, offset),
+                              fixed_weights)
     if intmethod == "laplace" and (len(terms) > 1 or (constraints is None and _single_level_sparse(
             terms, family, resolve_modes))):
         model = SparseLaplace(y, X, terms, family, offset=offset)

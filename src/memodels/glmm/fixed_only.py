@@ -34,9 +34,10 @@ def check_fixed_only_options(constraints, start_spec, noestimate: bool,
 
 
 def fixed_only_fit(glm, family, history: list, intmethod: str, intpoints: int,
-                   data: tuple) -> GLMMFit:
+                   data: tuple, weights: np.ndarray | None = None) -> GLMMFit:
     """The GLMM result of the fixed-effects fit ``glm`` (no variance components);
-    ``data`` = (y, X, offset) as fitted, kept for the observation scores."""
+    ``data`` = (y, X, offset) as fitted and the observation ``weights`` it used, kept
+    for the observation scores and the robust VCE."""
     messages = [] if glm.converged else [glm.message or "convergence not achieved"]
     if not glm.hessian_ok:
         messages.append("Hessian is not negative semidefinite")
@@ -50,7 +51,7 @@ def fixed_only_fit(glm, family, history: list, intmethod: str, intpoints: int,
         intpoints=intpoints, boundary=[], log=history, messages=messages,
         extra={"fixed_only": True, "params_theta": params, "hessian": glm.hessian,
                "gradient": glm.gradient, "eb_means": [], "eb_cov": [], "data": data,
-               "family": family},
+               "family": family, "weights": weights},
     )
 
 
@@ -69,4 +70,25 @@ def fixed_only_scores(fit: GLMMFit) -> np.ndarray:
     return np.hstack(cols)
 
 
-__all__ = ["fixed_only_fit", "fixed_only_scores", "check_fixed_only_options"]
+def apply_fixed_only_robust(fit: GLMMFit, clusters: np.ndarray | None) -> int:
+    """The sandwich VCE H^{-1} {M/(M-1) sum_c s_c s_c'} H^{-1} of a fixed-only fit, with
+    s_c the (weighted) scores summed within the clusters of ``clusters`` (per
+    observation), or per observation when None ([R] vce_option); returns M."""
+    from .robust import sandwich
+
+    scores = fixed_only_scores(fit)
+    w = fit.extra.get("weights")
+    if w is not None:
+        scores = scores * np.asarray(w, float)[:, None]
+    if clusters is not None:
+        codes = np.unique(np.asarray(clusters), return_inverse=True)[1].reshape(-1)
+        summed = np.zeros((int(codes.max()) + 1, scores.shape[1]))
+        np.add.at(summed, codes, scores)
+        scores = summed
+    fit.extra["vcov_oim"] = fit.vcov
+    fit.vcov = sandwich(scores, np.asarray(fit.extra["hessian"], float))
+    return int(scores.shape[0])
+
+
+__all__ = ["fixed_only_fit", "apply_fixed_only_robust", "fixed_only_scores",
+           "check_fixed_only_options"]

@@ -109,6 +109,9 @@ class GLMMMarginsPrediction(MarginsPrediction):
             return "Linear prediction, fixed portion, predict(xb)"
         kind = "Marginal predicted" if r.marginal else "Predicted"
         cond = "" if r.marginal else ", fixed portion"
+        fit = getattr(self.res, "fit", None)
+        if fit is not None and fit.extra.get("fixed_only"):
+            cond = ""  # no random effects: the prediction is the model's own
         return f"{kind} {what}{cond}"
 
     @property

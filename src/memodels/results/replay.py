@@ -40,6 +40,10 @@ def check_replay_options(res: Any, opts: dict[str, Any]) -> dict[str, Any]:
     eform = [k for k in EFORM if opts.get(k)]
     if eform and not hasattr(res, "eform"):
         raise OptionError(f"option {eform[0]} not allowed after {res.command}")
+    if str(res.command).startswith("meqr") and opts.get("notable"):
+        # not a meqrlogit/meqrpoisson option (they have nofetable and noretable)
+        raise OptionError(f"option notable not allowed with {res.command}; use nofetable "
+                          "and noretable")
     if opts.get("estmetric") and res.estmetric is None:
         raise OptionError(f"option estmetric not allowed after {res.command}")
     bad = set(opts) - set(DISPLAY_ONLY) - set(EFORM)
