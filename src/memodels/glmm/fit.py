@@ -21,7 +21,7 @@ from contextlib import nullcontext
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..errors import ConvergenceWarning, EstimationError, OptionError
+from ..errors import ConvergenceWarning, EstimationError, OptionError, StataSyntaxError
 from ..lmm.terms import EngineTerm
 from ..optimize import numdiff
 from .constraints import ConstrainedModel, EstimationConstraints, constrain
@@ -67,6 +67,10 @@ def fit_glmm(
     Repeated equations at one level are fitted as one block-diagonal term
     (:mod:`memodels.glmm.repeated`); ``constraints`` (linear, in Stata's estimation metric)
     are imposed by reparameterization (:mod:`memodels.glmm.constraints`)."""
+    if not terms:  # no equation with random effects (none given, or noconstant alone)
+        raise StataSyntaxError("a random-effects equation with at least one random effect "
+                               "is required (the model without random effects is not "
+                               "fitted by memodels' me commands)")
     if intmethod == "mvaghermite" and intpoints == 1:
         intmethod = "laplace"  # one adaptive node: the Laplacian approximation
     merged, firsts = merge_repeated(terms)
@@ -353,6 +357,8 @@ def _exact_gradient_fit(model: SparseLaplace, params: np.ndarray, note, iterate:
         val, grad = model.loglik_and_gradient(par)
         if np.isfinite(val) and grad is None:  # e.g. a variance at exactly zero
             grad = numdiff.gradient(model.loglik, par)
+        if grad is None:  # no likelihood here (overflow): no gradient either
+            grad = np.full(np.shape(par), np.nan)
         return val, grad
 
     val0, grad0 = model.loglik_and_gradient(params)
