@@ -185,3 +185,20 @@ def test_nested_with_single_top_group_is_not_crossed(command):
     assert three.converged
     np.testing.assert_allclose(three.llf, two.llf, rtol=1e-6)
     np.testing.assert_allclose(three.params["x"], two.params["x"], rtol=1e-4)
+
+
+# ------------------------------------------------------- other column types
+def test_datetime_covariate_named_as_such_and_datetime_groups_fit():
+    df = _data()
+    df["t"] = pd.Timestamp("2020-01-01") + pd.to_timedelta(df.index % 7, unit="D")
+    with pytest.raises(DataError, match="covariate 't' is a date/time variable"):
+        _fit("mixed y x t || g:", df)
+    as_dates = df.assign(g=pd.Timestamp("2020-01-01") + pd.to_timedelta(df["g"], unit="D"))
+    np.testing.assert_allclose(_fit("mixed y x || g:", as_dates).llf,
+                               _fit("mixed y x || g:", df).llf, rtol=1e-10)
+
+
+def test_complex_covariate_refused():
+    df = _data().assign(x=lambda d: d["x"] + 0.5j)
+    with pytest.raises(DataError, match="covariate 'x' has complex values"):
+        _fit("mixed y x || g:", df)

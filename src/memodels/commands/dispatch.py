@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..errors import StataSyntaxError
+from ..errors import EstimationError, StataSyntaxError
 from ..syntax import split_command
 from .me_binary import mecloglog, melogit, meprobit
 from .me_count import menbreg, mepoisson
@@ -43,4 +44,24 @@ def fit(cmdline: str, data: pd.DataFrame, **options: Any):
     if func is None:
         known = ", ".join(sorted(COMMANDS))
         raise StataSyntaxError(f"command '{command}' is not available yet (available: {known})")
-    return func(rest, data, **options)
+    try:
+        return func(rest, data, **options)
+    except NUMERICAL_FAILURES as exc:
+        raise numerical_failure(command, exc) from exc
+
+
+# what the estimation engines raise when a model cannot be computed on these data (a
+# singular information matrix, a variance or residual variance at exactly zero, an
+# overflow): reported as an EstimationError naming the command, never as numpy's error
+NUMERICAL_FAILURES: tuple[type[BaseException], ...] = (
+    np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError, OverflowError)
+
+
+def numerical_failure(command: str, exc: BaseException) -> EstimationError:
+    """The error for a fit that failed numerically (Stata's r(430) family of messages)."""
+    err = EstimationError(
+        f"{command}: the model could not be computed on these data ({type(exc).__name__}: "
+        f"{exc}); it may not be identified -- too few observations for its parameters, "
+        "perfect prediction of the outcome, or a variance component at zero")
+    err.rc = 430  # type: ignore[attr-defined]
+    return err

@@ -87,6 +87,12 @@ def numeric_values(series: pd.Series, name: str, role: str) -> np.ndarray:
 
     ``role`` words the message (``"outcome variable"``, ``"covariate"``...).
     """
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) or \
+            pd.api.types.is_timedelta64_dtype(series.dtype):
+        raise DataError(f"{role} '{name}' is a date/time variable; convert it to a number "
+                        "first (e.g. days since a fixed date), as Stata stores dates")
+    if pd.api.types.is_complex_dtype(series.dtype):
+        raise DataError(f"{role} '{name}' has complex values; Stata variables are real")
     if is_string(series):
         hint = ""
         if role in ("covariate", "independent variable"):

@@ -327,6 +327,8 @@ def _exact_gradient_fit(model: SparseLaplace, params: np.ndarray, note, mx: Maxi
         val, grad = model.loglik_and_gradient(par)
         if np.isfinite(val) and grad is None:  # e.g. a variance at exactly zero
             grad = numdiff.gradient(model.loglik, par)
+        if grad is None:  # no likelihood here (overflow): no gradient either
+            grad = np.full(np.shape(par), np.nan)
         return val, grad
 
     _, grad0 = model.loglik_and_gradient(params)

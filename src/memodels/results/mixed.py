@@ -81,7 +81,10 @@ def build_mixed_results(
     if keep:
         b = fit.beta[keep]
         v = fit.vcov_beta[np.ix_(keep, keep)]
-        wald = (float(b @ np.linalg.solve(v, b)), len(keep))
+        try:
+            wald = (float(b @ np.linalg.solve(v, b)), len(keep))
+        except np.linalg.LinAlgError:  # a singular VCE: chi2 is missing
+            wald = (np.nan, len(keep))
     else:
         wald = (np.nan, 0)
 
