@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..results.glmm import eform_values
 from . import numfmt
 from .coef_layout import Columns, abbrev, abbrev_label, fixed_lines, legend_name, shown_rows
 from .display_opts import display_spec
@@ -96,7 +97,9 @@ def _fixed_table(res) -> list[str]:
         spec = replace(spec, ci=False)
     elif dftable == "ci":  # DF and the confidence interval
         spec = replace(spec, pvalues=False)
-    cols = Columns(spec, res.level, "Coef.", stat, pcol, dfcol=dftable != "default")
+    eform = getattr(res, "eform", None)  # meqrlogit, or / meqrpoisson, irr
+    coef_label = getattr(res, "coef_label", "Coef.") if eform else "Coef."
+    cols = Columns(spec, res.level, coef_label, stat, pcol, dfcol=dftable != "default")
     rule = "-" * (14 + cols.width)
     out = [rule]
     note = getattr(res, "extra", {}).get("vce_note")
@@ -108,9 +111,13 @@ def _fixed_table(res) -> list[str]:
     def body(r) -> str:
         legend = legend_name(r.name, r.status)
         if r.status in ("base", "omitted", "empty"):
-            return cols.marker("0", r.status, legend)
-        lo, hi = r.ci(res.level)
-        return cols.cells(r.estimate, r.se, r.z, r.p, lo, hi, legend=legend, df=r.df)
+            return cols.marker("1" if eform else "0", r.status, legend)
+        if eform:  # exp(b), exp(b) se, exp(CI limits); z and p from b
+            est, se, lo, hi = eform_values(r, res.level)
+        else:
+            est, se = r.estimate, r.se
+            lo, hi = r.ci(res.level)
+        return cols.cells(est, se, r.z, r.p, lo, hi, legend=legend, df=r.df)
 
     out += fixed_lines(shown_rows(res.rows, spec), spec, getattr(res, "value_labels", {}),
                        body)
