@@ -33,16 +33,16 @@ def _group_lines(res) -> list[str]:
     out = []
     levels = res.levels
     nogroup = res.options.get("nogroup")
-    if len(levels) == 1:
+    if len(levels) == 1 and not nogroup:
+        # nogroup: no group summary at all (number of groups and group sizes)
         lv = levels[0]
         out.append(_header_pair(_left("Group variable:", lv.level), "Number of groups",
                                 numfmt.comma_int(lv.n_groups)))
-        if not nogroup:
-            out.append("")
-            out.append(f"{'':<48}Obs per group:")
-            out.append(f"{'':<62}min = {lv.min:>10}")
-            out.append(f"{'':<62}avg = {lv.avg:>10.1f}")
-            out.append(f"{'':<62}max = {lv.max:>10}")
+        out.append("")
+        out.append(f"{'':<48}Obs per group:")
+        out.append(f"{'':<62}min = {lv.min:>10}")
+        out.append(f"{'':<62}avg = {lv.avg:>10.1f}")
+        out.append(f"{'':<62}max = {lv.max:>10}")
     elif levels and not nogroup:
         out.append("")
         out.append("-" * 61)

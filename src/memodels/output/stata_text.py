@@ -26,16 +26,16 @@ def _header(res) -> list[str]:
     levels = res.levels
     nobs = numfmt.comma_int(res.nobs)
     out.append(_header_pair(res.title, "Number of obs", nobs))
-    if len(levels) == 1:
+    if len(levels) == 1 and not res.options.get("nogroup"):
+        # nogroup: no group summary at all (number of groups and group sizes)
         lv = levels[0]
         out.append(_header_pair(f"Group variable: {lv.level}", "Number of groups",
                                 numfmt.comma_int(lv.n_groups)))
-        if not res.options.get("nogroup"):
-            out.append("")
-            out.append(f"{'':<48}Obs per group:")
-            out.append(f"{'':<62}min = {lv.min:>10}")
-            out.append(f"{'':<62}avg = {lv.avg:>10.1f}")
-            out.append(f"{'':<62}max = {lv.max:>10}")
+        out.append("")
+        out.append(f"{'':<48}Obs per group:")
+        out.append(f"{'':<62}min = {lv.min:>10}")
+        out.append(f"{'':<62}avg = {lv.avg:>10.1f}")
+        out.append(f"{'':<62}max = {lv.max:>10}")
     elif levels and not res.options.get("nogroup"):
         out.append("")
         out.append("-" * 61)
