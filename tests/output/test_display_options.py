@@ -271,3 +271,19 @@ def test_meqr_or_shows_odds_ratios():
     assert float(row[0]) == pytest.approx(np.exp(b), rel=1e-6)
     assert float(row[1]) == pytest.approx(np.exp(b) * se, rel=1e-6)
     assert float(row[2]) == pytest.approx(b / se, abs=0.006)
+
+
+def test_stddeviations_and_variance_on_replay():
+    """``mixed, stddeviations`` on replay shows what the fit with ``stddeviations``
+    shows ([ME] mixed ex3 figures: sd(week) .6095282, corr(week,_cons) -.0618252)."""
+    s = memodels.Session(load_dataset("pig"))
+    s.run("mixed weight week || id: week, cov(un) nolog")
+    replay = s.run("mixed, stddeviations")
+    direct = fitted("pig", "mixed weight week || id: week, cov(un) stddeviations")
+    assert _rows(replay, "sd(week)") == _rows(direct.summary(), "sd(week)")
+    assert _rows(replay, "sd(week)")[0][0] == ".6095282"
+    assert _rows(replay, "corr(week,_cons)")[0][0] == "-.0618252"
+    back = s.run("mixed, variance")
+    assert _rows(back, "var(week)") == _rows(s.run("mixed"), "var(week)")
+    with pytest.raises(OptionError, match="stddeviations"):
+        fitted("epilepsy", EPI).summary(stddeviations=True)

@@ -13,6 +13,7 @@ note and the "Robust" label over the standard errors ([ME] meglm, example 5).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from ..results.glmm import FAMILY_LABELS, eform_values
 from . import numfmt
@@ -194,6 +195,11 @@ def _random_lines(res, cols: Columns, sep: str) -> list[str]:
 
 def table_lines(res) -> list[str]:
     spec = display_spec(res.options)
+    fit_extra = getattr(getattr(res, "fit", None), "extra", None) or {}
+    if fit_extra.get("noestimate"):
+        # noestimate: the starting values "shown using the coeflegend style of output"
+        # ([ME] meglm, Options, L2714)
+        spec = replace(spec, coeflegend=True)
     cols = Columns(spec, res.level, res.coef_label)
     rule = "-" * (14 + cols.width)
     sep = "-" * 13 + "+" + "-" * cols.width
