@@ -175,8 +175,14 @@ MECLOGLOG = [*me_common(1594, eform="eform", binomial=True), Opt("asis", "noop",
 MEPOISSON = me_common(8208, eform="irr", count=True)
 MENBREG = [*me_common(5430, eform="irr", count=True),
            Opt("dispersion(constant)", "model", 5432)]
-MEOLOGIT = me_common(6398, eform="or")
-MEOPROBIT = me_common(7280, eform=None)
+def ordinal(table: int, eform: str | None) -> list[Opt]:
+    """meologit / meoprobit: no constant (fe_options: offset() only)."""
+    return [*[o for o in me_common(table, eform=eform) if o.line != table - 12],
+            Opt("offset(off)", "model", table - 12)]
+
+
+MEOLOGIT = ordinal(6398, "or")
+MEOPROBIT = ordinal(7280, None)
 MESTREG = [  # [ME] mestreg, options table at L12760
     *[o for o in me_common(12760, eform=None) if o.text != "noconstant"],
     re_opt("noconstant", "model", 12748, "{y} x, noconstant || g:", "{y} x || g:"),

@@ -243,3 +243,47 @@ def test_dftable_and_large_sample_replay():
     with pytest.raises(OptionError, match="small"):
         memodels.fit("mixed score i.drug || person:, reml dfmethod(repeated) small",
                      load_dataset("t43"), nolog=True)
+
+
+def test_nostderr_blanks_the_intervals_too_and_nogroup():
+    """[ME] mixed, Options: nostderr -- no standard errors for the random-effects
+    parameters (so no intervals either); only with independent homoskedastic
+    residuals.  nogroup suppresses the number of groups and the group sizes (E8/E9)."""
+    res = fitted("pig", PIG)
+    text = res.summary(nostderr=True)
+    assert _rows(text, "var(_cons)") == [[f"{res.params['var(_cons[id])']:.7g}"]]
+    assert len(_rows(text, "week")[0]) == 6  # fixed effects keep their SEs and CIs
+    with pytest.raises(OptionError, match="nostderr"):
+        memodels.fit("mixed weight week || id:, nostderr residuals(ar 1, t(week))",
+                     load_dataset("pig"), nolog=True)
+    head = res.summary(nogroup=True)
+    assert "Number of groups" not in head and "Obs per group" not in head
+    assert "Number of groups" not in fitted("epilepsy", EPI).summary(nogroup=True)
+
+
+def test_meqr_or_shows_odds_ratios():
+    res = memodels.fit("meqrlogit c_use urban age || district:, or",
+                       load_dataset("bangladesh"), nolog=True)
+    text = res.summary()
+    assert "Odds Ratio" in text
+    row = _rows(text, "urban")[0]
+    b, se = res.params["urban"], res.bse["urban"]
+    assert float(row[0]) == pytest.approx(np.exp(b), rel=1e-6)
+    assert float(row[1]) == pytest.approx(np.exp(b) * se, rel=1e-6)
+    assert float(row[2]) == pytest.approx(b / se, abs=0.006)
+
+
+def test_stddeviations_and_variance_on_replay():
+    """``mixed, stddeviations`` on replay shows what the fit with ``stddeviations``
+    shows ([ME] mixed ex3 figures: sd(week) .6095282, corr(week,_cons) -.0618252)."""
+    s = memodels.Session(load_dataset("pig"))
+    s.run("mixed weight week || id: week, cov(un) nolog")
+    replay = s.run("mixed, stddeviations")
+    direct = fitted("pig", "mixed weight week || id: week, cov(un) stddeviations")
+    assert _rows(replay, "sd(week)") == _rows(direct.summary(), "sd(week)")
+    assert _rows(replay, "sd(week)")[0][0] == ".6095282"
+    assert _rows(replay, "corr(week,_cons)")[0][0] == "-.0618252"
+    back = s.run("mixed, variance")
+    assert _rows(back, "var(week)") == _rows(s.run("mixed"), "var(week)")
+    with pytest.raises(OptionError, match="stddeviations"):
+        fitted("epilepsy", EPI).summary(stddeviations=True)

@@ -75,6 +75,20 @@ def _check_supported(command: str, opts: dict[str, Any], design) -> None:
     _check_collinear(command, opts, design)
 
 
+BINARY_COMMANDS = ("meglm", "melogit", "meprobit", "mecloglog")
+
+
+def _check_table_options(command: str, model, opts: dict[str, Any]) -> None:
+    """fe_options outside a command's syntax table are refused, not ignored: the ordinal
+    commands have no constant (their fe_options are offset() only, [ME] meologit L6380)
+    and ``asis`` exists for the binary models only ([ME] melogit L4400)."""
+    if command in ("meologit", "meoprobit") and model.noconstant:
+        raise OptionError(f"option noconstant not allowed with {command} (the cutpoints "
+                          "take the place of the constant)")
+    if _given(opts, "asis") and command not in BINARY_COMMANDS:
+        raise OptionError(f"option asis not allowed with {command}")
+
+
 def _check_collinear(command: str, opts: dict[str, Any], design) -> None:
     """``collinear``: Stata keeps collinear variables instead of omitting them ([ME] meglm,
     Options).  Without collinear covariates there is nothing to keep and the fit is the
@@ -297,6 +311,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     from_value = options.pop("from_", None)
     model = parse_model(spec, command, list(data.columns), options=options)
     opts = dict(model.options)
+    _check_table_options(command, model, opts)
     design = build_design(model, data)
     fam, args, link = family_choice(command, opts)
     if fam == "bernoulli" and not _given(opts, "asis"):

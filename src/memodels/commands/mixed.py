@@ -33,6 +33,10 @@ def _check_supported(options: dict[str, Any], design) -> None:
         raise OptionError("options reml and mle may not be combined")
     if options.get("matlog") and options.get("matsqrt"):
         raise OptionError("options matlog and matsqrt may not be combined")
+    if options.get("nostderr") and options.get("residuals"):
+        # [ME] mixed, Options: "nostderr is available only when residuals are modeled as
+        # independent with constant variance"
+        raise OptionError("option nostderr not allowed with residuals()")
     if options.get("dftable") and not options.get("dfmethod"):
         # [ME] mixed, Options: dftable() "requires dfmethod() at estimation"
         raise OptionError("option dftable() requires option dfmethod()")

@@ -98,7 +98,7 @@ class Columns:
             z_txt = "" if math.isnan(z) else sp.stat(z)
             p_txt = "" if math.isnan(p) else sp.pval(p)
             out += f"{z_txt:>9}{p_txt:>8}"
-        if self.show_ci:
+        if self.show_ci and not se_blank:  # no standard error, no interval (nostderr)
             low = 13 if self.show_p else 14
             out += f"{sp.coef(lo):>{low}}{sp.coef(hi):>12}"
         return out.rstrip()

@@ -13,6 +13,7 @@ note and the "Robust" label over the standard errors ([ME] meglm, example 5).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from ..results.glmm import FAMILY_LABELS, eform_values
 from . import numfmt
@@ -33,16 +34,16 @@ def _group_lines(res) -> list[str]:
     out = []
     levels = res.levels
     nogroup = res.options.get("nogroup")
-    if len(levels) == 1:
+    if len(levels) == 1 and not nogroup:
+        # nogroup: no group summary at all (number of groups and group sizes)
         lv = levels[0]
         out.append(_header_pair(_left("Group variable:", lv.level), "Number of groups",
                                 numfmt.comma_int(lv.n_groups)))
-        if not nogroup:
-            out.append("")
-            out.append(f"{'':<48}Obs per group:")
-            out.append(f"{'':<62}min = {lv.min:>10}")
-            out.append(f"{'':<62}avg = {lv.avg:>10.1f}")
-            out.append(f"{'':<62}max = {lv.max:>10}")
+        out.append("")
+        out.append(f"{'':<48}Obs per group:")
+        out.append(f"{'':<62}min = {lv.min:>10}")
+        out.append(f"{'':<62}avg = {lv.avg:>10.1f}")
+        out.append(f"{'':<62}max = {lv.max:>10}")
     elif levels and not nogroup:
         out.append("")
         out.append("-" * 61)
@@ -196,6 +197,11 @@ def _random_lines(res, cols: Columns, sep: str) -> list[str]:
 
 def table_lines(res) -> list[str]:
     spec = display_spec(res.options)
+    fit_extra = getattr(getattr(res, "fit", None), "extra", None) or {}
+    if fit_extra.get("noestimate"):
+        # noestimate: the starting values "shown using the coeflegend style of output"
+        # ([ME] meglm, Options, L2714)
+        spec = replace(spec, coeflegend=True)
     cols = Columns(spec, res.level, res.coef_label)
     rule = "-" * (14 + cols.width)
     sep = "-" * 13 + "+" + "-" * cols.width

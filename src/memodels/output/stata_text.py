@@ -25,16 +25,16 @@ def _header(res) -> list[str]:
     levels = res.levels
     nobs = numfmt.comma_int(res.nobs)
     out.append(_header_pair(res.title, "Number of obs", nobs))
-    if len(levels) == 1:
+    if len(levels) == 1 and not res.options.get("nogroup"):
+        # nogroup: no group summary at all (number of groups and group sizes)
         lv = levels[0]
         out.append(_header_pair(f"Group variable: {lv.level}", "Number of groups",
                                 numfmt.comma_int(lv.n_groups)))
-        if not res.options.get("nogroup"):
-            out.append("")
-            out.append(f"{'':<48}Obs per group:")
-            out.append(f"{'':<62}min = {lv.min:>10}")
-            out.append(f"{'':<62}avg = {lv.avg:>10.1f}")
-            out.append(f"{'':<62}max = {lv.max:>10}")
+        out.append("")
+        out.append(f"{'':<48}Obs per group:")
+        out.append(f"{'':<62}min = {lv.min:>10}")
+        out.append(f"{'':<62}avg = {lv.avg:>10.1f}")
+        out.append(f"{'':<62}max = {lv.max:>10}")
     elif levels and not res.options.get("nogroup"):
         out.append("")
         out.append("-" * 61)
@@ -102,11 +102,9 @@ def _fixed_table(res) -> list[str]:
         spec = replace(spec, ci=False)
     elif dftable == "ci":  # DF and the confidence interval
         spec = replace(spec, pvalues=False)
-    eform = getattr(res, "eform", None) is not None
-    head = res.coef_label if eform else "Coef."
-    if eform:
-        from ..results.glmm import eform_values
-    cols = Columns(spec, res.level, head, stat, pcol, dfcol=dftable != "default")
+    eform = getattr(res, "eform", None) is not None  # meqrlogit, or / meqrpoisson, irr
+    coef_label = getattr(res, "coef_label", "Coef.") if eform else "Coef."
+    cols = Columns(spec, res.level, coef_label, stat, pcol, dfcol=dftable != "default")
     rule = "-" * (14 + cols.width)
     out = [rule]
     note = getattr(res, "extra", {}).get("vce_note")
@@ -118,11 +116,12 @@ def _fixed_table(res) -> list[str]:
     def body(r) -> str:
         legend = legend_name(r.name, r.status)
         if r.status in ("base", "omitted", "empty"):
-            return cols.marker("0", r.status, legend)
-        lo, hi = r.ci(res.level)
-        est, se = r.estimate, r.se
-        if eform:  # meqrlogit, or / meqrpoisson, irr: exp(b), delta-method SE, exp(CI)
+            return cols.marker("1" if eform else "0", r.status, legend)
+        if eform:  # exp(b), exp(b) se, exp(CI limits); z and p from b
             est, se, lo, hi = eform_values(r, res.level)
+        else:
+            est, se = r.estimate, r.se
+            lo, hi = r.ci(res.level)
         return cols.cells(est, se, r.z, r.p, lo, hi, legend=legend, df=r.df)
 
     out += fixed_lines(shown_rows(res.rows, spec), spec, getattr(res, "value_labels", {}),

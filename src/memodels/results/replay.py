@@ -20,6 +20,7 @@ from .mixed import large_sample_view
 EFORM = ("or", "irr", "eform")
 DISPLAY_ONLY = ("level", "noheader", "nogroup", "nofetable", "noretable", "norettable",
                 "notable", "nolrtest", "nostderr", "estmetric", "dftable", "small",
+                "variance", "stddeviations",
                 *DISPLAY_OPTION_NAMES)
 
 
@@ -32,11 +33,8 @@ def check_replay_options(res: Any, opts: dict[str, Any]) -> dict[str, Any]:
         raise OptionError(f"option {which} requires that dfmethod() be specified at "
                           "estimation (or posted by estat df, post)")
     for key in ("stddeviations", "variance"):
-        if opts.pop(key, False) and bool(res.options.get("stddeviations")) != (
-                key == "stddeviations"):
-            raise OptionError(f"option {key} not allowed on replay: the metric of the "
-                              "variance components is set at estimation (refit with it, or "
-                              "see estat sd)")
+        if opts.get(key) and res.command not in ("mixed", "meqrlogit", "meqrpoisson"):
+            raise OptionError(f"option {key} not allowed after {res.command}")
     eform = [k for k in EFORM if opts.get(k)]
     if eform and not hasattr(res, "eform"):
         raise OptionError(f"option {eform[0]} not allowed after {res.command}")
@@ -59,11 +57,17 @@ def display_copy(res: Any, opts: dict[str, Any]) -> Any:
         opts["noretable"] = True
     new = copy.copy(res)
     eform = any(opts.get(k) for k in EFORM)
+    opts = dict(opts)
+    stddev = opts.pop("stddeviations", False)
+    variance = opts.pop("variance", False)
     options = {k: v for k, v in res.options.items()
                if k not in (*DISPLAY_OPTION_NAMES, "dftable", "small")
                and not (eform and k in EFORM)}
     options.update(opts)
     new.options = options
+    was_sd = bool(res.options.get("stddeviations"))
+    if (stddev and not was_sd) or (variance and was_sd):
+        _metric_copy(new, bool(stddev))
     extra = getattr(res, "extra", None) or {}
     if extra.get("ddf") is not None and not (opts.get("small") or opts.get("dftable")):
         new = large_sample_view(new)
@@ -72,6 +76,35 @@ def display_copy(res: Any, opts: dict[str, Any]) -> Any:
     if opts.get("nolrtest"):
         new.lr_test = None
     return new
+
+
+def _metric_copy(new: Any, stddev: bool) -> None:
+    """``mixed, stddeviations`` / ``mixed, variance`` on replay: the random-effects rows
+    recomputed from the stored fit in the other metric (standard deviations and
+    correlations, or variances and covariances; delta-method SEs from the same VCE)."""
+    from .meqr import MeqrResults, build_meqr_results
+    from .mixed import MixedResults, build_mixed_results
+
+    opts = {k: v for k, v in new.options.items() if k not in ("variance", "stddeviations")}
+    if stddev:
+        opts["stddeviations"] = True
+    if isinstance(new, MixedResults):
+        fresh = build_mixed_results(new.design, new.fit, cmdline=new.cmdline, options=opts,
+                                    spec=new.spec)
+    elif isinstance(new, MeqrResults):
+        fresh = build_meqr_results(new.design, new.fit, command=new.command,
+                                   cmdline=new.cmdline, options=opts,
+                                   family_obj=new.family_obj)
+    else:
+        raise OptionError(f"option {'stddeviations' if stddev else 'variance'} not allowed "
+                          f"after {new.command}")
+    nb = sum(1 for r in new.rows if r.section == "fixed" and r.status == "ok")
+    keep = [r for r in new.rows if r.section not in ("random", "residual")]
+    new.rows = keep + [r for r in fresh.rows if r.section in ("random", "residual")]
+    vm = fresh.vcov_matrix.copy()
+    vm[:nb, :nb] = new.vcov_matrix[:nb, :nb]
+    new.vcov_matrix = vm
+    new.options = opts
 
 
 def replay_copy(res: Any, keywords: dict[str, Any]) -> Any:
