@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..results.glmm import eform_values
 from . import numfmt
 from .coef_layout import Columns, abbrev, abbrev_label, fixed_lines, legend_name, shown_rows
 from .display_opts import display_spec
