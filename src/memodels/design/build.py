@@ -101,4 +101,15 @@ def build_design(spec: ModelSpec, data: pd.DataFrame) -> Design:
         weight_kind=weight_kind,
         notes=notes,
         extra=extra,
+        value_labels=_value_labels(data, spec),
     )
+
+
+def _value_labels(data: pd.DataFrame, spec: ModelSpec) -> dict[str, dict]:
+    """Stata's value labels (``data.attrs["value_labels"]``) of the model's variables, for
+    display: factor rows (``II``, ``yes``) unless ``nofvlabel``."""
+    labels = data.attrs.get("value_labels") if data.attrs else None
+    if not isinstance(labels, dict):
+        return {}
+    used = set(model_variables(spec))
+    return {v: dict(lab) for v, lab in labels.items() if v in used and isinstance(lab, dict)}

@@ -13,8 +13,8 @@ negative integers are accepted (named ``-1.x``), and so are string and Categoric
 columns, which Stata would need ``encode``d first:
 
 * a numeric variable with a Stata value label (``df.attrs["value_labels"]``, as
-  ``read_data`` makes of a ``.dta`` file) keeps its codes as level values, and its
-  rows are labelled with the value label's text;
+  ``read_data`` makes of a ``.dta`` file) keeps its codes as level values; the labels
+  are applied at display (``Design.value_labels``, ``nofvlabel``);
 * a Categorical uses its category order; level
   ``j`` (1-based position among the categories) is named ``j`` and labelled with the
   category text, as ``encode`` would code it;
@@ -39,7 +39,6 @@ from .variables import (
     is_categorical,
     is_string,
     python_value,
-    value_labels,
 )
 
 
@@ -101,9 +100,7 @@ def _levels(series: pd.Series, sample: np.ndarray) -> tuple[np.ndarray, list, li
     _require_integers(series.name, arr)
     uniq, codes = np.unique(arr, return_inverse=True)
     values = [python_value(v) for v in uniq]
-    vlab = value_labels(series)
-    labels = [str(vlab.get(v, format_level(v))) for v in values]
-    return codes.astype(np.int64), values, labels
+    return codes.astype(np.int64), values, [format_level(v) for v in values]
 
 
 def _require_integers(name: object, values: np.ndarray) -> None:

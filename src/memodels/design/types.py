@@ -111,6 +111,8 @@ class Design:
     weight_kind: str | None = None
     notes: list[str] = field(default_factory=list)
     extra: dict[str, np.ndarray] = field(default_factory=dict)  # offset, exposure, t(), by() ...
+    # Stata's value labels of the model's variables ({variable: {code: label}})
+    value_labels: dict[str, dict] = field(default_factory=dict)
 
     @property
     def nobs(self) -> int:

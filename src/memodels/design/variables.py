@@ -103,20 +103,6 @@ def numeric_values(series: pd.Series, name: str, role: str) -> np.ndarray:
     return np.array(series.to_numpy(dtype=float, na_value=np.nan), dtype=float, copy=True)
 
 
-def value_labels(series: pd.Series) -> dict:
-    """Stata's value label of a numeric column (code -> text), or ``{}``.
-
-    Labels travel with a DataFrame in ``df.attrs["value_labels"]`` (variable -> {code:
-    label}), as :func:`memodels.read_data` (``.dta``) and :func:`memodels.datasets.load`
-    set them; pandas copies ``attrs`` to the columns and subsets of a frame.
-    """
-    labels = series.attrs.get("value_labels") if series.attrs else None
-    if not isinstance(labels, dict):
-        return {}
-    own = labels.get(series.name)
-    return own if isinstance(own, dict) else {}
-
-
 MAX_MAGNITUDE = 1e150  # squares and cross-products of larger values overflow
 
 

@@ -69,6 +69,12 @@ class EstimationResults:
     # the labels (``Foreign``) unless ``nofvlabel`` ([R] estimation options)
     value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # the design's value labels (from the data's attrs) unless given
+        if not self.value_labels:
+            design = getattr(self, "design", None)
+            self.value_labels = dict(getattr(design, "value_labels", None) or {})
+
     # ---------------------------------------------------------------- pandas
     @property
     def _ok_rows(self) -> list[ParamRow]:
