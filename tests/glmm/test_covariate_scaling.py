@@ -278,19 +278,42 @@ def test_random_slope_on_a_badly_scaled_column():
     square for the engine (not centred), the slope's variance is reported in income's
     units, var(income) = var(ic) / 15000^2 up to the uncentred Z of the slope, and the EB
     predictions are in income's units."""
-    ref = _fit("melogit ys yc_ ic x || g: x income_s, cov(unstructured)", None,
+    ref = _fit("melogit ys yc_ ic x || g: income_s, cov(unstructured)", None,
                (("income_s", "income", 1e-4, 0.0),))
-    new = _fit("melogit ys yc_ ic x || g: x income, cov(unstructured)")
+    new = _fit("melogit ys yc_ ic x || g: income, cov(unstructured)")
     assert ref.fit.converged and new.fit.converged
     assert new.fit.extra.get("re_scaling") is not None
     assert new.llf == pytest.approx(ref.llf, abs=1e-6)
     assert new.params["var(income[g])"] == pytest.approx(
         ref.params["var(income_s[g])"] * 1e-8, rel=1e-4)
-    assert new.params["var(x[g])"] == pytest.approx(ref.params["var(x[g])"], rel=1e-4)
+    assert new.params["cov(income,_cons[g])"] == pytest.approx(
+        ref.params["cov(income_s,_cons[g])"] * 1e-4, rel=1e-4)
     assert new.bse["var(income[g])"] == pytest.approx(
         ref.bse["var(income_s[g])"] * 1e-8, rel=1e-3)
     np.testing.assert_allclose(new.predict("mu"), ref.predict("mu"), rtol=1e-5)
     re_new = new.predict("reffects")
     re_ref = ref.predict("reffects")
-    np.testing.assert_allclose(np.asarray(re_new, float)[:, 1],
-                               np.asarray(re_ref, float)[:, 1] * 1e-4, rtol=1e-4, atol=1e-9)
+    np.testing.assert_allclose(np.asarray(re_new, float)[:, 0],
+                               np.asarray(re_ref, float)[:, 0] * 1e-4, rtol=1e-4, atol=1e-9)
+
+
+def test_variance_options_on_a_rescaled_random_slope():
+    """from() and constraints() on the variance of a rescaled random slope are in the
+    user's units: shown and imposed exactly."""
+    df = _data()
+    spec = "ys yc_ ic x || g: income, cov(independent)"
+    shown = memodels.melogit(f"{spec} from(var(income[g])=4e-11) noestimate nolog", df)
+    assert shown.params["var(income[g])"] == pytest.approx(4e-11, rel=1e-10)
+    fixed = memodels.melogit(f"{spec} constraints(1) nolog", df,
+                             constraints={1: "var(income[g]) = 4e-11"})
+    assert fixed.fit.extra.get("re_scaling") is not None and fixed.fit.converged
+    assert fixed.params["var(income[g])"] == pytest.approx(4e-11, rel=1e-10)
+    assert fixed.bse["var(income[g])"] == 0.0
+    # the same constraint on income / 1e4 (not rescaled): var = 4e-11 * 1e8 = 0.004
+    ref = memodels.melogit("ys yc_ ic x || g: inc4, cov(independent) constraints(1) nolog",
+                           df.assign(inc4=df["income"] / 1e4),
+                           constraints={1: "var(inc4[g]) = 0.004"})
+    assert ref.fit.converged
+    assert fixed.llf == pytest.approx(ref.llf, abs=1e-6)
+    assert fixed.params["var(_cons[g])"] == pytest.approx(ref.params["var(_cons[g])"],
+                                                          rel=1e-4)
