@@ -140,20 +140,43 @@ def test_dnumerical_laplace_uses_differences(df):
     np.testing.assert_allclose(res.params, base.params, rtol=1e-4, atol=1e-5)
 
 
-def test_difficult_step_in_a_nonconcave_region():
-    """difficult: Newton along the negative-curvature directions, steepest ascent along the
-    others; the default reflects the eigenvalues.  Both are ascent directions."""
-    hess = np.diag([-4.0, 1.0])  # a saddle
-    grad = np.array([2.0, 3.0])
-    default, concave = newton_step(grad, hess)
-    assert not concave
-    np.testing.assert_allclose(default, [0.5, 3.0])  # -g / -|w|
-    hard, _ = newton_step(grad, hess, difficult=True)
-    np.testing.assert_allclose(hard, [0.5, 3.0 / 4.0])  # steepest ascent scaled by max|w|
-    assert grad @ hard > 0 and grad @ default > 0
-    concave_step, ok = newton_step(grad, np.diag([-4.0, -1.0]), difficult=True)
-    assert ok
-    np.testing.assert_allclose(concave_step, [0.5, 3.0])  # plain Newton when concave
+def test_newton_step_properties():
+    """Concave: the Newton step -H^{-1}g (with or without difficult).  A saddle: both the
+    default (eigenvalues reflected) and difficult (steepest ascent in the nonconcave
+    directions) are ascent directions, and they differ.  Rescaling a parameter by c (a
+    covariate 1e6 times larger) rescales the step by 1/c: a badly scaled parameter no
+    longer freezes the others (the reliability scale sweep: var(_cons) stuck at its start
+    value 1 with converged=True)."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4, 4))
+    neg_def = -(a @ a.T + 0.5 * np.eye(4))
+    grad = rng.normal(size=4)
+    for hard in (False, True):
+        step, concave = newton_step(grad, neg_def, difficult=hard)
+        assert concave
+        np.testing.assert_allclose(step, -np.linalg.solve(neg_def, grad), rtol=1e-10)
+    saddle = neg_def + 30.0 * np.outer(a[0], a[0])
+    assert np.linalg.eigvalsh(saddle).max() > 0
+    default, concave = newton_step(grad, saddle)
+    hard, _ = newton_step(grad, saddle, difficult=True)
+    assert not concave and grad @ default > 0 and grad @ hard > 0
+    assert not np.allclose(default, hard)
+    scale = np.diag([1e6, 1.0, 1.0, 1e-3])
+    for h in (neg_def, saddle):
+        s1, _ = newton_step(grad, h)
+        s2, _ = newton_step(scale @ grad, scale @ h @ scale)
+        np.testing.assert_allclose(scale @ s2, s1, rtol=1e-8, atol=1e-12)
+
+
+def test_badly_scaled_covariate_does_not_freeze_the_variance(df):
+    """x times 1e6: the same fit, x's coefficient divided by 1e6 (independent reference:
+    the fit on the unscaled data)."""
+    base, _, _ = _run("melogit y x || g:, nolog", df)
+    res, _, _ = _run("melogit y x || g:, nolog", df.assign(x=df.x * 1e6))
+    assert res.converged
+    assert res.llf == pytest.approx(base.llf, abs=1e-6)
+    np.testing.assert_allclose(res.params.to_numpy() * [1e6, 1, 1], base.params.to_numpy(),
+                               rtol=1e-5)
 
 
 def test_trace_gradient_hessian_showstep_showtolerance(df):

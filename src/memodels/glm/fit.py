@@ -113,12 +113,17 @@ def _newton_step(g, H):
     """Step -H^{-1} g with H made negative definite (|eigenvalues|); concave flag; g'(-H)^{-1}g."""
     if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
         return np.zeros_like(g), False, np.inf
-    w, vec = np.linalg.eigh(0.5 * (H + H.T))
+    # in the metric with unit curvature per parameter (H scaled by its diagonal): the same
+    # step when H is negative definite, and a badly scaled covariate (x * 1e6) no longer
+    # makes the eigenvalue floor swallow the other directions
+    d = np.sqrt(np.abs(np.diag(H)))
+    d = np.where(d > 0, d, 1.0)
+    w, vec = np.linalg.eigh(0.5 * (H + H.T) / np.outer(d, d))
     scale = max(np.abs(w).max(initial=0.0), 1.0)
     concave = bool(w.size == 0 or w.max() < -1e-13 * scale)
     wm = -np.maximum(np.abs(w), 1e-10 * scale)
-    gt = vec.T @ g
-    step = -(vec @ (gt / wm))
+    gt = vec.T @ (g / d)
+    step = -(vec @ (gt / wm)) / d
     nr = float(np.sum(gt * gt / -wm))
     return step, concave, nr
 
