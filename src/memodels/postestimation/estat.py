@@ -299,8 +299,13 @@ def _level_matrices(res) -> list[tuple[str, str, list[str], np.ndarray]]:
 
 
 def estat_recovariance(res, relevel: str | None = None, correlation: bool = False,
+                       format: str | None = None,  # noqa: A002 (matlist's option name)
                        **options: Any) -> dict[str, pd.DataFrame]:
-    """{level: covariance (or correlation) matrix} in the order of the levels."""
+    """{level: covariance (or correlation) matrix} in the order of the levels;
+    ``format="%9.3f"`` is matlist's display format of the elements."""
+    from ..syntax.options import check_wcorr_format
+
+    fmt_text = None if format is None else check_wcorr_format(format)
     if options:
         raise OptionError(f"estat recovariance: option(s) {', '.join(options)} not allowed")
     mats = _level_matrices(res)
@@ -327,7 +332,7 @@ def estat_recovariance(res, relevel: str | None = None, correlation: bool = Fals
         title = f"Random-effects {what} matrix for level {lev}"
         df.attrs["title"] = title
         out[key] = df
-        texts.append(title + "\n\n" + _matrix_text(df))
+        texts.append(title + "\n\n" + _matrix_text(df, fmt_text=fmt_text))
     print_text = "\n\n".join(texts)
     return _TextDict(out, print_text, r)
 
@@ -344,12 +349,16 @@ class _TextDict(dict):
         return self.stata_text
 
 
-def _matrix_text(df: pd.DataFrame, lower: bool = True) -> str:
+def _matrix_text(df: pd.DataFrame, lower: bool = True, fmt_text: str | None = None) -> str:
+    from ..syntax.formats import stata_format
+
     w = max(12, max(len(str(c)) for c in df.columns) + 2)
     head = " " * 13 + "|" + "".join(f"{str(c)[:w - 1]:>{w}}" for c in df.columns)
     lines = [head, "-" * 13 + "+" + "-" * (w * len(df.columns))]
     for i, r in enumerate(df.index):
-        cells = [fmt(df.iloc[i, j], w) for j in range(len(df.columns)) if not lower or j <= i]
+        cells = [fmt(df.iloc[i, j], w) if fmt_text is None
+                 else f"{stata_format(float(df.iloc[i, j]), fmt_text):>{w}}"
+                 for j in range(len(df.columns)) if not lower or j <= i]
         lines.append(f"{str(r)[:12]:>12} |" + "".join(cells))
     return "\n".join(lines)
 
