@@ -21,7 +21,7 @@ from ..lmm.terms import engine_terms
 from ..results.meqr import MeqrResults, build_meqr_results
 from ..syntax import parse_model
 from . import me_start
-from .meglm import make_family_for, make_log, offset_for
+from .meglm import make_family_for, make_log, offset_for, require_random_effects
 
 
 def _points(opts: dict[str, Any], n_levels: int) -> int | tuple[int, ...]:
@@ -53,6 +53,7 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     model = parse_model(spec, command, list(data.columns), options=options)
     opts = dict(model.options)
     design = build_design(model, data)
+    require_random_effects(command, design)
     for t in design.terms:
         if t.covariance in ("fixed", "pattern"):
             raise OptionError(f"covariance({t.covariance}()) not allowed with {command}; it "
