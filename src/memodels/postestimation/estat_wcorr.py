@@ -37,6 +37,9 @@ def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = 
         raise NotImplementedError("estat wcorrelation is available after mixed only")
     fmt_text = check_wcorr_format("%6.3f" if format is None else format)
     design, fit = res.design, res.fit
+    if getattr(fit, "resid", None) is not None:
+        # R is the residuals() structure, not sigma^2 I (audit K12): refused, not wrong
+        raise OptionError("estat wcorrelation after residuals() is not implemented yet")
     if not fit.terms:
         raise OptionError("estat wcorrelation: the model has no random effects")
     top = design.terms[fit.terms[0].source]
