@@ -287,3 +287,20 @@ def test_stddeviations_and_variance_on_replay():
     assert _rows(back, "var(week)") == _rows(s.run("mixed"), "var(week)")
     with pytest.raises(OptionError, match="stddeviations"):
         fitted("epilepsy", EPI).summary(stddeviations=True)
+
+
+def test_noestimate_shows_starting_values_as_a_legend():
+    """[ME] meglm, Options (L2714): noestimate shows the starting values "using the
+    coeflegend style of output"."""
+    res = memodels.fit(f"{EPI}, noestimate", load_dataset("epilepsy"), nolog=True)
+    text = res.summary()
+    assert "Legend" in text and "_b[treat]" in text and "Std. Err." not in text
+
+
+def test_no_random_effects_left_is_an_error_not_a_crash():
+    """``|| g:, noconstant`` without variables (noconstant after the last equation is
+    the equation's) left no random effect: a memodels error, not an IndexError."""
+    for cmd in ("mepoisson seizures treat || subject:, noconstant",
+                "meqrpoisson seizures treat || subject:, noconstant"):
+        with pytest.raises(OptionError, match="no random effects"):
+            memodels.fit(cmd, load_dataset("epilepsy"), nolog=True)

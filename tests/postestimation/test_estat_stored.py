@@ -85,3 +85,26 @@ def test_wcorrelation_format_and_stored(pig_session):
     assert np.allclose(s.r["sd"].to_numpy().ravel(), np.sqrt(np.diag(V)))
     with pytest.raises(memodels.errors.MemodelsError, match="format"):
         s.run("estat wcorrelation, format(%4s)")
+
+
+def test_recovariance_format_and_correlation_stored():
+    """estat recovariance matlist option format() (audit K10), r(Corr#) with
+    correlation ([ME] mixed postestimation, Stored results)."""
+    s = memodels.Session(load_dataset("pig"))
+    s.run("mixed weight week || id: week, cov(un) nolog")
+    out = s.run("estat recovariance, format(%9.3f)")
+    cov = s.r["Cov2"]
+    assert f"{cov.loc['_cons', 'week']:.3f}" in out and f"{cov.loc['_cons', '_cons']:.3f}" in out
+    s.run("estat recovariance, correlation")
+    corr = s.r["Corr2"].loc["_cons", "week"]
+    c = s.r["Cov2"]
+    assert corr == pytest.approx(c.loc["_cons", "week"] / np.sqrt(c.loc["week", "week"]
+                                                                  * c.loc["_cons", "_cons"]))
+
+
+def test_wcorrelation_after_residuals_refused_not_wrong():
+    """Audit K12: after residuals() the within-cluster V needs the residual structure;
+    until it is used, estat wcorrelation refuses instead of printing sigma^2 I."""
+    res = fitted("ovary", "mixed follicles sin1 cos1 || mare:, residuals(ar 1, t(time))")
+    with pytest.raises(memodels.errors.MemodelsError, match="residuals"):
+        res.estat("wcorrelation")

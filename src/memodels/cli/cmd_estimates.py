@@ -9,8 +9,8 @@ from ..errors import OptionError
 from ..postestimation.lrtest import lrtest as lr_test
 from ..postestimation.tables import fmt
 from ..results.mixed import large_sample_view
-from ..results.replay import check_replay_options, display_copy
-from ..syntax.options import REPLAY_OPTIONS, OptionTable
+from ..results.replay import REPLAY_OPTIONS, check_replay_options, display_copy
+from ..syntax.options import OptionTable
 from .common import SessionError, no_estimates
 from .parsing import NAME_RX, arg, flag, parse_opts, split_options, to_int
 

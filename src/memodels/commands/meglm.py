@@ -67,6 +67,7 @@ def _check_supported(command: str, opts: dict[str, Any], design) -> None:
         if _given(opts, key):
             raise OptionError(f"option {key}: {msg}")
     me_start.start_method(opts.get("startvalues"))
+    require_random_effects(command, design)
     for t in design.terms:
         if t.covariance not in ("independent", "exchangeable", "identity", "unstructured"):
             raise OptionError(f"covariance({t.covariance}) is not implemented yet for {command}")
@@ -76,6 +77,16 @@ def _check_supported(command: str, opts: dict[str, Any], design) -> None:
 
 
 BINARY_COMMANDS = ("meglm", "melogit", "meprobit", "mecloglog")
+
+
+def require_random_effects(command: str, design) -> None:
+    """An equation ``|| g:, noconstant`` without variables leaves no random effect; the
+    me commands need at least one ("noconstant" after the last equation belongs to it:
+    the fixed-effects constant is removed with ``y x, noconstant || g:``)."""
+    if all(t.q == 0 for t in design.terms):
+        raise OptionError(f"{command}: the model has no random effects (a random-effects "
+                          "equation with noconstant needs variables; to drop the constant "
+                          "of the fixed effects, type noconstant before the first ||)")
 
 
 def _check_table_options(command: str, model, opts: dict[str, Any]) -> None:

@@ -22,7 +22,13 @@ from ..results.meqr import MeqrResults, build_meqr_results
 from ..syntax import parse_model
 from . import me_start
 from .me_checks import check_inputs, check_outcome
-from .meglm import make_family_for, make_log, maximize_options, offset_for
+from .meglm import (
+    make_family_for,
+    make_log,
+    maximize_options,
+    offset_for,
+    require_random_effects,
+)
 
 # [ME] meqrlogit and meqrpoisson, Syntax: meqrlogit has or and binomial() (no irr, no
 # exposure()); meqrpoisson has irr and exposure() (no or, no binomial())
@@ -106,6 +112,7 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
             arg = "()" if key in ("exposure", "binomial") else ""
             raise OptionError(f"option {key}{arg} not allowed with {command}")
     design = build_design(model, data)
+    require_random_effects(command, design)
     for t in design.terms:
         if t.covariance in ("fixed", "pattern"):
             raise OptionError(f"covariance({t.covariance}()) not allowed with {command}; it "

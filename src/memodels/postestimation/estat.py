@@ -27,7 +27,8 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import OptionError
-from .residual_cov import has_structure, residual_covariance
+from .estat_wcorr import estat_wcorrelation
+from .tables import TextDict as _TextDict
 from .tables import fmt, make_table
 
 LNSD = re.compile(r"^lnsd\((.+)\[(.+)\]\)$")
@@ -305,8 +306,13 @@ def _level_matrices(res) -> list[tuple[str, str, list[str], np.ndarray]]:
 
 
 def estat_recovariance(res, relevel: str | None = None, correlation: bool = False,
+                       format: str | None = None,  # noqa: A002 (matlist's option name)
                        **options: Any) -> dict[str, pd.DataFrame]:
-    """{level: covariance (or correlation) matrix} in the order of the levels."""
+    """{level: covariance (or correlation) matrix} in the order of the levels;
+    ``format="%9.3f"`` is matlist's display format of the elements."""
+    from ..syntax.options import check_wcorr_format
+
+    fmt_text = None if format is None else check_wcorr_format(format)
     if options:
         raise OptionError(f"estat recovariance: option(s) {', '.join(options)} not allowed")
     mats = _level_matrices(res)
@@ -333,159 +339,23 @@ def estat_recovariance(res, relevel: str | None = None, correlation: bool = Fals
         title = f"Random-effects {what} matrix for level {lev}"
         df.attrs["title"] = title
         out[key] = df
-        texts.append(title + "\n\n" + _matrix_text(df))
+        texts.append(title + "\n\n" + _matrix_text(df, fmt_text=fmt_text))
     print_text = "\n\n".join(texts)
     return _TextDict(out, print_text, r)
 
 
-class _TextDict(dict):
-    """A dict of results that prints as Stata's text; ``r`` holds Stata's r()."""
+def _matrix_text(df: pd.DataFrame, lower: bool = True, fmt_text: str | None = None) -> str:
+    from ..syntax.formats import stata_format
 
-    def __init__(self, data, text, r: dict | None = None):
-        super().__init__(data)
-        self.stata_text = text
-        self.r = dict(r or {})
-
-    def __str__(self) -> str:
-        return self.stata_text
-
-
-def _matrix_text(df: pd.DataFrame, lower: bool = True) -> str:
     w = max(12, max(len(str(c)) for c in df.columns) + 2)
     head = " " * 13 + "|" + "".join(f"{str(c)[:w - 1]:>{w}}" for c in df.columns)
     lines = [head, "-" * 13 + "+" + "-" * (w * len(df.columns))]
     for i, r in enumerate(df.index):
-        cells = [fmt(df.iloc[i, j], w) for j in range(len(df.columns)) if not lower or j <= i]
+        cells = [fmt(df.iloc[i, j], w) if fmt_text is None
+                 else f"{stata_format(float(df.iloc[i, j]), fmt_text):>{w}}"
+                 for j in range(len(df.columns)) if not lower or j <= i]
         lines.append(f"{str(r)[:12]:>12} |" + "".join(cells))
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- wcorrelation
-def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = None,
-                       covariance: bool = False, format: str | None = None,  # noqa: A002
-                       **options: Any):
-    """Model-implied marginal covariance of one top-level cluster (mixed).
-
-    ``at={"id": 258}`` picks the cluster (nested: ``{"school": 33, "classroom": 4}``)
-    and needs ``data`` holding the estimation sample's rows; by default the cluster of
-    the first observation in the estimation sample.  ``format="%4.2g"`` is the display
-    format of the standard deviations and the matrix (default ``%6.3f``).  Returns a
-    dict with ``sd`` (Series), ``corr`` and ``cov`` (DataFrames indexed by the
-    observations' index); ``.r`` holds Stata's r(sd), r(Corr), r(Cov), r(G), r(Z), r(R)
-    ([ME] mixed postestimation, Stored results).
-    """
-    from ..results.mixed import MixedResults
-    from ..syntax.options import check_wcorr_format
-
-    if options:
-        raise OptionError(f"estat wcorrelation: option(s) {', '.join(options)} not allowed")
-    if not isinstance(res, MixedResults):
-        raise NotImplementedError("estat wcorrelation is available after mixed only")
-    fmt_text = check_wcorr_format("%6.3f" if format is None else format)
-    design, fit = res.design, res.fit
-    if fit.terms:
-        top = design.terms[fit.terms[0].source]
-    elif has_structure(fit) and design.terms:  # || id:, noconstant residuals(...)
-        top = design.terms[0]
-    else:
-        raise OptionError("estat wcorrelation: the model has no random effects")
-    idx = design.index
-    if at:
-        if data is None:
-            raise OptionError("estat wcorrelation, at(): pass data= (the estimation data) to "
-                              "identify the cluster by its identifiers")
-        sub = data.loc[idx]
-        mask = np.ones(idx.size, bool)
-        for var, val in at.items():
-            if var not in sub.columns:
-                raise OptionError(f"at({var}=...): variable {var} not found")
-            mask &= (sub[var].to_numpy() == val)
-        if not mask.any():
-            raise OptionError(f"at({at}): no observations in the estimation sample")
-        members = np.flatnonzero(mask)
-    else:
-        first = 0
-        members = np.flatnonzero(top.groups == top.groups[first])
-    R = residual_covariance(fit, members)
-    z_blocks, g_blocks = [], []
-    for et, sig in zip(fit.terms, fit.sigmas, strict=True):
-        g = et.groups[members]
-        z = et.Z[members]
-        for u in np.unique(g):  # one block of Z and G per group of this level
-            z_blocks.append(z * (g == u)[:, None])
-            g_blocks.append(np.asarray(sig, float))
-    Z = np.hstack(z_blocks)
-    G = _block_diag(g_blocks)
-    V = Z @ G @ Z.T + R
-    sd = np.sqrt(np.diag(V))
-    corr = V / np.outer(sd, sd)
-    labels = idx[members]
-    obs = [str(i + 1) for i in range(members.size)]
-    r = {"sd": pd.DataFrame([sd], columns=obs, index=["sd"]),
-         "Corr": pd.DataFrame(corr, index=obs, columns=obs),
-         "Cov": pd.DataFrame(V, index=obs, columns=obs),
-         "G": pd.DataFrame(G), "Z": pd.DataFrame(Z), "R": pd.DataFrame(R)}
-    out = {
-        "sd": pd.Series(sd, index=labels, name="sd"),
-        "corr": pd.DataFrame(corr, index=labels, columns=labels),
-        "cov": pd.DataFrame(V, index=labels, columns=labels),
-        "observations": labels,
-    }
-    cluster = _cluster_name(top, members, labels, at, data, design)
-    if covariance:
-        text = [f"Covariances for {cluster}:", ""] + _matlist(V, obs, fmt_text, lower=True)
-    else:
-        text = [f"Standard deviations and correlations for {cluster}:", "",
-                "Standard deviations:"]
-        text += _matlist(sd[None, :], obs, fmt_text, rows=["sd"])
-        text += ["", "Correlations:"] + _matlist(corr, obs, fmt_text, lower=True)
-    return _TextDict(out, "\n".join(text), r)
-
-
-def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
-    n = sum(b.shape[0] for b in blocks)
-    out = np.zeros((n, n))
-    i = 0
-    for b in blocks:
-        out[i:i + b.shape[0], i:i + b.shape[0]] = b
-        i += b.shape[0]
-    return out
-
-
-def _cluster_name(top, members, labels, at, data, design) -> str:
-    """``id = 1`` (Stata's wording) when the level variable's value is known."""
-    if at:
-        return " ".join(f"{k} = {v}" for k, v in at.items())
-    if data is not None and top.level in data.columns and labels[0] in data.index:
-        value = data.loc[labels[0], top.level]
-        return f"{top.level} = {value}"
-    return f"{top.level} cluster (obs. {labels[0]})"
-
-
-def _matlist(mat: np.ndarray, names: list[str], fmt_text: str, *, lower: bool = False,
-             rows: list[str] | None = None) -> list[str]:
-    """``matlist``-style lines: a header of observation numbers, columns the width of the
-    format, wrapped in blocks that fit in 79 columns."""
-    from ..syntax.formats import parse_numeric_format, stata_format
-
-    width = max(parse_numeric_format(fmt_text)[0], max(len(n) for n in names))
-    rows = rows or names
-    lead = max(5, max(len(x) for x in rows)) + 1
-    per = max(1, (79 - lead - 1) // width)
-    out: list[str] = []
-    for start in range(0, len(names), per):
-        cols = range(start, min(start + per, len(names)))
-        if start:
-            out.append("")
-        out.append(f"{'obs':>{lead - 1}} |" + "".join(f"{names[j]:>{width}}" for j in cols))
-        out.append("-" * lead + "+" + "-" * (width * len(cols)))
-        for i, rn in enumerate(rows):
-            if lower and i < start:
-                continue
-            cells = "".join(f"{stata_format(float(mat[i, j]), fmt_text):>{width}}"
-                            for j in cols if not lower or j <= i)
-            out.append(f"{rn:>{lead - 1}} |{cells}")
-    return out
 
 
 # -------------------------------------------------------------------------- ic

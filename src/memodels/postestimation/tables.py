@@ -48,3 +48,15 @@ def fmt(x: float, width: int = 10, digits: int = 7) -> str:
     else:
         s = f"{x:.{digits}g}"
     return s.rjust(width)
+
+
+class TextDict(dict):
+    """A dict of results that prints as Stata's text; ``r`` holds Stata's r()."""
+
+    def __init__(self, data, text, r: dict | None = None):
+        super().__init__(data)
+        self.stata_text = text
+        self.r = dict(r or {})
+
+    def __str__(self) -> str:
+        return self.stata_text

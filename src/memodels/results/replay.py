@@ -14,8 +14,56 @@ import copy
 from typing import Any
 
 from ..errors import OptionError
-from ..syntax.options import DISPLAY_OPTION_NAMES, REPLAY_OPTIONS, normalize_keywords
+from ..syntax.formats import DISPLAY_OPTION_NAMES
+from ..syntax.options import (
+    DISPLAY_OPTIONS,
+    OptionDef,
+    OptionTable,
+    _level,
+    normalize_dftable,
+    normalize_keywords,
+)
 from .mixed import large_sample_view
+
+
+def flag_(name: str, k: int = 0) -> OptionDef:
+    return OptionDef(name, k, "none")
+
+
+def arg_(name: str, k: int = 0, convert=None) -> OptionDef:
+    return OptionDef(name, k, "required", convert)
+
+
+# options a replay accepts (``mixed, noci``, ``melogit, or``): reporting and display
+REPLAY_OPTIONS = (
+    OptionTable(
+        [
+            arg_("level", 1, _level),
+            flag_("noheader", 3),
+            flag_("nogroup", 4),
+            flag_("nofetable", 4),
+            flag_("noretable", 5),
+            flag_("norettable", 6),
+            flag_("notable"),
+            flag_("nolrtest", 4),
+            flag_("nostderr"),
+            flag_("estmetric", 3),
+            flag_("eform", 2),
+            flag_("irr"),
+            flag_("or"),
+            flag_("nohr"),
+            flag_("tratio", 2),
+            flag_("noshow", 4),
+            flag_("small"),
+            arg_("dftable", 3, normalize_dftable),
+            flag_("variance", 3),
+            flag_("stddeviations", 6),
+        ],
+        "replay options",
+    )
+    | DISPLAY_OPTIONS
+)
+
 
 EFORM = ("or", "irr", "eform")
 DISPLAY_ONLY = ("level", "noheader", "nogroup", "nofetable", "noretable", "norettable",

@@ -24,8 +24,8 @@ import pandas as pd
 
 from ..errors import OptionError
 from ..results.glmm import GLMMResults
+from ..results.replay import REPLAY_OPTIONS as REPLAY_TABLE
 from ..syntax.options import DISPLAY_OPTION_NAMES, normalize_keywords
-from ..syntax.options import REPLAY_OPTIONS as REPLAY_TABLE
 from .metrics import EFORM_LABELS, display_eform
 from .stset import StSettings
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import re
 
+from ..errors import OptionError
+
 
 def g9(x: float) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -80,4 +82,72 @@ def stata_format(x: float | None, fmt: str) -> str:
     return text
 
 
-__all__ = ["g9", "parse_numeric_format", "stata_format"]
+# ------------------------------------------------ format options ([R] estimation options)
+# option -> (maximum width, Stata's default)
+FORMAT_OPTIONS = {"cformat": (9, "%9.0g"), "pformat": (5, "%5.3f"), "sformat": (8, "%8.2f")}
+
+# every display option a command accepts at estimation and on replay
+DISPLAY_OPTION_NAMES = ("noci", "nopvalues", "noomitted", "vsquish", "noemptycells",
+                        "baselevels", "allbaselevels", "nofvlabel", "fvwrap", "fvwrapon",
+                        "cformat", "pformat", "sformat", "nolstretch", "coeflegend")
+
+
+def check_format(option: str, text: str) -> str:
+    """Validate ``cformat()``/``pformat()``/``sformat()`` ([R] estimation options): a
+    right-justified numeric ``%w.d{f,g,e}[c]`` format no wider than Stata allows (9, 5
+    and 8 columns); returns it stripped."""
+    parsed = parse_numeric_format(text)
+    if parsed is None:
+        raise OptionError(f"invalid numeric format {text.strip()!r} (a right-justified "
+                          "%w.df, %w.dg or %w.de format is required); r(120)")
+    maxw = FORMAT_OPTIONS[option][0]
+    if parsed[0] > maxw:
+        raise OptionError(f"invalid format {text.strip()}; width too large (the maximum "
+                          f"width of {option}() is {maxw}); r(198)")
+    return text.strip()
+
+
+def check_wcorr_format(text: str) -> str:
+    """``estat wcorrelation, format(%fmt)``: a right-justified numeric format."""
+    if parse_numeric_format(str(text)) is None:
+        raise OptionError(f"format({str(text).strip()}): invalid numeric format (a "
+                          "right-justified %w.df, %w.dg or %w.de format is required); r(120)")
+    return str(text).strip()
+
+
+def check_cformat(text: str) -> str:
+    return check_format("cformat", text)
+
+
+def check_pformat(text: str) -> str:
+    return check_format("pformat", text)
+
+
+def check_sformat(text: str) -> str:
+    return check_format("sformat", text)
+
+
+def check_fvwrap(text: str | int) -> int:
+    """``fvwrap(#)``: the number of lines a long value label may use (>= 1)."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        value = -1.0
+    if not value.is_integer() or value < 1:
+        raise OptionError(f"{str(text).strip()!r} invalid: a positive integer is required; "
+                          "r(198)")
+    return int(value)
+
+
+def check_fvwrapon(text: str) -> str:
+    """``fvwrapon(word|width)``."""
+    v = str(text).strip().lower()
+    if v in ("word", "width"):
+        return v
+    raise OptionError(f"{str(text).strip()!r} invalid: word or width is required; r(198)")
+
+
+
+__all__ = ["DISPLAY_OPTION_NAMES", "FORMAT_OPTIONS", "check_cformat", "check_format",
+           "check_fvwrap", "check_fvwrapon", "check_pformat", "check_sformat",
+           "check_wcorr_format", "g9", "parse_numeric_format", "stata_format"]
