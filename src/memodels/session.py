@@ -30,7 +30,14 @@ unless ``noisily``) and ``noisily``.
 :meth:`Session.run` raises the command's error (a :class:`memodels.errors.MemodelsError`;
 the session is unchanged and usable).  :meth:`Session.run_script` runs a do-file and
 stops at the first error, as Stata's ``do`` does, raising :class:`ScriptError` with the
-line number and the log so far.
+line number and the log so far.  Every exception a command raises is such an error with
+Stata's return code, which ``capture`` catches: an exception that is not a memodels
+error (a bug, running out of memory, an expression nested too deeply) becomes
+:class:`memodels.cli.common.InternalError` naming it (the original is ``__cause__``).
+
+Output: a session never replaces ``sys.stdout``; command output (iteration logs
+included) goes to the session's own stream through :mod:`memodels.output.console`, which
+is private to the calling thread, so sessions may run in parallel threads.
 """
 
 from __future__ import annotations
