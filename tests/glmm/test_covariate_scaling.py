@@ -284,10 +284,12 @@ def test_random_slope_on_a_badly_scaled_column():
     assert ref.fit.converged and new.fit.converged
     assert new.fit.extra.get("re_scaling") is not None
     assert new.llf == pytest.approx(ref.llf, abs=1e-6)
+    # two separately converged fits (Stata's stopping rules): equal to a small fraction of
+    # the standard error, the optimizer's precision on this weakly identified variance
     assert new.params["var(income[g])"] == pytest.approx(
-        ref.params["var(income_s[g])"] * 1e-8, rel=1e-4)
+        ref.params["var(income_s[g])"] * 1e-8, abs=0.01 * new.bse["var(income[g])"])
     assert new.params["cov(income,_cons[g])"] == pytest.approx(
-        ref.params["cov(income_s,_cons[g])"] * 1e-4, rel=1e-4)
+        ref.params["cov(income_s,_cons[g])"] * 1e-4, abs=0.01 * new.bse["cov(income,_cons[g])"])
     assert new.bse["var(income[g])"] == pytest.approx(
         ref.bse["var(income_s[g])"] * 1e-8, rel=1e-3)
     np.testing.assert_allclose(new.predict("mu"), ref.predict("mu"), rtol=1e-5)

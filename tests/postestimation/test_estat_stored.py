@@ -100,11 +100,3 @@ def test_recovariance_format_and_correlation_stored():
     c = s.r["Cov2"]
     assert corr == pytest.approx(c.loc["_cons", "week"] / np.sqrt(c.loc["week", "week"]
                                                                   * c.loc["_cons", "_cons"]))
-
-
-def test_wcorrelation_after_residuals_refused_not_wrong():
-    """Audit K12: after residuals() the within-cluster V needs the residual structure;
-    until it is used, estat wcorrelation refuses instead of printing sigma^2 I."""
-    res = fitted("ovary", "mixed follicles sin1 cos1 || mare:, residuals(ar 1, t(time))")
-    with pytest.raises(memodels.errors.MemodelsError, match="residuals"):
-        res.estat("wcorrelation")

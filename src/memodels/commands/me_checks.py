@@ -36,7 +36,10 @@ def check_inputs(command: str, spec: Any, data: Any) -> None:
                         f"{type(data).__name__})")
     if data.columns.has_duplicates:
         dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-        raise DataError(f"{command}: data has duplicated column names: {', '.join(dup)}")
+        err = DataError(f"{command}: variable {dup[0]} defined more than once: the data "
+                        f"have duplicated column names: {', '.join(dup)}")
+        err.rc = 110  # type: ignore[attr-defined]
+        raise err
 
 
 def check_sample_size(n: int) -> None:

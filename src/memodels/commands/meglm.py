@@ -81,9 +81,10 @@ BINARY_COMMANDS = ("meglm", "melogit", "meprobit", "mecloglog")
 
 def require_random_effects(command: str, design) -> None:
     """An equation ``|| g:, noconstant`` without variables leaves no random effect; the
-    me commands need at least one ("noconstant" after the last equation belongs to it:
-    the fixed-effects constant is removed with ``y x, noconstant || g:``)."""
-    if all(t.q == 0 for t in design.terms):
+    me commands need at least one there ("noconstant" after the last equation belongs to
+    it: the fixed-effects constant is removed with ``y x, noconstant || g:``).  A command
+    line without any random-effects equation fits the model without random effects."""
+    if design.terms and all(t.q == 0 for t in design.terms):
         raise OptionError(f"{command}: the model has no random effects (a random-effects "
                           "equation with noconstant needs variables; to drop the constant "
                           "of the fixed effects, type noconstant before the first ||)")

@@ -24,6 +24,9 @@ import numpy as np
 DEFAULT_TOL = 1e-9
 CONSTANT_TOL = 1e-13  # centred / uncentred norm of a column taken as constant
 MAX_LOCATION_RATIO = 1e6  # |mean| / sd above which a covariate must be centred first
+# the me commands centre and scale a badly scaled design before the engine
+# (memodels.glmm.scaling): centring in double precision keeps ~6 digits at 1e10
+MAX_LOCATION_RATIO_CENTRED = 1e10
 
 
 def collinear_columns(X: np.ndarray, constant: bool, tol: float = DEFAULT_TOL) -> np.ndarray:

@@ -50,7 +50,12 @@ import pandas as pd
 
 from ..errors import DataError
 from ..spec import FactorVar, FixedTerm, ModelSpec
-from .collinear import MAX_LOCATION_RATIO, collinear_columns, location_ratios
+from .collinear import (
+    MAX_LOCATION_RATIO,
+    MAX_LOCATION_RATIO_CENTRED,
+    collinear_columns,
+    location_ratios,
+)
 from .factors import FactorCoding, code_factor
 from .types import FixedColumn
 from .variables import MAX_MAGNITUDE, numeric_values
@@ -197,23 +202,25 @@ def build_fixed(spec: ModelSpec, data: pd.DataFrame, sample: np.ndarray) -> Fixe
                 notes.append(f"note: {c.name} omitted because of collinearity")
         X = X[:, ~omit]
     if constant:
-        _check_location(X, [c for c in columns if c.status == "ok"])
+        limit = MAX_LOCATION_RATIO if spec.command == "mixed" else MAX_LOCATION_RATIO_CENTRED
+        _check_location(X, [c for c in columns if c.status == "ok"], limit)
         columns.append(FixedColumn("_cons", "ok", "_cons", "_cons"))
         X = np.hstack([X, np.ones((n, 1))])
     return FixedPart(X=np.ascontiguousarray(X), columns=columns, notes=notes)
 
 
-def _check_location(X: np.ndarray, kept: list[FixedColumn]) -> None:
+def _check_location(X: np.ndarray, kept: list[FixedColumn], limit: float) -> None:
     """Refuse a covariate whose mean is so far from zero relative to its spread
-    (``x + 1e9``) that it cannot be estimated accurately next to the constant; centring
-    it (``generate xc = x - 1e9``) changes only the constant's meaning."""
+    (``x + 1e9`` in ``mixed``; beyond 1e10 in the me commands, which centre internally)
+    that it cannot be estimated accurately next to the constant; centring it
+    (``generate xc = x - 1e9``) changes only the constant's meaning."""
     ratios = location_ratios(X)
-    bad = np.flatnonzero(np.isfinite(ratios) & (ratios > MAX_LOCATION_RATIO))
+    bad = np.flatnonzero(np.isfinite(ratios) & (ratios > limit))
     if bad.size:
         j = int(bad[0])
         mean = float(X[:, j].mean())
         raise DataError(
             f"covariate {kept[j].name} cannot be estimated accurately: its mean ({mean:.6g}) "
             f"is {ratios[j]:.3g} times its standard deviation (the limit is "
-            f"{MAX_LOCATION_RATIO:g}); centre it first, e.g. generate c_{kept[j].name} = "
+            f"{limit:g}); centre it first, e.g. generate c_{kept[j].name} = "
             f"{kept[j].name} - {mean:.6g}")

@@ -69,7 +69,8 @@ def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = 
         for u in np.unique(g):  # one block of Z and G per group of this level
             z_blocks.append(z * (g == u)[:, None])
             g_blocks.append(np.asarray(sig, float))
-    Z = np.hstack(z_blocks)
+    # no random effects (|| id:, noconstant residuals(...)): V is the residual part alone
+    Z = np.hstack(z_blocks) if z_blocks else np.zeros((members.size, 0))
     G = _block_diag(g_blocks)
     V = Z @ G @ Z.T + R
     sd = np.sqrt(np.diag(V))
