@@ -223,3 +223,15 @@ def test_numerical_failure_is_an_estimation_error(monkeypatch):
     assert memodels.melogit.__wrapped__.__name__ == "melogit"
     with pytest.raises(EstimationError, match="meqrlogit: the model could not be computed"):
         dispatch.guarded("meqrlogit", singular)("b x || g:", _data())
+
+
+def test_singleton_groups_with_random_slope_only_fit():
+    """y = x*u + e with a u per observation: var(y|x) = s2_u x^2 + s2_e, so both
+    variances are identified even though every group is a single observation."""
+    rng = np.random.default_rng(5)
+    n = 2000
+    x = rng.normal(size=n)
+    y = x * rng.normal(size=n) + 0.5 * rng.normal(size=n)
+    res = _fit("mixed y x || g: x, noconstant", pd.DataFrame({"y": y, "x": x, "g": np.arange(n)}))
+    var = res.params.filter(like="var(").to_numpy()
+    np.testing.assert_allclose(var, [1.0, 0.25], atol=0.12)
