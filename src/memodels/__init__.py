@@ -49,6 +49,11 @@ def __getattr__(name: str) -> Any:
     module, attr = _PUBLIC[name]
     mod = import_module(module)
     value = mod if attr is None else getattr(mod, attr)
+    if module.startswith("memodels.commands.") and module != "memodels.commands.dispatch":
+        # an estimation command: numerical failures become memodels errors, as in fit()
+        from .commands.dispatch import guarded
+
+        value = guarded(name, value)
     globals()[name] = value
     return value
 

@@ -50,7 +50,8 @@ def datasets(draw) -> pd.DataFrame:
     df["s"] = np.array(["a", "b", "c"])[df["f"] - 1]
     quirk = draw(st.sampled_from(["none", "const_y", "const_b", "nan_y", "string_g",
                                   "na_string_g", "float_f", "zero_c", "one_row",
-                                  "singletons", "cat_g"]))
+                                  "singletons", "cat_g", "inf_y", "dup_x", "bool_b",
+                                  "all_missing_x", "int_g_na"]))
     if quirk == "const_y":
         df["y"] = 1.0
     elif quirk == "const_b":
@@ -72,6 +73,18 @@ def datasets(draw) -> pd.DataFrame:
         df["g"] = np.arange(len(df))
     elif quirk == "cat_g":
         df["g"] = pd.Categorical(df["g"])
+    elif quirk == "inf_y":
+        df["c"] = df["c"].astype(float)
+        df.loc[df.index[0], ["y", "c"]] = np.inf
+    elif quirk == "dup_x":
+        df = pd.concat([df, df[["x"]]], axis=1)
+    elif quirk == "bool_b":
+        df["b"] = df["b"].astype(bool)
+    elif quirk == "all_missing_x":
+        df["x"] = np.nan
+    elif quirk == "int_g_na":
+        df["g"] = pd.array(df["g"], dtype="Int64")
+        df.loc[df.index[-1], "g"] = pd.NA
     return df
 
 

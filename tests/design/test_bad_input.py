@@ -202,3 +202,36 @@ def test_complex_covariate_refused():
     df = _data().assign(x=lambda d: d["x"] + 0.5j)
     with pytest.raises(DataError, match="covariate 'x' has complex values"):
         _fit("mixed y x || g:", df)
+
+
+# ------------------------------------------- numerical failures of the engines
+def test_numerical_failure_is_an_estimation_error(monkeypatch):
+    """Whatever an engine's linear algebra raises on data it cannot handle reaches the
+    user as an EstimationError naming the command (r(430)), from memodels.fit and from
+    the command functions alike."""
+    from memodels.commands import dispatch
+    from memodels.errors import EstimationError
+
+    def singular(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setitem(dispatch.COMMANDS, "mixed", singular)
+    with pytest.raises(EstimationError, match="mixed: the model could not be computed") as e:
+        memodels.fit("mixed y x || g:", _data())
+    assert e.value.rc == 430
+    assert isinstance(e.value.__cause__, np.linalg.LinAlgError)
+    assert memodels.melogit.__wrapped__.__name__ == "melogit"
+    with pytest.raises(EstimationError, match="meqrlogit: the model could not be computed"):
+        dispatch.guarded("meqrlogit", singular)("b x || g:", _data())
+
+
+def test_singleton_groups_with_random_slope_only_fit():
+    """y = x*u + e with a u per observation: var(y|x) = s2_u x^2 + s2_e, so both
+    variances are identified even though every group is a single observation."""
+    rng = np.random.default_rng(5)
+    n = 2000
+    x = rng.normal(size=n)
+    y = x * rng.normal(size=n) + 0.5 * rng.normal(size=n)
+    res = _fit("mixed y x || g: x, noconstant", pd.DataFrame({"y": y, "x": x, "g": np.arange(n)}))
+    var = res.params.filter(like="var(").to_numpy()
+    np.testing.assert_allclose(var, [1.0, 0.25], atol=0.12)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +56,20 @@ def fit(cmdline: str, data: pd.DataFrame, **options: Any):
 # overflow): reported as an EstimationError naming the command, never as numpy's error
 NUMERICAL_FAILURES: tuple[type[BaseException], ...] = (
     np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError, OverflowError)
+
+
+def guarded(command: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` (an estimation command's function, e.g. :func:`memodels.mixed`) with the
+    numerical failures of its engine reported as :func:`numerical_failure` errors."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NUMERICAL_FAILURES as exc:
+            raise numerical_failure(command, exc) from exc
+
+    return run
 
 
 def numerical_failure(command: str, exc: BaseException) -> EstimationError:

@@ -125,9 +125,10 @@ def check_lmm_sample(design) -> None:
 
     * more observations than fixed-effects coefficients (r(2001), "insufficient
       observations"): otherwise the residual variance has nothing left to estimate it;
-    * some group with two or more observations at each level: when every group of a
-      level is a single observation, that level's random effects and the residual are
-      the same thing and their variances cannot be told apart.
+    * some group with two or more observations at each level with a random intercept:
+      when every group of a level is a single observation, that level's random
+      intercept and the residual are the same thing and their variances cannot be told
+      apart.
     """
     n = int(np.asarray(design.y).size)
     p = int(np.asarray(design.X).shape[1])
@@ -137,12 +138,12 @@ def check_lmm_sample(design) -> None:
         err.rc = 2001  # type: ignore[attr-defined]
         raise err
     for term in design.terms:
-        if term.level == ALL or term.n_groups == 0:
-            continue
+        if term.level == ALL or term.n_groups == 0 or "_cons" not in term.names:
+            continue  # (a random slope alone is identified through the variance's shape)
         sizes = np.bincount(np.asarray(term.groups), minlength=term.n_groups)
         if sizes.max() <= 1:
             err = DataError(f"every group of {term.level} has a single observation: the "
-                            f"variance of the random effects at level {term.level} cannot "
+                            f"variance of the random intercept at level {term.level} cannot "
                             "be told apart from the residual variance; drop the "
                             f"{term.level}: equation")
             err.rc = 459  # type: ignore[attr-defined]
