@@ -160,3 +160,16 @@ def test_bad_input_names_the_problem(pig, spec, error, word):
 def test_unknown_command(pig):
     with pytest.raises(MemodelsError, match="notacommand"):
         memodels.fit("notacommand weight week || id:", pig)
+
+
+def test_single_level_indicator_is_kept():
+    """``1.id`` in a varlist is the indicator of id == 1 ([U] 11.4.3), not a base level
+    dropped without a note (audit item: "1.treatment in a varlist is dropped")."""
+    from support import load_dataset
+
+    pig = load_dataset("pig")
+    res = memodels.fit("mixed weight 1.id week || id:", pig, nolog=True)
+    assert "1.id" in res.params.index
+    direct = memodels.fit("mixed weight d1 week || id:", pig.assign(d1=(pig.id == 1) * 1.0),
+                          nolog=True)
+    assert res.params["1.id"] == pytest.approx(direct.params["d1"], rel=1e-6)

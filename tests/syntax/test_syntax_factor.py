@@ -39,7 +39,7 @@ def show(text):
         ("ibn.a", ["i.a[b=none]"]),
         ("i(2 3).a", ["i.a[2.0, 3.0]"]),
         ("i(1/3).a", ["i.a[1.0, 2.0, 3.0]"]),
-        ("2.girl", ["i.girl[2.0]"]),
+        ("2.girl", ["i.girl[b=none][2.0]"]),  # one level's indicator: no base
         ("i.(a b)", ["i.a", "i.b"]),
         ("i.child*", ["i.child1", "i.child2", "i.child3"]),
         ("i.(child1-child3)", ["i.child1", "i.child2", "i.child3"]),

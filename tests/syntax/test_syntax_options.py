@@ -139,7 +139,9 @@ def test_parse_errors(text, err, match):
 
 def test_last_of_pair_wins():
     assert parse_options("nolog log", MIXED_OPTIONS) == {"log": True}
-    assert parse_options("reml mle", MIXED_OPTIONS) == {"mle": True}
+    # exclusive choices are refused together, as Stata does (audit: "reml mle" accepted)
+    with pytest.raises(OptionError, match="reml and mle may not be combined"):
+        parse_options("reml mle", MIXED_OPTIONS)
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,9 @@ def _parse_op(stream: TokenStream, text: str) -> _Op | None:
     if tok.kind == NUMBER and stream.peek(1).is_op(".") and stream.peek(1).start == tok.end:
         stream.next()
         stream.next()
-        return _Op("i", "first", (float(tok.text),), True)
+        # one selected level is that level's indicator, with no base level to omit
+        # ([U] 11.4.3: ``1.treatment`` is the indicator of treatment == 1)
+        return _Op("i", "none", (float(tok.text),), True)
     if tok.kind != NAME:
         return None
     nxt = stream.peek(1)
@@ -150,7 +152,7 @@ def _op_from_name(name: str) -> _Op | None:
         return _Op("i", int(m.group(1)), None, True)
     m = _I_LEVEL.match(name)
     if m:
-        return _Op("i", "first", (float(m.group(1)),), True)
+        return _Op("i", "none", (float(m.group(1)),), True)
     m = re.match(r"^b(\d+)$", name)
     if m:
         return _Op("i", int(m.group(1)), None, True)

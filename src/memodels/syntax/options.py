@@ -355,16 +355,27 @@ def parse_options(text: str, table: OptionTable) -> dict[str, Any]:
     for name, arg in iter_option_items(text):
         d = table.lookup(name)
         key, value = apply_def(d, arg, name)
-        set_option(out, d, key, value)
+        set_option(out, d, key, value, exclusive=True)
     return out
 
 
-def set_option(out: dict[str, Any], d: OptionDef, key: str, value: Any) -> None:
-    """Store an option, letting the later of ``log``/``nolog`` (etc.) win."""
+# mutually exclusive choices: Stata refuses them together ("options reml and mle may
+# not be combined", r(198)) rather than letting one win
+_EXCLUSIVE = {("mle", "reml"), ("variance", "stddeviations"), ("matsqrt", "matlog")}
+
+
+def set_option(out: dict[str, Any], d: OptionDef, key: str, value: Any,
+               exclusive: bool = False) -> None:
+    """Store an option: the later of ``log``/``nolog`` wins; with ``exclusive`` (one
+    command line), exclusive choices (``reml``/``mle``, ``variance``/``stddeviations``,
+    ``matsqrt``/``matlog``) are refused together (a Python keyword overrides the command
+    line's choice instead)."""
     if d.negates is not None:
         out.pop(d.negates, None)
     for other in list(out):
         if other != key and _negation_pair(other, key):
+            if exclusive and ((other, key) in _EXCLUSIVE or (key, other) in _EXCLUSIVE):
+                raise OptionError(f"options {other} and {key} may not be combined")
             out.pop(other)
     out[key] = value
 
