@@ -235,3 +235,26 @@ def test_singleton_groups_with_random_slope_only_fit():
     res = _fit("mixed y x || g: x, noconstant", pd.DataFrame({"y": y, "x": x, "g": np.arange(n)}))
     var = res.params.filter(like="var(").to_numpy()
     np.testing.assert_allclose(var, [1.0, 0.25], atol=0.12)
+
+
+def test_categorical_outcome_uses_its_category_order():
+    """A labelled outcome as pandas makes it (a Categorical of texts) is an outcome, not a
+    "string variable" (reliability audit: valid input refused): the categories' order
+    gives the codes, so melogit and meologit fit the same model as on 0/1 and 0/1/2."""
+    import memodels
+
+    rng = np.random.default_rng(11)
+    g = np.repeat(np.arange(40), 8)
+    x = rng.normal(size=g.size)
+    lat = 0.8 * x + rng.normal(size=40)[g] + rng.logistic(size=g.size)
+    y3 = np.searchsorted([-0.5, 1.0], lat)
+    df = pd.DataFrame({"x": x, "g": g, "y3": y3, "yb": (lat > 0).astype(int)})
+    lab = df.assign(
+        yb=pd.Categorical.from_codes(df.yb, ["no", "yes"]),
+        y3=pd.Categorical.from_codes(df.y3, ["low", "mid", "high"], ordered=True))
+    a = memodels.melogit("yb x || g:", lab, nolog=True)
+    b = memodels.melogit("yb x || g:", df, nolog=True)
+    assert a.llf == pytest.approx(b.llf, abs=1e-8)
+    c = memodels.meologit("y3 x || g:", lab, nolog=True)
+    d = memodels.meologit("y3 x || g:", df, nolog=True)
+    assert c.llf == pytest.approx(d.llf, abs=1e-8)

@@ -84,6 +84,8 @@ def empty_strings(series: pd.Series, missing: np.ndarray | None = None) -> np.nd
 
 def numeric_values(series: pd.Series, name: str, role: str) -> np.ndarray:
     """The column as float64, NaN for missing; :class:`DataError` for a string column.
+    A Categorical outcome of texts (a labelled outcome) gives its category positions
+    0..k-1, in the categories' order.
 
     ``role`` words the message (``"outcome variable"``, ``"covariate"``...).
     """
@@ -93,6 +95,13 @@ def numeric_values(series: pd.Series, name: str, role: str) -> np.ndarray:
                         "first (e.g. days since a fixed date), as Stata stores dates")
     if pd.api.types.is_complex_dtype(series.dtype):
         raise DataError(f"{role} '{name}' has complex values; Stata variables are real")
+    if role == "outcome variable" and is_categorical(series) and is_string(series):
+        # a labelled outcome (pandas Categorical of texts): its category positions
+        # 0..k-1 are the codes, in the categories' order -- the first category is the
+        # failure of a binary outcome and the lowest of an ordinal one
+        codes = series.cat.codes.to_numpy().astype(float)
+        codes[codes < 0] = np.nan
+        return codes
     if is_string(series):
         hint = ""
         if role in ("covariate", "independent variable"):
