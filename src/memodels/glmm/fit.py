@@ -25,6 +25,7 @@ from ..errors import ConvergenceWarning, EstimationError, OptionError
 from ..lmm.terms import EngineTerm
 from ..optimize import numdiff
 from .constraints import ConstrainedModel, EstimationConstraints, constrain
+from .laplace_boundary import lift_start, saddle_restart
 from .laplace_sparse import SparseLaplace
 from .nested import NestedQuadrature
 from .repeated import merge_repeated, restore_terms
@@ -281,8 +282,12 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, iterate, 
     state = {"ad": ad}
     sparse = isinstance(model, SparseLaplace)
     if sparse:
+        free = not isinstance(model, ConstrainedModel)  # zero sds: the free engine only
+        if free:
+            params = lift_start(model, params)
         exact = _exact_gradient_fit(model, params, note, iterate, nrtol)
-        if exact is not None:
+        if exact is not None and free:
+            exact = _escape_saddles(model, exact, note, iterate, nrtol)
             params, llf, grad, hess, converged, iters = exact
             ad = None
             if len(terms) == 1:  # the two-level engine gives the EB means and modes
@@ -402,6 +407,28 @@ def _exact_gradient_fit(model: SparseLaplace, params: np.ndarray, note, iterate:
     llf, grad = value_grad(params)  # leave the model's modes at the reported optimum
     converged = bool(concave and abs(grad @ step) < nrtol)
     return params, llf, grad, hess, converged, it[0]
+
+
+def _escape_saddles(model: SparseLaplace, exact: tuple, note, iterate: int, nrtol: float,
+                    restarts: int = 3) -> tuple:
+    """Restart the exact-gradient fit while some standard deviation at about 0 is a
+    saddle rather than a maximum (:mod:`memodels.glmm.laplace_boundary`); the better
+    optimum is kept, the iteration log continues its numbering."""
+    for _ in range(restarts):
+        restart = saddle_restart(model, exact[0], exact[1])
+        if restart is None:
+            break
+        offset = exact[5] + 1
+
+        def shifted(stage: str, it: int, val: float, _o: int = offset) -> None:
+            note(stage, it + _o, val)
+
+        again = _exact_gradient_fit(model, restart, shifted, iterate, nrtol)
+        if again is None or not again[1] > exact[1] + 1e-9:
+            model.loglik_and_gradient(exact[0])  # the engine's modes back at the optimum
+            break
+        exact = (*again[:5], again[5] + offset)
+    return exact
 
 
 def _laplace_start(model: SparseLaplace, params: np.ndarray) -> np.ndarray:
