@@ -13,7 +13,12 @@ metric by the delta method.  Checked three ways:
   metric; one or the other crossed factor held fixed; one Newton step for the modes; the
   sequential per-level Laplace) do not reproduce the printed SEs either, and the
   fixed-mode ones are 15-50% off, so the exact information is kept and the printed SEs
-  are checked at the documented tolerance;
+  are checked at the documented tolerance (se on the estimation scale, ours vs printed:
+  1.wsm +2.47%, 1.wsf -0.34%, 1.wsm#1.wsf +0.13%, _cons +1.41%, ln sd male +0.21%,
+  female -0.36%).  The other Laplace example with printed SEs, [ME] me example 6
+  (diuretics, Gaussian, one level, where Laplace is exact), matches them to 1e-3 with the
+  same exact information (tests/reference/test_me_examples_blocks_constraints.py), which
+  a Hessian with the modes held fixed would not;
 * on a model where the Laplace approximation is nearly exact (Poisson, 200 observations
   per group): its SEs equal 30-point adaptive quadrature's to 1e-3;
 * against a numerical Hessian of the Laplace log likelihood computed here in Stata's
