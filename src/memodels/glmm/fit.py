@@ -27,6 +27,7 @@ from ..optimize.maximize import Maximize
 from . import honesty, newton
 from .constraints import ConstrainedModel, EstimationConstraints, constrain
 from .fixed_only import check_fixed_only_options, fixed_only_fit
+from .laplace_boundary import lift_start, saddle_restart
 from .laplace_sparse import SparseLaplace
 from .nested import NestedQuadrature
 from .quasi_newton import maximize_lbfgs
@@ -276,7 +277,12 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx, re_op
     state = {"ad": ad}
     sparse = isinstance(model, SparseLaplace)
     if sparse and not mx.dnumerical:
+        free = not isinstance(model, ConstrainedModel)  # zero sds: the free engine only
+        if free:
+            params = lift_start(model, params)
         exact = _exact_gradient_fit(model, params, note, mx)
+        if exact is not None and free:
+            exact = _escape_saddles(model, exact, note, mx)
         if exact is not None:
             params, llf, grad, hess, converged, iters = exact
             _warn_unless(converged)
@@ -356,6 +362,28 @@ def _exact_gradient_fit(model: SparseLaplace, params: np.ndarray, note, mx: Maxi
 def _warn_unless(converged: bool) -> None:
     if not converged:
         warnings.warn("convergence not achieved", ConvergenceWarning, stacklevel=5)
+
+
+def _escape_saddles(model: SparseLaplace, exact: tuple, note, mx: Maximize,
+                    restarts: int = 3) -> tuple:
+    """Restart the exact-gradient fit while some standard deviation at about 0 is a
+    saddle rather than a maximum (:mod:`memodels.glmm.laplace_boundary`); the better
+    optimum is kept, the iteration log continues its numbering."""
+    for _ in range(restarts):
+        restart = saddle_restart(model, exact[0], exact[1])
+        if restart is None:
+            break
+        offset = exact[5] + 1
+
+        def shifted(stage: str, it: int, val: float, _o: int = offset) -> None:
+            note(stage, it + _o, val)
+
+        again = _exact_gradient_fit(model, restart, shifted, mx)
+        if again is None or not again[1] > exact[1] + 1e-9:
+            model.loglik_and_gradient(exact[0])  # the engine's modes back at the optimum
+            break
+        exact = (*again[:5], again[5] + offset)
+    return exact
 
 
 def _laplace_start(model: SparseLaplace, params: np.ndarray) -> np.ndarray:
