@@ -80,7 +80,11 @@ def build_meqr_results(design: Design, fit: GLMMFit, *, command: str, cmdline: s
     wald = (np.nan, 0)
     if keep:
         b = fit.beta[keep]
-        wald = (float(b @ np.linalg.solve(fit.vcov_beta[np.ix_(keep, keep)], b)), len(keep))
+        try:  # as results.glmm: a singular VCE (e.g. separation) leaves the test missing
+            wald = (float(b @ np.linalg.solve(fit.vcov_beta[np.ix_(keep, keep)], b)),
+                    len(keep))
+        except np.linalg.LinAlgError:
+            wald = (np.nan, len(keep))
     n_var = sum(s.n_params for s in fit.structures)
     lr = None
     if n_var and not options.get("nolrtest"):
