@@ -282,3 +282,26 @@ def test_meqr_refineopts_iterate0_and_matsqrt_are_the_default(df):
     base, _, _ = _run("meqrlogit y x || g:, nolog", df)
     res, _, _ = _run("meqrlogit y x || g:, refineopts(iterate(0)) matsqrt nolog", df)
     assert res.llf == base.llf
+
+
+def test_mestreg_iterate_caps_the_iterations():
+    """mestreg shares the me commands' options (reliability: iterate(1) ran 6 iterations
+    and said converged)."""
+    from memodels.commands.mestreg import mestreg
+    from memodels.survival import stset
+
+    rng = np.random.default_rng(4)
+    g = np.repeat(np.arange(60), 5)
+    x = rng.normal(size=g.size)
+    t = rng.exponential(1 / np.exp(-1.0 + 0.5 * x + rng.normal(0, 0.6, 60)[g]))
+    d = (t < 3).astype(float)
+    st = stset(pd.DataFrame({"t": np.minimum(t, 3), "d": d, "x": x, "g": g}), "t", "d")
+    buf = io.StringIO()
+    with warnings.catch_warnings(record=True) as seen, contextlib.redirect_stdout(buf):
+        warnings.simplefilter("always")
+        res = mestreg("x || g:, distribution(exponential) iterate(1)", st)
+    assert _full_model_iterations(buf.getvalue()) == [0, 1]
+    assert not res.converged and res.iterations == 1
+    assert any(issubclass(w.category, ConvergenceWarning) for w in seen)
+    full = mestreg("x || g:, distribution(exponential) nolog", st)
+    assert full.converged and full.iterations > 1
