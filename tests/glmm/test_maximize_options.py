@@ -329,3 +329,18 @@ def test_mestreg_iterate_caps_the_iterations():
     assert any(issubclass(w.category, ConvergenceWarning) for w in seen)
     full = mestreg("x || g:, distribution(exponential) nolog", st)
     assert full.converged and full.iterations > 1
+
+
+@pytest.mark.parametrize("cmd", ["melogit y x || g:", "mepoisson y x || g:"])
+def test_outcome_without_variation_is_not_converged(df, cmd):
+    """All outcomes 0 (reliability all_zero_melogit / all_zero_mepoisson: converged=True,
+    ll ~ 0, var at its start value): no maximum exists.  Refusing the data (Stata's
+    "outcome does not vary") would be honest too."""
+    from memodels.errors import MemodelsError
+
+    try:
+        res, _, warned = _run(f"{cmd}, nolog", df.assign(y=0.0))
+    except MemodelsError:
+        return
+    assert not res.converged
+    assert any("predicted perfectly" in w for w in warned)
