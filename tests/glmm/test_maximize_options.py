@@ -254,8 +254,13 @@ def test_complete_separation_is_not_reported_converged(separated, cmd):
     """reliability finding 7: meqrlogit reported converged=True after 0 iterations with
     the start value var(_cons)=1; every command said converged.  The log likelihood is 0
     (every outcome predicted), so no maximum is attained."""
+    from memodels.errors import MemodelsError
+
     sep = " " if "," in cmd else ", "
-    res, _, warned = _run(f"{cmd}{sep}nolog", separated)
+    try:
+        res, _, warned = _run(f"{cmd}{sep}nolog", separated)
+    except MemodelsError:  # a refusal ("predicts data perfectly") is honest too
+        return
     assert res.llf > -1e-5  # the data are perfectly predicted (independent of the flag)
     assert not res.converged
     assert any("predicted perfectly" in w for w in warned)
