@@ -349,3 +349,17 @@ def test_outcome_without_variation_is_not_converged(df, cmd):
         return
     assert not res.converged
     assert any("predicted perfectly" in w for w in warned)
+
+
+@pytest.mark.parametrize("cmd", ["meqrlogit y x || g:,", "melogit y x || g:, laplace"])
+def test_nonrtolerance_stops_the_quasi_newton_stage(df, cmd):
+    """Laplace/meqr fits with nonrtolerance: Stata's rule is ltolerance() (or
+    tolerance()) alone, checked at every quasi-Newton iterate (no Hessian needed): the fit
+    stops at the first iteration whose reldif from the previous is below it."""
+    res, _, _ = _run(f"{cmd} nonrtolerance ltolerance(1e-4) tolerance(0) nolog", df)
+    lls = [ll for stage, _, ll in res.fit.log if stage == "Fitting full model:"]
+    rel = [abs(b - a) / (abs(a) + 1) for a, b in zip(lls, lls[1:], strict=False)]
+    first = next(i for i, r in enumerate(rel) if r <= 1e-4) + 1
+    assert res.converged and res.iterations == first
+    full, _, _ = _run(f"{cmd} nolog", df)
+    assert full.iterations > res.iterations
