@@ -109,12 +109,36 @@ def test_tolerances_are_monotone(df):
     assert counts == sorted(counts)
 
 
-@pytest.mark.parametrize("tech", ["bfgs", "dfp", "bhhh", "nr 5 bfgs 10"])
-def test_other_techniques_refused(df, tech):
-    with pytest.raises(OptionError, match="only technique\\(nr\\)"):
-        memodels.fit(f"melogit y x || g:, technique({tech}) nolog", df)
+@pytest.mark.parametrize("tech", ["bfgs", "dfp", "bhhh", "nr 2 bfgs 3", "bhhh 2 nr"])
+def test_techniques_reach_the_newton_optimum(df, tech):
+    """technique(bhhh|dfp|bfgs) and switching ([R] maximize) in the adaptive-quadrature
+    loop: the same optimum as Newton-Raphson (bhhh's outer-product curvature stops it
+    within its own scaled-gradient criterion: compared at 1e-3 standard errors)."""
+    base, _, _ = _run("melogit y x || g:, nolog", df)
+    res, _, warned = _run(f"melogit y x || g:, technique({tech}) nolog", df)
+    assert res.converged and not warned
+    assert res.llf == pytest.approx(base.llf, abs=1e-5)
+    se = np.sqrt(np.diag(base.fit.vcov))
+    np.testing.assert_allclose(res.fit.params, base.fit.params, atol=1e-3 * se.min())
+
+
+def test_bhhh_curvature_is_the_outer_product_of_cluster_scores(df):
+    """bhhh steps with sum_j s_j s_j': at the optimum it estimates the information, so
+    its inverse is close to the Newton VCE (simulated correct model)."""
+    base, _, _ = _run("melogit y x || g:, nolog", df)
+    model, par, ad = (base.fit.extra[k] for k in ("model", "params_theta", "adaptive"))
+    scores = model.scores(par, ad)
+    np.testing.assert_allclose(scores.sum(0), 0, atol=1e-3)
+    opg = scores.T @ scores
+    np.testing.assert_allclose(np.diag(np.linalg.inv(opg)),
+                               np.diag(np.linalg.inv(-base.fit.extra["hessian"])), rtol=0.5)
+
+
+@pytest.mark.parametrize("cmd", ["melogit y x || g:, laplace", "meqrlogit y x || g:,"])
+@pytest.mark.parametrize("tech", ["bfgs", "bhhh"])
+def test_other_techniques_refused_for_laplace_and_meqr(df, cmd, tech):
     with pytest.raises(OptionError, match="technique"):
-        memodels.fit(f"meqrlogit y x || g:, technique({tech}) nolog", df)
+        memodels.fit(f"{cmd} technique({tech}) nolog", df)
 
 
 def test_technique_nr_accepted_and_unknown_refused(df):
@@ -289,3 +313,55 @@ def test_meqr_refineopts_iterate0_and_matsqrt_are_the_default(df):
     base, _, _ = _run("meqrlogit y x || g:, nolog", df)
     res, _, _ = _run("meqrlogit y x || g:, refineopts(iterate(0)) matsqrt nolog", df)
     assert res.llf == base.llf
+
+
+def test_mestreg_iterate_caps_the_iterations():
+    """mestreg shares the me commands' options (reliability: iterate(1) ran 6 iterations
+    and said converged)."""
+    from memodels.commands.mestreg import mestreg
+    from memodels.survival import stset
+
+    rng = np.random.default_rng(4)
+    g = np.repeat(np.arange(60), 5)
+    x = rng.normal(size=g.size)
+    t = rng.exponential(1 / np.exp(-1.0 + 0.5 * x + rng.normal(0, 0.6, 60)[g]))
+    d = (t < 3).astype(float)
+    st = stset(pd.DataFrame({"t": np.minimum(t, 3), "d": d, "x": x, "g": g}), "t", "d")
+    buf = io.StringIO()
+    with warnings.catch_warnings(record=True) as seen, contextlib.redirect_stdout(buf):
+        warnings.simplefilter("always")
+        res = mestreg("x || g:, distribution(exponential) iterate(1)", st)
+    assert _full_model_iterations(buf.getvalue()) == [0, 1]
+    assert not res.converged and res.iterations == 1
+    assert any(issubclass(w.category, ConvergenceWarning) for w in seen)
+    full = mestreg("x || g:, distribution(exponential) nolog", st)
+    assert full.converged and full.iterations > 1
+
+
+@pytest.mark.parametrize("cmd", ["melogit y x || g:", "mepoisson y x || g:"])
+def test_outcome_without_variation_is_not_converged(df, cmd):
+    """All outcomes 0 (reliability all_zero_melogit / all_zero_mepoisson: converged=True,
+    ll ~ 0, var at its start value): no maximum exists.  Refusing the data (Stata's
+    "outcome does not vary") would be honest too."""
+    from memodels.errors import MemodelsError
+
+    try:
+        res, _, warned = _run(f"{cmd}, nolog", df.assign(y=0.0))
+    except MemodelsError:
+        return
+    assert not res.converged
+    assert any("predicted perfectly" in w for w in warned)
+
+
+@pytest.mark.parametrize("cmd", ["meqrlogit y x || g:,", "melogit y x || g:, laplace"])
+def test_nonrtolerance_stops_the_quasi_newton_stage(df, cmd):
+    """Laplace/meqr fits with nonrtolerance: Stata's rule is ltolerance() (or
+    tolerance()) alone, checked at every quasi-Newton iterate (no Hessian needed): the fit
+    stops at the first iteration whose reldif from the previous is below it."""
+    res, _, _ = _run(f"{cmd} nonrtolerance ltolerance(1e-4) tolerance(0) nolog", df)
+    lls = [ll for stage, _, ll in res.fit.log if stage == "Fitting full model:"]
+    rel = [abs(b - a) / (abs(a) + 1) for a, b in zip(lls, lls[1:], strict=False)]
+    first = next(i for i, r in enumerate(rel) if r <= 1e-4) + 1
+    assert res.converged and res.iterations == first
+    full, _, _ = _run(f"{cmd} nolog", df)
+    assert full.iterations > res.iterations

@@ -295,19 +295,20 @@ def _engine_kwargs(opts: dict[str, Any], fit_glmm) -> dict[str, Any]:
     """The maximize_options ([R] maximize) for the engine: ``iterate`` (kept as its own
     keyword too) and ``maximize`` (:class:`memodels.optimize.maximize.Maximize`, with the
     trace displays printed when the log is on)."""
-    mx = maximize_options(opts, "me")
+    mx = maximize_options(opts, "me", techniques=("nr", "bhhh", "dfp", "bfgs"))
     kwargs: dict[str, Any] = {"iterate": mx.iterate}
     if "maximize" in inspect.signature(fit_glmm).parameters:
         kwargs["maximize"] = mx
     return kwargs
 
 
-def maximize_options(opts: dict[str, Any], command: str):
+def maximize_options(opts: dict[str, Any], command: str,
+                     techniques: tuple[str, ...] = ("nr",)):
     """:class:`memodels.optimize.maximize.Maximize` from the options; the extra lines of
     ``trace``/``gradient``/``hessian``/``showstep``/``showtolerance`` go to stdout."""
     from ..optimize.maximize import from_options
 
-    mx = from_options(opts, command)
+    mx = from_options(opts, command, techniques=techniques)
     show = not opts.get("nolog") and opts.get("log", True)
     return mx.with_echo((lambda line: print(line, file=console())) if show else None)
 

@@ -274,6 +274,10 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx, re_op
     evaluation (with one node a fixed-node Newton step would have no prior penalty on
     Sigma), maximized with finite-difference derivatives of the approximated likelihood
     (:func:`memodels.glmm.quasi_newton.maximize_lbfgs`)."""
+    if any(name != "nr" for name, _ in mx.techniques):
+        raise OptionError("technique() other than nr is implemented for the adaptive "
+                          "quadrature fits only; the Laplacian approximation (and meqr) "
+                          "use Newton-Raphson after a quasi-Newton stage")
     state = {"ad": ad}
     sparse = isinstance(model, SparseLaplace)
     if sparse and not mx.dnumerical:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import OptionError
 from ..optimize import numdiff
 from ..optimize.maximize import Maximize
 from ..optimize.newton_step import newton_step
@@ -50,6 +51,7 @@ def run(model, params: np.ndarray, ad, mx: Maximize,
         return (f(par), numdiff.gradient(f, par, rel=1e-6),
                 numdiff.hessian(f, par, rel=1e-4))
 
+    quasi = QuasiHessian(model, mx)
     converged, it, backed = False, 0, False
     ll_prev, prev = -np.inf, None
     for it in range(mx.iterate + 1):
@@ -59,7 +61,7 @@ def run(model, params: np.ndarray, ad, mx: Maximize,
         if it == 0 and infeasible is not None and not _finite(ll, grad, hess):
             params, ad = infeasible(params)
             ll, grad, hess = derivatives(params, ad)
-        step, concave = newton_step(grad, hess, mx.difficult)
+        step, concave = quasi.step(mx.technique_at(it), params, ad, grad, hess)
         # Stata's iteration-log flags: a Hessian that is not negative definite here, or a
         # previous step that had to be shortened
         note(it, ll, "(not concave)" if not concave else "(backed up)" if backed else "")
@@ -88,6 +90,62 @@ def run(model, params: np.ndarray, ad, mx: Maximize,
             break
         backed = lam < 1.0
     return NewtonResult(params, ad, converged, it)
+
+
+class QuasiHessian:
+    """The curvature each technique steps with ([R] maximize, technique()): ``nr`` the
+    Hessian; ``bhhh`` the outer product of the top-level clusters' scores,
+    sum_j s_j s_j' (the negative Hessian's expectation); ``bfgs``/``dfp`` the negative
+    Hessian approximated by the BFGS/DFP updates from the changes in the parameters and
+    the gradient between iterations, started from the (eigenvalue-reflected) Hessian
+    when the technique takes over."""
+
+    def __init__(self, model, mx: Maximize):
+        self.model, self.mx = model, mx
+        self.approx: np.ndarray | None = None  # positive definite: approximates -H
+        self.last: tuple[str, np.ndarray, np.ndarray] | None = None
+
+    def step(self, tech: str, params, ad, grad, hess) -> tuple[np.ndarray, bool]:
+        if tech == "nr":
+            self.last = (tech, params, grad)
+            return newton_step(grad, hess, self.mx.difficult)
+        if tech == "bhhh":
+            if not hasattr(self.model, "scores") or hasattr(self.model, "unwrap"):
+                raise OptionError("technique(bhhh) is not available for this model (no "
+                                  "cluster scores: constrained or Laplace fits)")
+            scores = self.model.scores(params, ad)
+            info = scores.T @ scores
+        else:
+            info = self._updated(tech, params, grad, hess)
+        self.last = (tech, params, grad)
+        try:
+            chol = np.linalg.cholesky(info)
+        except np.linalg.LinAlgError:
+            return newton_step(grad, -info, self.mx.difficult)
+        return np.linalg.solve(chol.T, np.linalg.solve(chol, grad)), True
+
+    def _updated(self, tech: str, params, grad, hess) -> np.ndarray:
+        fresh = self.last is None or self.last[0] != tech or self.approx is None
+        if fresh:
+            w, vec = np.linalg.eigh(-hess)
+            floor = 1e-8 * max(np.abs(w).max(), 1.0)
+            self.approx = (vec * np.maximum(np.abs(w), floor)) @ vec.T
+            return self.approx
+        a = self.approx
+        s = params - self.last[1]
+        y = -(grad - self.last[2])  # the change in the gradient of -log L
+        sy = float(s @ y)
+        if sy <= 1e-12 * float(np.sqrt((s @ s) * (y @ y))):
+            return a  # no curvature information: keep the approximation
+        if tech == "bfgs":
+            a_s = a @ s
+            a = a - np.outer(a_s, a_s) / float(s @ a_s) + np.outer(y, y) / sy
+        else:  # dfp
+            rho = 1.0 / sy
+            left = np.eye(a.shape[0]) - rho * np.outer(y, s)
+            a = left @ a @ left.T + rho * np.outer(y, y)
+        self.approx = 0.5 * (a + a.T)
+        return self.approx
 
 
 def _finite(*arrays) -> bool:

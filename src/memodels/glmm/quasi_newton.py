@@ -65,6 +65,11 @@ def maximize_lbfgs(value: Callable[[np.ndarray], float], params: np.ndarray, mx:
         if mx.trace and mx.echo is not None:  # the quasi-Newton iterates: vector only
             mx.echo("Parameter vector:")
             mx.echo("  " + "  ".join(f"{v:11.7g}" for v in xk))
+        if mx.nonrtolerance and mx.converged(trail["cur"], trail["prev"], trail["ll"],
+                                             trail["ll_prev"], 0.0, True):
+            # nonrtolerance: Stata's rule is tolerance() or ltolerance() alone, which needs
+            # no Hessian; the concavity check follows at the stopping point
+            raise StopIteration
 
     ll0 = value(params)
     trail["ll"] = ll0

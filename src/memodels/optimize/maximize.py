@@ -71,6 +71,20 @@ class Maximize:
     # internal strictness of the scaled-gradient criterion: converged when g'(-H)^{-1}g <
     # nrtolerance * nrscale (mixed: 1e-4, see memodels.commands.mixed._maximize)
     nrscale: float = 1.0
+    # technique(): ((algorithm, iterations), ...) cycled; one entry runs throughout
+    techniques: tuple[tuple[str, int], ...] = (("nr", 0),)
+
+    def technique_at(self, iteration: int) -> str:
+        """The algorithm of iteration ``iteration`` ([R] maximize, technique(): the
+        algorithms take turns, each for its number of iterations, default 5)."""
+        if len(self.techniques) == 1:
+            return self.techniques[0][0]
+        pos = iteration % sum(n for _, n in self.techniques)
+        for name, n in self.techniques:
+            if pos < n:
+                return name
+            pos -= n
+        return self.techniques[-1][0]
 
     def with_echo(self, echo: Callable[[str], None] | None) -> Maximize:
         return replace(self, echo=echo)
@@ -166,32 +180,55 @@ def _positive(opts: Mapping[str, Any], key: str, default: float) -> float:
     return out
 
 
-def check_technique(text: Any, command: str) -> None:
-    """``technique(algorithm_spec)``: only Newton-Raphson (nr, the default) is
-    implemented; ``bhhh`` is not allowed with ``mixed`` ([ME] mixed, Options)."""
+def parse_technique(text: Any, command: str, allowed: tuple[str, ...] = ("nr",)
+                    ) -> tuple[tuple[str, int], ...]:
+    """``technique(algorithm_spec)``: ``nr``, ``bhhh``, ``dfp``, ``bfgs``, each optionally
+    followed by its number of iterations (default 5) when several take turns.  ``bhhh``
+    is not allowed with ``mixed`` ([ME] mixed, Options); algorithms the engine does not
+    implement (not in ``allowed``) are refused."""
     if text in (None, True, "", False):
-        return
-    words = str(text).split()
-    names = [w.lower() for w in words if not w.isdigit()]
-    for name in names:
-        if name not in TECHNIQUES:
-            raise OptionError(f"technique({text}) invalid; {name} is not an algorithm "
+        return (("nr", 0),)
+    words = str(text).lower().split()
+    out: list[tuple[str, int]] = []
+    for w in words:
+        if w.isdigit():
+            if not out or out[-1][1] != -1:
+                raise OptionError(f"technique({text}) invalid; a number must follow an "
+                                  "algorithm name")
+            if int(w) < 1:
+                raise OptionError(f"technique({text}) invalid; iteration counts must be "
+                                  "positive")
+            out[-1] = (out[-1][0], int(w))
+            continue
+        if w not in TECHNIQUES:
+            raise OptionError(f"technique({text}) invalid; {w} is not an algorithm "
                               "(nr, bhhh, dfp or bfgs)")
-        if name == "bhhh" and command == "mixed":
+        if w == "bhhh" and command == "mixed":
             raise OptionError("technique(bhhh) not allowed with mixed; the bhhh algorithm "
                               "may not be specified ([ME] mixed, Options)")
-    others = sorted({n for n in names if n != "nr"})
+        out.append((w, -1))
+    others = sorted({n for n, _ in out if n not in allowed})
     if others:
-        raise OptionError(f"technique({text}): only technique(nr) (Newton-Raphson, the "
-                          f"default) is implemented in memodels; {', '.join(others)} is "
-                          "not available")
+        shown = ", ".join(f"technique({a})" for a in allowed)
+        raise OptionError(f"technique({text}): only {shown} is implemented for this "
+                          f"model in memodels; {', '.join(others)} is not available")
+    if len(out) == 1:
+        return ((out[0][0], 0),)
+    return tuple((n, 5 if k == -1 else k) for n, k in out)
+
+
+def check_technique(text: Any, command: str) -> None:
+    """Refuse any technique but nr (kept for the engines without quasi-Newton steps)."""
+    parse_technique(text, command)
 
 
 def from_options(opts: Mapping[str, Any], command: str, *, default_iterate: int =
-                 DEFAULT_ITERATE, allow: tuple[str, ...] = _FLAGS) -> Maximize:
+                 DEFAULT_ITERATE, allow: tuple[str, ...] = _FLAGS,
+                 techniques: tuple[str, ...] = ("nr",)) -> Maximize:
     """The :class:`Maximize` settings from a command's parsed options; options the
-    command's engine cannot honour (not in ``allow``) are refused with OptionError."""
-    check_technique(opts.get("technique"), command)
+    command's engine cannot honour (not in ``allow``, ``techniques``) are refused with
+    OptionError."""
+    schedule = parse_technique(opts.get("technique"), command, techniques)
     for key in _FLAGS:
         if opts.get(key) and key not in allow:
             raise OptionError(f"option {key} is not implemented for {command}")
@@ -207,8 +244,10 @@ def from_options(opts: Mapping[str, Any], command: str, *, default_iterate: int 
         tolerance=_positive(opts, "tolerance", 1e-6),
         ltolerance=_positive(opts, "ltolerance", 1e-7),
         nrtolerance=_positive(opts, "nrtolerance", 1e-5),
+        techniques=schedule,
         **{k: bool(opts.get(k)) for k in _FLAGS},
     )
 
 
-__all__ = ["Maximize", "from_options", "check_technique", "mreldif", "reldif"]
+__all__ = ["Maximize", "from_options", "check_technique", "parse_technique", "mreldif",
+           "reldif"]
