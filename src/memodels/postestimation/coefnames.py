@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import OptionError
+from ..syntax.constraints import closing_bracket, split_ref
 
 _BASE = re.compile(r"(\d+)[bno]+\.")
 _WORD = re.compile(r"[A-Za-z0-9_.#]+")
@@ -322,31 +323,6 @@ def _continues(text: str, pos: int) -> bool:
     return pos < len(text) and (text[pos].isalnum() or text[pos] in "_.#")
 
 
-def closing_bracket(text: str, start: int) -> int:
-    """Index of the ``]`` closing the ``[`` at ``start`` (brackets nest: var(x[id]))."""
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "[":
-            depth += 1
-        elif text[i] == "]":
-            depth -= 1
-            if depth == 0:
-                return i
-    raise OptionError(f"unbalanced brackets in {text!r}")
-
-
-def split_ref(inner: str) -> tuple[str | None, str]:
-    """``eq:col`` -> (eq, col); the colon is the last one outside brackets/parentheses."""
-    depth = 0
-    for i in range(len(inner) - 1, -1, -1):
-        ch = inner[i]
-        if ch in ")]":
-            depth += 1
-        elif ch in "([":
-            depth -= 1
-        elif ch == ":" and depth == 0:
-            return inner[:i].strip(), inner[i + 1:].strip()
-    return None, inner.strip()
 
 
 __all__ = ["Coefficients", "Space", "closing_bracket", "placeholder", "split_ref"]

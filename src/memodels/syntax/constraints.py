@@ -60,8 +60,9 @@ class NameResolver:
 
 
 # ------------------------------------------------------------------- tokenizer
-def _closing(text: str, start: int) -> int:
-    """Index of the ``]`` closing the ``[`` at ``start`` (brackets nest: var(x[id]))."""
+def closing_bracket(text: str, start: int) -> int:
+    """Index of the ``]`` closing the ``[`` at ``start`` (brackets nest: var(x[id]));
+    shared with the Wald commands' name references (``_b[var(_cons[id])]``)."""
     depth = 0
     for i in range(start, len(text)):
         if text[i] == "[":
@@ -70,10 +71,10 @@ def _closing(text: str, start: int) -> int:
             depth -= 1
             if depth == 0:
                 return i
-    raise OptionError(f"unbalanced brackets in constraint {text!r}")
+    raise OptionError(f"unbalanced brackets in {text!r}")
 
 
-def _split_ref(inner: str) -> tuple[str | None, str]:
+def split_ref(inner: str) -> tuple[str | None, str]:
     """``eq:col`` -> (eq, col); the colon is the last one outside brackets/parentheses."""
     depth = 0
     for i in range(len(inner) - 1, -1, -1):
@@ -98,13 +99,13 @@ def _tokens(text: str, res: NameResolver) -> list[tuple[str, object]]:
             continue
         if text.startswith("_b[", i) or text.startswith("_coef[", i):
             start = text.index("[", i)
-            end = _closing(text, start)
-            eq, col = _split_ref(text[start + 1 : end])
+            end = closing_bracket(text, start)
+            eq, col = split_ref(text[start + 1 : end])
             out.append(("name", res.resolve(eq, col)))
             i = end + 1
             continue
         if ch == "[":
-            end = _closing(text, i)
+            end = closing_bracket(text, i)
             m = _IDENT.match(text, end + 1)
             if not m:
                 raise OptionError(f"expected a coefficient after [{text[i + 1:end]}] in "
