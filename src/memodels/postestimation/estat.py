@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.linalg import block_diag
 
 from ..errors import OptionError
 from .estat_wcorr import estat_wcorrelation
@@ -295,13 +296,7 @@ def _level_matrices(res) -> list[tuple[str, str, list[str], np.ndarray]]:
     result = []
     for p in order:
         lev, names, mats = out[p]
-        q = sum(m.shape[0] for m in mats)
-        full = np.zeros((q, q))
-        i = 0
-        for m in mats:
-            full[i:i + m.shape[0], i:i + m.shape[0]] = m
-            i += m.shape[0]
-        result.append((lev, p, names, full))
+        result.append((lev, p, names, block_diag(*mats)))
     return result
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import block_diag
 
 from ..errors import OptionError
 from .residual_cov import has_structure, residual_covariance
@@ -71,7 +72,7 @@ def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = 
             g_blocks.append(np.asarray(sig, float))
     # no random effects (|| id:, noconstant residuals(...)): V is the residual part alone
     Z = np.hstack(z_blocks) if z_blocks else np.zeros((members.size, 0))
-    G = _block_diag(g_blocks)
+    G = block_diag(*g_blocks) if g_blocks else np.zeros((0, 0))
     V = Z @ G @ Z.T + R
     sd = np.sqrt(np.diag(V))
     corr = V / np.outer(sd, sd)
@@ -96,16 +97,6 @@ def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = 
         text += _matlist(sd[None, :], obs, fmt_text, rows=["sd"])
         text += ["", "Correlations:"] + _matlist(corr, obs, fmt_text, lower=True)
     return _TextDict(out, "\n".join(text), r)
-
-
-def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
-    n = sum(b.shape[0] for b in blocks)
-    out = np.zeros((n, n))
-    i = 0
-    for b in blocks:
-        out[i:i + b.shape[0], i:i + b.shape[0]] = b
-        i += b.shape[0]
-    return out
 
 
 def _cluster_name(top, members, labels, at, data, design) -> str:
