@@ -27,7 +27,14 @@ def robust_vcov(wmodel, fit, clusters: np.ndarray | None = None) -> np.ndarray:
         theta = st.theta_from_sigma(st.sigma_from_phi(phi[:-1]) / s2)
         return wmodel.cluster_loglik(beta, theta, s2)
 
-    scores = numdiff.jacobian(per_cluster, psi, rel=1e-6)  # (M, P)
+    return sandwich(per_cluster, psi, clusters)
+
+
+def sandwich(per_unit, psi: np.ndarray, clusters: np.ndarray | None = None) -> np.ndarray:
+    """The cluster-robust sandwich H^-1 (M/(M-1) sum s s') H^-1 of psi, from the
+    per-unit log likelihoods ``per_unit(psi)`` (one per top-level group or panel);
+    ``clusters`` (one value per unit) sums the units' scores by cluster first."""
+    scores = numdiff.jacobian(per_unit, psi, rel=1e-6)  # (units, P)
     if clusters is not None:
         codes, inv = np.unique(clusters, return_inverse=True)
         summed = np.zeros((codes.size, scores.shape[1]))
@@ -35,6 +42,6 @@ def robust_vcov(wmodel, fit, clusters: np.ndarray | None = None) -> np.ndarray:
         scores = summed
     m = scores.shape[0]
     meat = (m / (m - 1)) * scores.T @ scores
-    hess = numdiff.hessian(lambda v: float(per_cluster(v).sum()), psi, rel=1e-4)
+    hess = numdiff.hessian(lambda v: float(per_unit(v).sum()), psi, rel=1e-4)
     bread = np.linalg.inv(-hess)
     return bread @ meat @ bread

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..covariance.residual import ResidualStructure
-from ..optimize import numdiff
+from .robust import sandwich
 
 
 def _padded(resid: ResidualStructure, arr: np.ndarray) -> np.ndarray:
@@ -66,15 +66,4 @@ def residual_robust_vcov(y, X, fit, resid: ResidualStructure,
     """Sandwich VCE of (beta, phi); ``clusters``: the vce(cluster) value of each panel
     (sorted panel order), or None to cluster at the panels."""
     psi = np.concatenate([fit.beta, fit.phi])
-    per_panel = panel_logliks(y, X, fit, resid)
-    scores = numdiff.jacobian(per_panel, psi, rel=1e-6)
-    if clusters is not None:
-        _, inv = np.unique(clusters, return_inverse=True)
-        summed = np.zeros((int(inv.max()) + 1, scores.shape[1]))
-        np.add.at(summed, inv, scores)
-        scores = summed
-    m = scores.shape[0]
-    meat = (m / (m - 1)) * scores.T @ scores
-    hess = numdiff.hessian(lambda v: float(per_panel(v).sum()), psi, rel=1e-4)
-    bread = np.linalg.inv(-hess)
-    return bread @ meat @ bread
+    return sandwich(panel_logliks(y, X, fit, resid), psi, clusters)

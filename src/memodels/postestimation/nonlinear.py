@@ -23,7 +23,7 @@ from scipy import stats
 from ..errors import OptionError
 from ..syntax.expressions import evaluate
 from .coefnames import Coefficients, Space, placeholder
-from .wald import Combination, _items, parse_text, split_equals
+from .wald import Combination, _items, independent_rows, parse_text, split_equals
 
 _NAMED = re.compile(r"\s*([A-Za-z_]\w*)\s*:(?![^\[]*\])")
 
@@ -150,14 +150,7 @@ def testnl(res, hypothesis) -> NonlinearTest:
     coefs = Coefficients(res)
     f = _function(coefs, [f"({a}) - ({b})" for a, b in zip(lhs, rhs, strict=True)])
     d, G = _delta(f, "testnl")
-    keep: list[int] = []
-    dropped: list[int] = []
-    for i in range(G.shape[0]):
-        trial = keep + [i]
-        if np.linalg.matrix_rank(G[trial], tol=1e-10) == len(trial):
-            keep.append(i)
-        else:
-            dropped.append(i)
+    keep, dropped = independent_rows(G)
     if not keep:
         raise OptionError("testnl: the constraints do not depend on the estimates")
     Gk, dk = G[keep], d[keep]

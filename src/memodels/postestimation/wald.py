@@ -208,13 +208,7 @@ def wald_test(res, coefs: list[tuple[dict, float]], small: bool = False,
         for nm, v in c.items():
             R[i, space.index(nm)] += v
         r[i] = k
-    keep, dropped = [], []
-    for i in range(R.shape[0]):
-        trial = keep + [i]
-        if np.linalg.matrix_rank(R[trial], tol=1e-10) == len(trial):
-            keep.append(i)
-        else:
-            dropped.append(i)
+    keep, dropped = independent_rows(R)
     Rk, rk = R[keep], r[keep]
     d = Rk @ b - rk
     M = Rk @ V @ Rk.T
@@ -351,3 +345,17 @@ def as_frame(result: Combination) -> pd.DataFrame:
     return pd.DataFrame([{"estimate": result.estimate, "se": result.se, "z": result.z,
                           "p": result.p, "lower": lo, "upper": hi}],
                         index=[result.expression])
+
+
+def independent_rows(R: np.ndarray) -> tuple[list[int], list[int]]:
+    """Rows of R kept in order while they add to its rank, and the dependent ones that
+    Stata drops with a note ([R] test: "constraint # dropped")."""
+    keep: list[int] = []
+    dropped: list[int] = []
+    for i in range(R.shape[0]):
+        trial = keep + [i]
+        if np.linalg.matrix_rank(R[trial], tol=1e-10) == len(trial):
+            keep.append(i)
+        else:
+            dropped.append(i)
+    return keep, dropped
