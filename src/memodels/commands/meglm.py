@@ -372,6 +372,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     res = build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",
                              options=opts, family=family, spec=model, notes=notes)
     me_vce.decorate_results(res, design, vce)
+    res.extra["estimation_data"] = data  # a reference (not a copy), for estat quadchk
     if not terms:
         res.title = fixed_only_title(fam, link)
     return res

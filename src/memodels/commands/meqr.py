@@ -145,8 +145,10 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
                          opts, command, method == "laplace" and len(terms) > 1))
     if log is not None:
         print("", file=console())
-    return build_meqr_results(design, fit, command=command, cmdline=f"{command} {spec}",
-                              options=opts, family_obj=family)
+    res = build_meqr_results(design, fit, command=command, cmdline=f"{command} {spec}",
+                             options=opts, family_obj=family)
+    res.extra["estimation_data"] = data  # a reference (not a copy), for estat quadchk
+    return res
 
 
 def meqrlogit(spec: str, data: pd.DataFrame, **options: Any) -> MeqrResults:
