@@ -163,3 +163,21 @@ def test_refits_print_nothing(capsys):
     res.quadchk(intpoints=(5, 9))
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""
+
+
+def test_python_keyword_options_kept():
+    """Options given as Python keywords (not in the command line) are those of the
+    refits: intmethod="ghermite" refits non-adaptively, as a separate ghermite fit."""
+    data = sim_data()
+    res = memodels.melogit("y x || g:", data, intmethod="ghermite", intpoints=9, nolog=True)
+    table = res.quadchk(intpoints=(5, 15))
+    own = memodels.fit(f"{SIM}, intmethod(ghermite) intpoints(5)", sim_data(), nolog=True)
+    assert table.loc["log likelihood", "5 points"] == pytest.approx(own.llf, rel=1e-7)
+    adaptive = memodels.fit(f"{SIM}, intpoints(5)", sim_data(), nolog=True)
+    assert abs(own.llf - adaptive.llf) > 1e-4  # the check can tell the two apart
+
+
+def test_refused_after_noestimate():
+    res = memodels.fit(f"{SIM}, noestimate", sim_data(), nolog=True)
+    with pytest.raises(OptionError, match="noestimate"):
+        res.quadchk()

@@ -60,6 +60,9 @@ def _check_model(res) -> int:
     if fit is None or getattr(fit, "extra", {}).get("fixed_only") or not res.levels:
         raise OptionError("estat quadchk: the model has no random effects (no numerical "
                           "integration to check)")
+    if res.options.get("noestimate") or fit.extra.get("noestimate"):
+        raise OptionError("estat quadchk not allowed after noestimate: the results are "
+                          "starting values, not estimates")
     method = str(getattr(res, "intmethod", "") or "")
     if method == "laplace":
         raise OptionError("estat quadchk not allowed after the Laplacian approximation "
@@ -102,16 +105,35 @@ def _check_points(intpoints: Any, n: int) -> tuple[int, int]:
     return out[0], out[1]
 
 
-def _refit(res, data: pd.DataFrame, points: int):
-    """The same command line at ``points`` points, from the estimates, without a log."""
-    from ..commands.dispatch import fit
+def _same_design(old, new) -> bool:
+    """The refitted design is the estimation's: outcome, fixed and random-effects designs,
+    groups and weights."""
+    def same(a, b) -> bool:
+        if a is None or b is None:
+            return a is None and b is None
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and np.array_equal(a, b)
 
-    new = fit(res.cmdline, data, nolog=True, intpoints=points, from_=res)
-    old_d, new_d = res.design, new.design
-    same = (new_d.y.shape == old_d.y.shape and new_d.X.shape == old_d.X.shape
-            and np.array_equal(new_d.y, old_d.y) and np.array_equal(new_d.X, old_d.X)
-            and list(new.estmetric.index) == list(res.estmetric.index))
-    if not same:
+    if not (same(old.y, new.y) and same(old.X, new.X) and same(old.weights, new.weights)
+            and len(old.terms) == len(new.terms)):
+        return False
+    return all(same(s.groups, t.groups) and same(s.Z, t.Z) and same(s.rfactor_codes,
+                                                                    t.rfactor_codes)
+               for s, t in zip(old.terms, new.terms, strict=True))
+
+
+def _refit(res, call: dict[str, Any], data: pd.DataFrame, points: int):
+    """The estimation's call at ``points`` points, from the estimates, without a log."""
+    from ..commands.dispatch import NUMERICAL_FAILURES, numerical_failure
+
+    options = {k: v for k, v in call["options"].items() if k not in ("log", "from_")}
+    options.update(nolog=True, intpoints=points, from_=res)
+    try:
+        new = call["function"](call["command"], call["spec"], data, options)
+    except NUMERICAL_FAILURES as exc:
+        raise numerical_failure(call["command"], exc) from exc
+    if not (_same_design(res.design, new.design)
+            and list(new.estmetric.index) == list(res.estmetric.index)):
         raise DataError("estat quadchk: the data differ from the estimation data (the "
                         "refitted model has another sample or design); pass the estimation "
                         "data with data=")
@@ -132,11 +154,12 @@ def quadchk(res, data: pd.DataFrame | None = None, intpoints: Any = None,
         raise OptionError(f"estat quadchk: option(s) {', '.join(options)} not allowed")
     n = _check_model(res)
     n1, n2 = _check_points(intpoints, n)
-    if data is None:
-        data = (getattr(res, "extra", None) or {}).get("estimation_data")
-        if data is None:
-            raise OptionError("estat quadchk needs the estimation data: quadchk(data=df)")
-    refits = [_refit(res, data, k) for k in (n1, n2)]
+    call = (getattr(res, "extra", None) or {}).get("estimation_call")
+    if call is None:
+        raise OptionError(f"estat quadchk: these {res.command} results do not record the "
+                          "estimation call; refit the model with this version of memodels")
+    data = call["data"] if data is None else data
+    refits = [_refit(res, call, data, k) for k in (n1, n2)]
     names = list(res.estmetric.index)
     base = np.r_[res.llf, res.estmetric.to_numpy(float)]
     cols: dict[str, np.ndarray] = {f"{n} points": base}
