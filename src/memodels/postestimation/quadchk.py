@@ -14,7 +14,8 @@ approximation may not be accurate, and the model should be refitted with more po
 The default comparison fits use half and one and a half times the estimation's number
 of points, rounded (7 points: 4 and 11), at least one fewer and one more; the
 ``intpoints=(n1, n2)`` option chooses them.  The relative difference is
-(comparison - fitted) / |fitted|, Stata's definition.
+(comparison - fitted) / |fitted| (Stata's relative difference, divided by the absolute
+value so that its sign is the difference's).
 
 Not allowed after ``mixed`` (no numerical integration) and after the Laplacian
 approximation (``intmethod(laplace)``, ``laplace``, ``intpoints(1)``, crossed models),
