@@ -42,6 +42,7 @@ ESTAT: dict[str, tuple[int, OptionTable]] = {
                                   flag("all")])),
     "df": (2, OptionTable([arg("method", 3, lambda t: " ".join(
         normalize_dfmethod(w) for w in t.split())), flag("post")])),
+    "quadchk": (7, OptionTable([arg("intpoints", 3), flag("nooutput", 5)])),
 }
 
 
@@ -53,7 +54,7 @@ def estat(session: Session, rest: str) -> str:
     words = body.split()
     if len(words) != 1:
         raise SessionError("estat: one subcommand required (group, icc, sd, recovariance, "
-                           "wcorrelation, ic, df)")
+                           "wcorrelation, ic, df, quadchk)")
     word = words[0].lower()
     sub = next((s for s, (k, _) in ESTAT.items() if s.startswith(word) and len(word) >= k),
                None)
@@ -69,6 +70,8 @@ def estat(session: Session, rest: str) -> str:
         opts["data"] = data
     elif sub == "wcorrelation" and session.data is not None:
         opts["data"] = session.data  # names the cluster: "for id = 1"
+    elif sub == "quadchk" and session.data is not None:
+        opts["data"] = session.data  # the refits use the data in memory
     out = res.estat(sub, **opts)
     session.r = dict(getattr(out, "r", None) or {})  # an r-class command replaces r()
     if sub == "df":

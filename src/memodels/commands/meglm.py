@@ -320,6 +320,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     from ..glmm.scaling import fit_scaled
 
     check_inputs(command, spec, data)
+    call_options = dict(options)
     options, matrices, definitions = me_constraints.pop_python_options(options)
     from_value = options.pop("from_", None)
     model = parse_model(spec, command, list(data.columns), options=options)
@@ -372,6 +373,9 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     res = build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",
                              options=opts, family=family, spec=model, notes=notes)
     me_vce.decorate_results(res, design, vce)
+    # the call, with a reference to the data (not a copy), for estat quadchk's refits
+    res.extra["estimation_call"] = {"function": fit_me, "command": command, "spec": spec,
+                                    "options": call_options, "data": data}
     if not terms:
         res.title = fixed_only_title(fam, link)
     return res

@@ -100,6 +100,7 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     from ..glmm.scaling import fit_scaled
 
     check_inputs(command, spec, data)
+    call_options = dict(options)
     options = dict(options)
     from_value, matrices = options.pop("from_", None), options.pop("matrices", None)
     model = parse_model(spec, command, list(data.columns), options=options)
@@ -145,8 +146,12 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
                          opts, command, method == "laplace" and len(terms) > 1))
     if log is not None:
         print("", file=console())
-    return build_meqr_results(design, fit, command=command, cmdline=f"{command} {spec}",
-                              options=opts, family_obj=family)
+    res = build_meqr_results(design, fit, command=command, cmdline=f"{command} {spec}",
+                             options=opts, family_obj=family)
+    # the call, with a reference to the data (not a copy), for estat quadchk's refits
+    res.extra["estimation_call"] = {"function": _fit_meqr, "command": command, "spec": spec,
+                                    "options": call_options, "data": data}
+    return res
 
 
 def meqrlogit(spec: str, data: pd.DataFrame, **options: Any) -> MeqrResults:

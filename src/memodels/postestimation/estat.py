@@ -13,6 +13,8 @@
 * ``wcorrelation`` (mixed): V_j = Z_j G Z_j' + sigma_e^2 R_j for one top-level cluster
   (R_j = I, or the fitted ``residuals()`` structure),
   as standard deviations and correlations (or the covariance matrix);
+* ``quadchk`` (me/meqr quadrature fits): refits at fewer and more integration points
+  (:mod:`memodels.postestimation.quadchk`);
 * ``ic``: N, ll(null) (missing: no constant-only model), ll(model), df, AIC, BIC, with
   df = every estimated parameter and BIC using N = number of observations.
 """
@@ -29,6 +31,7 @@ from scipy.linalg import block_diag
 
 from ..errors import OptionError
 from .estat_wcorr import estat_wcorrelation
+from .quadchk import quadchk
 from .tables import TextDict as _TextDict
 from .tables import fmt, make_table
 
@@ -46,11 +49,12 @@ def estat(res, name: str, **options: Any):
         "wcorrelation": estat_wcorrelation, "wcor": estat_wcorrelation,
         "ic": estat_ic,
         "df": estat_df,
+        "quadchk": quadchk,
     }
     func = table.get(key)
     if func is None:
         raise OptionError(f"estat {name}: subcommand not available (available: group, icc, sd, "
-                          "recovariance, wcorrelation, ic, df)")
+                          "recovariance, wcorrelation, ic, df, quadchk)")
     fit = getattr(res, "fit", None)
     if (func in (estat_group, estat_icc, estat_sd, estat_recovariance, estat_wcorrelation)
             and fit is not None and getattr(fit, "extra", {}).get("fixed_only")):

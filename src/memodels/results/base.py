@@ -196,10 +196,19 @@ class EstimationResults:
         return margins(self, data=data, **options)
 
     def estat(self, name: str, **options: Any):
-        """Stata's ``estat`` (group, icc, sd, recovariance, wcorrelation, ic, df)."""
+        """Stata's ``estat`` (group, icc, sd, recovariance, wcorrelation, ic, df, quadchk)."""
         from ..postestimation import estat
 
         return estat(self, name, **options)
+
+    def quadchk(self, intpoints: Any = None, data: Any = None, **options: Any):
+        """``estat quadchk``: refit at fewer and more integration points (by default the
+        estimation's -/+ 50%; ``intpoints=(n1, n2)``) from the estimates and compare the
+        log likelihood and e(b); a DataFrame (see :mod:`memodels.postestimation.quadchk`).
+        ``data``: the estimation data (by default the data the command was given)."""
+        from ..postestimation.quadchk import quadchk
+
+        return quadchk(self, data=data, intpoints=intpoints, **options)
 
     def test(self, hypothesis: Any, small: bool = False, **options: Any):
         """Wald test of linear hypotheses (Stata's ``test``); ``small=True`` gives the F
