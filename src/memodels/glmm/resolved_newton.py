@@ -1,0 +1,114 @@
+"""Newton-Raphson for the re-solved-modes quadrature likelihood of meqrlogit/meqrpoisson
+([ME] meqrlogit, Methods and formulas; Pinheiro and Chao 2006; [R] maximize).
+
+meqr's log likelihood L(b) = Q(b, a(b)) is the mode-curvature adaptive quadrature Q with
+the adaptive parameters a(b) (posterior modes and curvatures) re-solved at every b.
+With several quadrature points Q depends on a only through the quadrature error, so the
+exact derivatives of Q at fixed a (the me commands' engine, :func:`newton.run`) are
+those of L up to that error: Newton on them, re-solving the modes between iterations,
+converges in a handful of iterations to the point where dQ/db = 0 at a = a(b), within
+about 1e-3 of the maximum of L in the log likelihood (hdp random-slope model: -3553.4681
+against -3553.4677).  The remaining term dQ/da da/db is then taken into account by
+Newton steps whose gradient is the central difference of L itself (modes solved to
+1e-10 at every evaluation, so that the differences are not noise) and whose Hessian is
+the exact fixed-a one, until Stata's stopping rules hold for L.
+
+Before this, the fit ran L-BFGS-B on finite differences of L from the start values and
+then differenced L twice for the Hessian: hundreds of iterations (the hdp model was at
+iteration 238 after 15 minutes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..optimize import numdiff
+from ..optimize.maximize import Maximize
+from ..optimize.newton_step import newton_step
+from . import newton
+
+
+@dataclass
+class ResolvedResult:
+    params: np.ndarray
+    adaptive: object
+    llf: float
+    grad: np.ndarray
+    hess: np.ndarray
+    converged: bool
+    iterations: int
+
+
+def applies(model, mx: Maximize) -> bool:
+    """This algorithm needs the quadrature engine's exact fixed-a derivatives (several
+    points: with one point, Laplace, Q at fixed a is not an approximation of L) and
+    Newton-Raphson without ``dnumerical``."""
+    return (hasattr(model, "derivatives") and getattr(model, "method", "") == "mcaghermite"
+            and not mx.dnumerical and all(name == "nr" for name, _ in mx.techniques))
+
+
+def run(model, params: np.ndarray, ad, mx: Maximize, note: Callable[[int, float], None],
+        re_options: dict | None = None, polish: int = 10) -> ResolvedResult:
+    """Maximize L from ``params`` (adaptive parameters ``ad``): fixed-a Newton, then at
+    most ``polish`` Newton steps on the differenced gradient of L; at most
+    ``mx.iterate`` iterations in all, numbered on from the first stage's."""
+    re_options = dict(re_options or {})
+    re_tol = {"tol": re_options.get("tol", 1e-10), "maxiter": re_options.get("maxiter", 100)}
+    stage = newton.run(model, params, ad, mx, lambda i, v, flag: note(i, v))
+    params, ad, it = stage.params, stage.adaptive, stage.iterations
+    state = {"ad": model.adapt(params, ad, **re_tol)}
+
+    def ll_of(par: np.ndarray) -> float:
+        try:
+            with np.errstate(all="ignore"):
+                state["ad"] = model.adapt(par, state["ad"], **re_tol)
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError):
+            return -np.inf
+        val = model.loglik(par, state["ad"])
+        return val if np.isfinite(val) else -np.inf
+
+    def value_at(par: np.ndarray) -> tuple[float, object]:
+        val = ll_of(par)
+        return val, state["ad"]
+
+    llf, ad = value_at(params)
+    _, _, hess = model.derivatives(params, ad)
+    prev, ll_prev = None, -np.inf
+    steps, converged = 0, False
+    while True:
+        grad = numdiff.gradient(ll_of, params, rel=1e-6)
+        step, concave = newton_step(grad, hess, mx.difficult)
+        nr = float(abs(grad @ step))
+        mx.show_iteration(params, grad, hess, prev, llf, ll_prev, nr)
+        if mx.converged(params, prev, llf, ll_prev, nr, concave):
+            converged = True
+            break
+        if steps >= polish or it >= mx.iterate or not concave:
+            break
+        lam, cand_ll = 1.0, -np.inf
+        while lam > 1e-8:
+            cand = params + lam * step
+            cand_ll = ll_of(cand)
+            mx.show_step(lam, cand_ll)
+            if np.isfinite(cand_ll) and cand_ll >= llf - 1e-12:
+                break
+            lam /= 2
+        else:
+            # no step increases L: at its maximum to working precision when the scaled
+            # gradient is small there
+            converged = concave and (mx.nonrtolerance or nr < mx.nrtolerance)
+            break
+        prev, ll_prev = params, llf
+        params, llf = cand, cand_ll
+        steps += 1
+        it += 1
+        note(it, llf)
+        _, _, hess = model.derivatives(params, state["ad"])
+    llf, ad = value_at(params)  # the adaptive parameters at the reported optimum
+    return ResolvedResult(params, ad, llf, grad, hess, converged, it)
+
+
+__all__ = ["ResolvedResult", "applies", "run"]
