@@ -3,8 +3,9 @@ and formulas, mode-curvature adaptive Gauss-Hermite quadrature, intmethod(mcaghe
 the meqrlogit/meqrpoisson engine of Pinheiro and Chao 2006).
 
 The identities checked: each level's adaptive parameters (mu, B, C) are the joint posterior
-mode and the last block row of the Cholesky factor of the path's posterior covariance,
-(-H)^{-1} at the mode (against a dense computation over all effects at once); one point
+mode and the last block row of the path's node factor (posterior covariance (-H)^{-1} at
+the mode; each level's own block R^{-1}, R'R its conditional precision, Pinheiro and Chao's
+QR factor) (against a dense computation over all effects at once); one point
 per level is the Laplace approximation; many points converge to the same integral as
 mean-variance adaptive quadrature; integer weights at every level reproduce the
 replicated data; and 3- and 4-level models fit.
