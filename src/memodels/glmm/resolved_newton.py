@@ -77,6 +77,12 @@ def run(model, params: np.ndarray, ad, mx: Maximize, note: Callable[[int, float]
         return val, state["ad"]
 
     llf, ad = value_at(params)
+    if stage.converged and mx.nonrtolerance:
+        # Stata's rule is then tolerance()/ltolerance() alone, and it held: no polishing
+        grad = numdiff.gradient(ll_of, params, rel=1e-5)
+        hess = hessian(ll_of, params)
+        llf, ad = value_at(params)
+        return ResolvedResult(params, ad, llf, grad, hess, True, it)
     # the fixed-a Hessian at the first stage's end serves every polishing step (it changes
     # little over them; the steps' gradient is L's own)
     _, _, hess = model.derivatives(params, ad)
@@ -117,11 +123,15 @@ def run(model, params: np.ndarray, ad, mx: Maximize, note: Callable[[int, float]
     # model: var(_cons[did])'s standard error 10% low); the rule is checked again with
     # it, and while it fails Newton steps on it follow
     hess = hessian(ll_of, params)
+    held, prev = converged, None
     for _ in range(3):
         step, concave = newton_step(grad, hess, mx.difficult)
         nr = float(abs(grad @ step))
-        held = converged
-        converged = concave and (mx.nonrtolerance or nr < mx.nrtolerance * mx.nrscale)
+        if prev is None:  # the polishing stage's rule, its scaled gradient now L's
+            converged = held and concave and (mx.nonrtolerance
+                                              or nr < mx.nrtolerance * mx.nrscale)
+        else:
+            converged = mx.converged(params, prev, llf, ll_prev, nr, concave)
         if converged or it >= mx.iterate or not concave:
             break
         cand = params + step
@@ -129,6 +139,7 @@ def run(model, params: np.ndarray, ad, mx: Maximize, note: Callable[[int, float]
         if not (np.isfinite(cand_ll) and cand_ll >= llf - 1e-9):
             converged = held  # no better point along the exact Newton step
             break
+        prev, ll_prev = params, llf
         params, llf = cand, cand_ll
         it += 1
         note(it, llf)
