@@ -59,7 +59,8 @@ def run(model, params: np.ndarray, ad, mx: Maximize, note: Callable[[int, float]
     ``mx.iterate`` iterations in all, numbered on from the first stage's."""
     re_options = dict(re_options or {})
     re_tol = {"tol": re_options.get("tol", 1e-10), "maxiter": re_options.get("maxiter", 100)}
-    stage = newton.run(model, params, ad, mx, lambda i, v, flag: note(i, v))
+    first = _ModeOptions(model, re_options) if re_options else model
+    stage = newton.run(first, params, ad, mx, lambda i, v, flag: note(i, v))
     params, ad, it = stage.params, stage.adaptive, stage.iterations
     state = {"ad": model.adapt(params, ad, **re_tol)}
 
@@ -147,6 +148,20 @@ def run(model, params: np.ndarray, ad, mx: Maximize, note: Callable[[int, float]
         hess = hessian(ll_of, params)
     llf, ad = value_at(params)  # the adaptive parameters at the reported optimum
     return ResolvedResult(params, ad, llf, grad, hess, converged, it)
+
+
+class _ModeOptions:
+    """``model`` with retolerance()/reiterate() applied to every mode solve of the
+    first stage ([ME] meqrlogit, Options, Integration)."""
+
+    def __init__(self, model, options: dict) -> None:
+        self._model, self._options = model, options
+
+    def __getattr__(self, name: str):
+        return getattr(self._model, name)
+
+    def adapt(self, params, ads, **kwargs):
+        return self._model.adapt(params, ads, **{**kwargs, **self._options})
 
 
 def hessian(f: Callable[[np.ndarray], float], x: np.ndarray, rel: float = 1e-4
