@@ -273,7 +273,9 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx, re_op
     """The Laplace approximation proper: posterior modes and curvatures re-solved at every
     evaluation (with one node a fixed-node Newton step would have no prior penalty on
     Sigma), maximized with finite-difference derivatives of the approximated likelihood
-    (:func:`memodels.glmm.quasi_newton.maximize_lbfgs`)."""
+    (:func:`memodels.glmm.quasi_newton.maximize_lbfgs`).  meqr's quadrature fits with
+    several points use Newton on the engine's exact fixed-mode derivatives instead
+    (:mod:`memodels.glmm.resolved_newton`)."""
     if any(name != "nr" for name, _ in mx.techniques):
         raise OptionError("technique() other than nr is implemented for the adaptive "
                           "quadrature fits only; the Laplacian approximation (and meqr) "
