@@ -3,8 +3,9 @@ and formulas, mode-curvature adaptive Gauss-Hermite quadrature, intmethod(mcaghe
 the meqrlogit/meqrpoisson engine of Pinheiro and Chao 2006).
 
 The identities checked: each level's adaptive parameters (mu, B, C) are the joint posterior
-mode and the last block row of the Cholesky factor of the path's posterior covariance,
-(-H)^{-1} at the mode (against a dense computation over all effects at once); one point
+mode and the last block row of the path's node factor (posterior covariance (-H)^{-1} at
+the mode; each level's own block R^{-1}, R'R its conditional precision, Pinheiro and Chao's
+QR factor) (against a dense computation over all effects at once); one point
 per level is the Laplace approximation; many points converge to the same integral as
 mean-variance adaptive quadrature; integer weights at every level reproduce the
 replicated data; and 3- and 4-level models fit.
@@ -109,12 +110,35 @@ def _dense_reference(model, params):
                 idx = list(range(start[up] + anc * qq, start[up] + (anc + 1) * qq)) + idx
                 if up:
                     anc = model.parent[up][anc]
-            low = np.linalg.cholesky(cov[np.ix_(idx, idx)])
+            fac = _path_factor(cov[np.ix_(idx, idx)], model.q[: lev + 1])
             mus.append(v[idx[-q:]])
-            bs.append(low[-q:, :-q])
-            cs.append(low[-q:, -q:])
+            bs.append(fac[-q:, :-q])
+            cs.append(fac[-q:, -q:])
         out.append((np.array(mus), np.array(bs), np.array(cs)))
     return out
+
+
+def _path_factor(cov, qs):
+    """The nodes' factor F of a path's posterior covariance (F F' = cov), built top-down:
+    a level's rows are [slope F_anc, C], slope the conditional mean's regression on the
+    ancestors' effects and C = R^{-1} with R'R the conditional precision, R upper
+    triangular (Pinheiro and Chao's QR factor, not the lower Cholesky factor of the
+    conditional covariance)."""
+    fac = np.zeros((0, 0))
+    pos = 0
+    for q in qs:
+        a, o = slice(0, pos), slice(pos, pos + q)
+        caa, coa, coo = cov[a, a], cov[o, a], cov[o, o]
+        slope = coa @ np.linalg.inv(caa) if pos else np.zeros((q, 0))
+        cond = coo - slope @ coa.T if pos else coo
+        r_up = np.linalg.cholesky(np.linalg.inv(cond)).T
+        new = np.zeros((pos + q, pos + q))
+        new[:pos, :pos] = fac
+        new[o, :pos] = slope @ fac
+        new[o, o] = np.linalg.inv(r_up)
+        fac, pos = new, pos + q
+    np.testing.assert_allclose(fac @ fac.T, cov, atol=1e-10)
+    return fac
 
 
 @pytest.mark.parametrize("spec,par,sizes", [

@@ -24,7 +24,7 @@ from ..errors import ConvergenceWarning, OptionError
 from ..lmm.terms import EngineTerm
 from ..optimize import numdiff
 from ..optimize.maximize import Maximize
-from . import honesty, newton
+from . import honesty, newton, resolved_newton
 from .constraints import ConstrainedModel, EstimationConstraints, constrain
 from .fixed_only import check_fixed_only_options, fixed_only_fit
 from .laplace_boundary import lift_start, saddle_restart
@@ -273,7 +273,9 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx, re_op
     """The Laplace approximation proper: posterior modes and curvatures re-solved at every
     evaluation (with one node a fixed-node Newton step would have no prior penalty on
     Sigma), maximized with finite-difference derivatives of the approximated likelihood
-    (:func:`memodels.glmm.quasi_newton.maximize_lbfgs`)."""
+    (:func:`memodels.glmm.quasi_newton.maximize_lbfgs`).  meqr's quadrature fits with
+    several points use Newton on the engine's exact fixed-mode derivatives instead
+    (:mod:`memodels.glmm.resolved_newton`)."""
     if any(name != "nr" for name, _ in mx.techniques):
         raise OptionError("technique() other than nr is implemented for the adaptive "
                           "quadrature fits only; the Laplacian approximation (and meqr) "
@@ -300,6 +302,14 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx, re_op
             return _assemble(model, params, ad, llf, grad, hess, glm, family, terms,
                              history, converged, iters, "laplace", 1)
 
+    if not sparse and resolved_newton.applies(model, mx):
+        res = resolved_newton.run(model, params, state["ad"], mx,
+                                  lambda i, v: note(STAGES[2], i, v), re_options)
+        _warn_unless(res.converged)
+        return _assemble(model, res.params, res.adaptive, res.llf, res.grad, res.hess, glm,
+                         family, terms, history, res.converged, res.iterations, model.method,
+                         _points_of(model))
+
     def ll_of(par: np.ndarray) -> float:
         if sparse:
             val = model.loglik(par)
@@ -320,11 +330,16 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx, re_op
     params, grad, hess = res.params, res.grad, res.hess
     _warn_unless(res.converged)
     llf = ll_of(params)  # leaves the adaptive parameters at the reported optimum
+    return _assemble(model, params, state["ad"], llf, grad, hess, glm, family, terms, history,
+                     res.converged, res.iterations, model.method, _points_of(model))
+
+
+def _points_of(model) -> int:
+    """The quadrature points per dimension of a quadrature engine (1: Laplace)."""
     points = 1 if model.method == "laplace" else (
         model.rules[0][0].shape[0] ** (1 / max(model.q[0], 1)) if hasattr(model, "rules")
         else model.nodes.shape[0] ** (1 / max(model.q, 1)))
-    return _assemble(model, params, state["ad"], llf, grad, hess, glm, family, terms, history,
-                     res.converged, res.iterations, model.method, int(round(points)))
+    return int(round(points))
 
 
 def _exact_gradient_fit(model: SparseLaplace, params: np.ndarray, note, mx: Maximize):

@@ -229,8 +229,8 @@ class TwoLevelQuadrature:
             v, val, grad, hess = cand, nval, ngrad, nhess
             if np.abs(step * lam_s[:, None]).max() < tol:
                 break
-        cov = np.linalg.inv(-hess)
-        return Adaptive(v, batched.cholesky(0.5 * (cov + np.swapaxes(cov, 1, 2))))
+        # the factor of the curvature itself (Pinheiro and Chao 2006), not of its inverse
+        return Adaptive(v, batched.precision_root(-hess))
 
     # ----------------------------------------------------------- derivatives
     # (observation, node, parameter) elements held at once: the derivatives are summed over

@@ -66,3 +66,16 @@ def group_sums(values: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.
     """Sum rows of ``values`` (n, ...) by group, given a group-sorting permutation and
     the start offsets of each group in sorted order (every group non-empty)."""
     return np.add.reduceat(values[order], starts, axis=0)
+
+
+def precision_root(prec: np.ndarray) -> np.ndarray:
+    """Upper-triangular square roots C = R^{-1} of the inverses of a stack of SPD
+    precision matrices, R'R = prec with R upper triangular (so C C' = prec^{-1}).
+
+    This is the factor of Pinheiro and Chao's (2006) QR-decomposition quadrature (the
+    meqrlogit/meqrpoisson engine): the nodes are b + R^{-1} a, R the triangular factor of
+    the curvature at the mode.  With a product Gauss-Hermite rule in two or more
+    dimensions the rule is not rotation invariant, and the lower Cholesky factor of the
+    covariance gives a different (equally valid, but not Stata's) approximation."""
+    low = cholesky(0.5 * (prec + np.swapaxes(prec, -1, -2)))
+    return np.swapaxes(np.linalg.inv(low), -1, -2)
