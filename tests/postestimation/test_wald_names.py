@@ -200,7 +200,7 @@ def test_session_names_testnl_and_capture():
     assert "chi2(2) =" in log
     assert s.rc != 0 and "Traceback" not in log
     tail = [ln for ln in log.splitlines() if ln.strip().isdigit()]
-    assert tail[-6:] == ["111", "198", "198", "198", "198", "198"]
+    assert tail[-6:] == ["303", "198", "198", "198", "198", "198"]  # r(303): no [id] equation
 
 
 def test_session_unknown_name_stops_script():
@@ -341,3 +341,10 @@ def test_meqr_estimation_metric_equations():
     assert "[lnsig_e]" not in str(res.params.index)
     with pytest.raises(OptionError, match=r"\[lnsig_e\]"):
         res.lincom("[lnsig_e]_cons")
+
+
+def test_missing_equation_is_stata_r303(pig_ri):
+    """An equation that e(b) does not have is Stata's r(303), "equation not found"."""
+    with pytest.raises(OptionError, match="equation \\[id\\] not found") as info:
+        pig_ri.test("[id]week = 0")
+    assert getattr(info.value, "rc", None) == 303

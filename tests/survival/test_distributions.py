@@ -155,3 +155,15 @@ def test_metric_rules():
     assert make_distribution("weibull").aux_names == ("/ln_p",)
     with pytest.raises(Exception, match="distribution"):
         make_distribution("gompertz")
+
+
+@pytest.mark.parametrize("dist", ["lognormal", "loglogistic", "gamma"])
+def test_time_only_for_exponential_and_weibull(dist):
+    """[ME] mestreg, Options: time "is valid only for the exponential and Weibull models"
+    (audit LAX row: accepted with lognormal)."""
+    from memodels.errors import OptionError
+
+    with pytest.raises(OptionError, match="only for the exponential and Weibull"):
+        make_distribution(dist, time=True)
+    assert make_distribution("weibull", time=True).metric == "aft"
+    assert make_distribution(dist).metric == "aft"

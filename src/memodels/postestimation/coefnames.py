@@ -209,12 +209,18 @@ class Coefficients:
                               "parameters; write the variance components by their "
                               f"reported names ({', '.join(self._equation_names())})")
         if table is None:
-            raise OptionError(f"equation [{eq}] not found; the equations are "
-                              f"{', '.join([self.depvar, *self._equation_names()])}")
+            raise self._no_equation(eq)
         key = table.get(col.replace(" ", ""))
         if key is None:
             raise self._unknown(f"[{eq}]{col}")
         return key
+
+    def _no_equation(self, eq: str) -> OptionError:
+        """Stata's r(303), "equation not found", naming the equations there are."""
+        err = OptionError(f"equation [{eq}] not found; the equations are "
+                          f"{', '.join([self.depvar, *self._equation_names()])}")
+        err.rc = 303  # type: ignore[attr-defined]
+        return err
 
     def equation(self, equation: str) -> list[str]:
         """Every coefficient of equation ``equation`` (``test [eq]``: all of them 0)."""
@@ -223,8 +229,7 @@ class Coefficients:
             return list(self.fixed)
         table = self.equations.get(eq) or self.equations.get(eq.replace(" ", ""))
         if table is None:
-            raise OptionError(f"equation [{eq}] not found; the equations are "
-                              f"{', '.join([self.depvar, *self._equation_names()])}")
+            raise self._no_equation(eq)
         return list(table.values())
 
     def space(self, keys) -> Space:

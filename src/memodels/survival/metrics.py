@@ -52,7 +52,12 @@ def make_distribution(name: str, time: bool = False) -> SurvivalFamily:
     dist = SYNONYMS.get(name, name)
     if dist not in DISTRIBUTIONS:
         dist = resolve_distribution(name)
-    # ``time`` with an AFT-only distribution changes nothing (they are AFT models)
+    if time and dist not in PH_CAPABLE:
+        # [ME] mestreg, Options: "This option is valid only for the exponential and
+        # Weibull models" (the others have the AFT metric only)
+        raise OptionError(f"option time not allowed with distribution({dist}): it is valid "
+                          "only for the exponential and Weibull models (the others are "
+                          "accelerated failure-time models already)")
     metric = "ph" if dist in PH_CAPABLE and not time else "aft"
     return DISTRIBUTIONS[dist](metric=metric)
 
