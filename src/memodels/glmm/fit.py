@@ -27,7 +27,8 @@ from ..optimize.maximize import Maximize
 from . import honesty, newton, resolved_newton
 from .constraints import ConstrainedModel, EstimationConstraints, constrain
 from .fixed_only import check_fixed_only_options, fixed_only_fit
-from .laplace_boundary import lift_start, saddle_restart
+from .laplace_boundary import lift_start
+from .laplace_exact import escape_saddles, exact_gradient_fit, laplace_start
 from .laplace_sparse import SparseLaplace
 from .nested import NestedQuadrature
 from .quasi_newton import maximize_lbfgs
@@ -153,7 +154,7 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, start, mx,
                           "is not implemented")
     if isinstance(model, SparseLaplace):
         if (spec == StartSpec() and model.loglik_and_gradient(params)[1] is None):
-            params = _laplace_start(model, params)
+            params = laplace_start(model, params)
         model, params = constrain(model, terms, params, constraints)
         params = grid_search(spec, params, design_terms, k_fixed,
                              lambda par: _safe(model.loglik, par),
@@ -286,9 +287,9 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx, re_op
         free = not isinstance(model, ConstrainedModel)  # zero sds: the free engine only
         if free:
             params = lift_start(model, params)
-        exact = _exact_gradient_fit(model, params, note, mx)
+        exact = exact_gradient_fit(model, params, lambda i, v: note(STAGES[2], i, v), mx)
         if exact is not None and free:
-            exact = _escape_saddles(model, exact, note, mx)
+            exact = escape_saddles(model, exact, lambda i, v: note(STAGES[2], i, v), mx)
         if exact is not None:
             params, llf, grad, hess, converged, iters = exact
             _warn_unless(converged)
@@ -342,95 +343,9 @@ def _points_of(model) -> int:
     return int(round(points))
 
 
-def _exact_gradient_fit(model: SparseLaplace, params: np.ndarray, note, mx: Maximize):
-    """Maximize the sparse Laplace likelihood with its exact gradient
-    (:mod:`memodels.glmm.laplace_gradient`): L-BFGS-B, then Newton steps on the Hessian
-    differenced from the exact gradient, to Stata's stopping rules.  ``None`` when the
-    model is outside the analytic gradient's scope."""
-
-    def value_grad(par: np.ndarray) -> tuple[float, np.ndarray]:
-        val, grad = model.loglik_and_gradient(par)
-        if np.isfinite(val) and grad is None:  # e.g. a variance at exactly zero
-            grad = numdiff.gradient(model.loglik, par)
-        if grad is None:  # no likelihood here (overflow): no gradient either
-            grad = np.full(np.shape(par), np.nan)
-        return val, grad
-
-    _, grad0 = model.loglik_and_gradient(params)
-    if grad0 is None:
-        return None
-    cache: dict = {"x": None}
-
-    def evaluate(par: np.ndarray) -> tuple[float, np.ndarray]:
-        if cache["x"] is None or not np.array_equal(cache["x"], par):
-            cache["x"], cache["v"] = par.copy(), value_grad(par)
-        return cache["v"]
-
-    def grad_of(par: np.ndarray) -> np.ndarray:
-        return value_grad(par)[1]
-
-    res = maximize_lbfgs(lambda p: evaluate(p)[0], params, mx,
-                         lambda i, v: note(STAGES[2], i, v),
-                         gradient=lambda p: evaluate(p)[1],
-                         hessian=lambda p: numdiff.hessian_from_gradient(grad_of, p, rel=1e-5),
-                         fd_gradient=grad_of, gtol=1e-8, ftol=1e-15, polish=5)
-    llf, grad = value_grad(res.params)  # leave the model's modes at the reported optimum
-    return res.params, llf, grad, res.hess, res.converged, res.iterations
-
-
 def _warn_unless(converged: bool) -> None:
     if not converged:
         warnings.warn("convergence not achieved", ConvergenceWarning, stacklevel=5)
-
-
-def _escape_saddles(model: SparseLaplace, exact: tuple, note, mx: Maximize,
-                    restarts: int = 3) -> tuple:
-    """Restart the exact-gradient fit while some standard deviation at about 0 is a
-    saddle rather than a maximum (:mod:`memodels.glmm.laplace_boundary`); the better
-    optimum is kept, the iteration log continues its numbering."""
-    for _ in range(restarts):
-        restart = saddle_restart(model, exact[0], exact[1])
-        if restart is None:
-            break
-        offset = exact[5] + 1
-
-        def shifted(stage: str, it: int, val: float, _o: int = offset) -> None:
-            note(stage, it + _o, val)
-
-        again = _exact_gradient_fit(model, restart, shifted, mx)
-        if again is None or not again[1] > exact[1] + 1e-9:
-            model.loglik_and_gradient(exact[0])  # the engine's modes back at the optimum
-            break
-        exact = (*again[:5], again[5] + offset)
-    return exact
-
-
-def _laplace_start(model: SparseLaplace, params: np.ndarray) -> np.ndarray:
-    """Starting values for the Laplace fit: the variance parameters maximizing the criterion
-    with beta at its joint posterior mode (a search in theta only), as lme4's first stage."""
-    from scipy.optimize import minimize
-
-    k = model.p + model.n_aux
-    state = {"params": params.copy()}
-
-    def neg(theta: np.ndarray) -> float:
-        trial = state["params"].copy()
-        trial[k:] = theta
-        try:
-            val, new = model.profiled_start(trial)
-        except (np.linalg.LinAlgError, ValueError, RuntimeError, FloatingPointError):
-            return np.inf
-        if np.isfinite(val):
-            state["params"] = new
-            state["params"][k:] = theta
-        return -val if np.isfinite(val) else np.inf
-
-    with np.errstate(invalid="ignore", over="ignore"):
-        res = minimize(neg, params[k:], method="L-BFGS-B", jac="2-point",
-                       options={"maxiter": 200, "ftol": 1e-10, "gtol": 1e-5})
-    out = state["params"].copy()
-    out[k:] = res.x
-    return out
 
 
 def _single_level_sparse(terms: list[EngineTerm], family, resolve_modes: bool) -> bool:
