@@ -3,8 +3,11 @@ printed figures (tests/reference_data, in the repository), and a fit cache."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import json
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -51,3 +54,16 @@ def me_examples() -> dict[str, dict]:
     for name in ("examples_glmm.json", "examples_count_ordinal_surv.json"):
         out.update({e["id"]: e for e in json.loads((REFERENCE / name).read_text())})
     return out
+
+
+def run_logged(fit, *args, **kwargs):
+    """``fit(*args, **kwargs)`` with what it prints and the ConvergenceWarnings it raises:
+    (results, printed log, warning messages)."""
+    from memodels.errors import ConvergenceWarning
+
+    buf = io.StringIO()
+    with warnings.catch_warnings(record=True) as seen, contextlib.redirect_stdout(buf):
+        warnings.simplefilter("always")
+        res = fit(*args, **kwargs)
+    return res, buf.getvalue(), [str(w.message) for w in seen
+                                 if issubclass(w.category, ConvergenceWarning)]

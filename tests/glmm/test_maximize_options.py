@@ -18,6 +18,7 @@ import memodels
 from memodels.errors import ConvergenceWarning, DataError, OptionError
 from memodels.optimize.maximize import Maximize, mreldif, reldif
 from memodels.optimize.newton_step import newton_step
+from support import run_logged
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +32,9 @@ def df() -> pd.DataFrame:
     return pd.DataFrame({"y": y, "x": x, "g": g})
 
 
-def _run(cmdline: str, data: pd.DataFrame):
-    """(results, printed log, warning messages)."""
-    buf = io.StringIO()
-    with warnings.catch_warnings(record=True) as seen, contextlib.redirect_stdout(buf):
-        warnings.simplefilter("always")
-        res = memodels.fit(cmdline, data)
-    return res, buf.getvalue(), [str(w.message) for w in seen
-                                 if issubclass(w.category, ConvergenceWarning)]
+def _run(cmdline: str, data):
+    """(results, printed log, convergence warning messages)."""
+    return run_logged(memodels.fit, cmdline, data)
 
 
 def _full_model_iterations(log: str) -> list[int]:

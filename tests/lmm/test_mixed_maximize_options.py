@@ -5,17 +5,14 @@ allowed; dfp/bfgs not implemented), difficult, the trace displays, matsqrt/matlo
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
-import warnings
 
 import numpy as np
 import pytest
 
 import memodels
-from memodels.errors import ConvergenceWarning, OptionError
-from support import load_dataset
+from memodels.errors import OptionError
+from support import load_dataset, run_logged
 
 MODEL = "weight week || id: week, cov(un)"
 
@@ -26,12 +23,8 @@ def pig():
 
 
 def _run(cmdline: str, data):
-    buf = io.StringIO()
-    with warnings.catch_warnings(record=True) as seen, contextlib.redirect_stdout(buf):
-        warnings.simplefilter("always")
-        res = memodels.mixed(cmdline, data)
-    return res, buf.getvalue(), [str(w.message) for w in seen
-                                 if issubclass(w.category, ConvergenceWarning)]
+    """(results, printed log, convergence warning messages)."""
+    return run_logged(memodels.mixed, cmdline, data)
 
 
 def _iterations(log: str) -> list[int]:
