@@ -20,9 +20,33 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+
+@dataclass(frozen=True)
+class LevelBase:
+    """A factor's base level named by its value or label (an lme4 formula's
+    ``C(f, Treatment(reference="b"))``): matched against the level values, then labels."""
+
+    value: str | int | float
+
+
 # Base-level choice for a factor variable ``i.`` operator (Stata's ``ib#.``, ``ib(first).``,
 # ``ib(last).``, ``ib(freq).``, ``ibn.``).  An int means that level value is the base.
-Base = int | float | Literal["first", "last", "freq", "none"]
+Base = int | float | Literal["first", "last", "freq", "none"] | LevelBase
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A column computed from the data by a formula transform (``log(x)``, ``I(x**2)``,
+    ``scale(x)``, ``np.log(x)``, ``offset(...)``'s expression, ``cbind``'s trials).
+
+    ``expression`` is the transform as the formula library reads it; ``columns`` the
+    names of the columns it gives (usually one).  The design layer evaluates it on the
+    data (never modifying it) and keeps the transform's state (``scale``'s mean and
+    standard deviation) so that predictions on other data use the estimation values.
+    """
+
+    expression: str
+    columns: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -137,6 +161,8 @@ class ModelSpec:
     options: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     extra_vars: tuple[str, ...] = ()  # variables named in options (offset, exposure, t(), by()...)
+    # lme4 formulas: columns computed from the data (log(x), I(x**2), ...)
+    derived: tuple[Derived, ...] = ()
 
     def with_options(self, **changes: Any) -> ModelSpec:
         """A copy with global options added or replaced."""

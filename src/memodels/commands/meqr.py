@@ -103,7 +103,7 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     call_options = dict(options)
     options = dict(options)
     from_value, matrices = options.pop("from_", None), options.pop("matrices", None)
-    model = parse_model(spec, command, list(data.columns), options=options)
+    model = parse_model(spec, command, data, options=options)
     opts = dict(model.options)
     if opts.get("vce") not in (None, False, ""):
         # vce() is not a meqrlogit/meqrpoisson option (OIM only); melogit has vce(robust)

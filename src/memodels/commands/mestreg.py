@@ -99,7 +99,7 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
     st = st_settings(data)
     options, matrices, definitions = me_constraints.pop_python_options(options)
     from_value = options.pop("from_", None)
-    model = parse_model(spec, "mestreg", list(data.columns), options=options)
+    model = parse_model(spec, "mestreg", data, options=options)
     opts = dict(model.options)
     design, restricted = me_constraints.apply_matrices(build_design(model, data), matrices)
     _check_supported("mestreg", opts, design)

@@ -274,7 +274,7 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     (``reml=True``, ``covariance="unstructured"``, ``stddeviations=True``,
     ``nolog=True``).
     """
-    model = parse_model(spec, "mixed", list(data.columns), options=options)
+    model = parse_model(spec, "mixed", data, options=options)
     opts = dict(model.options)
     design = build_design(model, data)
     _check_supported(opts, design)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..spec import ModelSpec
+from .derived import derive
 from .evaluate import evaluate_expression
 from .fixed import build_fixed
 from .groups import level_table
@@ -41,6 +42,7 @@ def _extra_values(series: pd.Series, name: str) -> np.ndarray:
 
 def build_design(spec: ModelSpec, data: pd.DataFrame) -> Design:
     """Evaluate ``spec`` on ``data`` (never modified) for the estimation sample."""
+    data, derived = derive(spec, data)
     for eq in spec.equations:
         for name in (*eq.variables, *([eq.rfactor] if eq.rfactor else [])):
             check_plain(name)
@@ -102,6 +104,7 @@ def build_design(spec: ModelSpec, data: pd.DataFrame) -> Design:
         notes=notes,
         extra=extra,
         value_labels=_value_labels(data, spec),
+        derived=derived,
     )
 
 

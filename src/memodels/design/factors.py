@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..spec import FactorVar
+from ..spec import FactorVar, LevelBase
 from .variables import (
     empty_strings,
     format_level,
@@ -121,8 +121,21 @@ def _require_integers(name: object, values: np.ndarray) -> None:
         raise err
 
 
-def _base_index(fv: FactorVar, values: list, counts: np.ndarray) -> int | None:
+def _base_index(
+    fv: FactorVar, values: list, counts: np.ndarray, labels: list[str] | None = None
+) -> int | None:
     base = fv.base
+    if isinstance(base, LevelBase):  # lme4 formula: C(f, Treatment(reference=...))
+        want = base.value
+        for j, v in enumerate(values):
+            if isinstance(want, (int, float)) and isinstance(v, (int, float)) and float(
+                    v) == float(want):
+                return j
+        for j, lab in enumerate(labels or []):
+            if lab == str(want):
+                return j
+        raise DataError(f"C({fv.name}, Treatment(reference={want!r})): level {want!r} of "
+                        f"'{fv.name}' not found in the estimation sample")
     if base == "none" or not values:
         return None
     if base == "first":
@@ -144,7 +157,7 @@ def code_factor(series: pd.Series, sample: np.ndarray, fv: FactorVar) -> FactorC
     """Code ``fv`` (an ``i.`` variable) on the sample rows of ``series``."""
     codes, values, labels = _levels(series, sample)
     counts = np.bincount(codes, minlength=len(values)) if codes.size else np.zeros(0, int)
-    base = _base_index(fv, values, counts)
+    base = _base_index(fv, values, counts, labels)
     if fv.levels is not None:
         wanted = {float(x) for x in fv.levels}
         keep = [j for j, v in enumerate(values) if float(v) in wanted]

@@ -8,6 +8,7 @@ only, in data order.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,6 +114,9 @@ class Design:
     extra: dict[str, np.ndarray] = field(default_factory=dict)  # offset, exposure, t(), by() ...
     # Stata's value labels of the model's variables ({variable: {code: label}})
     value_labels: dict[str, dict] = field(default_factory=dict)
+    # lme4 formula transforms: expression -> (formulaic state, column names); see
+    # memodels.design.derived
+    derived: dict[str, Any] = field(default_factory=dict)
 
     @property
     def nobs(self) -> int:

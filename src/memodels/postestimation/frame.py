@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..design.derived import derive_again
 from ..design.types import Design
 from ..design.variables import ALL, is_categorical
 from ..errors import DataError
@@ -79,6 +80,9 @@ def _factor_indicator(series: pd.Series, value: str, label: str) -> np.ndarray:
 
 def fixed_matrix(design: Design, data: pd.DataFrame) -> np.ndarray:
     """X of the kept coefficient columns evaluated on ``data`` (NaN rows where missing)."""
+    derived = getattr(design, "derived", None)
+    if derived:  # lme4 formula transforms, with the estimation data's states
+        data = derive_again(derived, data)
     n = len(data)
     cols = []
     for col in design.columns:
@@ -96,6 +100,8 @@ def fixed_matrix(design: Design, data: pd.DataFrame) -> np.ndarray:
         for part in parts:
             if part.startswith("c."):
                 val = val * _numeric(_column(data, part[2:]))
+            elif part in data.columns:  # a name with a dot: np.log(x), I(x * 0.5)
+                val = val * _numeric(data[part])
             elif "." in part:
                 level, var = part.rsplit(".", 1)
                 val = val * _factor_indicator(_column(data, var), level, lab_of.get(part, level))
@@ -224,6 +230,8 @@ def build_frame(design: Design, data: pd.DataFrame | None, *, need_groups: bool,
         fr = Frame(design.index, design.X, y, [et.groups for et in eterms],
                    [et.Z for et in eterms], True, off)
         return fr, eterms
+    if getattr(design, "derived", None):  # offset(log(x)) and other formula transforms
+        data = derive_again(design.derived, data)
     X = fixed_matrix(design, data)
     y = _numeric(data[design.depvar]) if design.depvar in data.columns else None
     if need_groups:

@@ -37,8 +37,9 @@ from dataclasses import replace
 from typing import Any
 
 from memodels.errors import StataSyntaxError
-from memodels.spec import FactorVar, FixedTerm, ModelSpec, REEquation
-from memodels.syntax.factor import _full_factorial
+from memodels.spec import ModelSpec, REEquation
+from memodels.syntax.formula_fixed import frame_helpers, read_fixed
+from memodels.syntax.formula_split import is_bar_term, is_wholly_parenthesized, split_terms
 from memodels.syntax.options import (
     apply_def,
     command_tables,
@@ -61,76 +62,8 @@ class _FormulaParser:
         self.text = text
         self.columns = list(columns)
         self.s = TokenStream(tokenize(text, wildcards=False), text)
-        self.fixed: list[FixedTerm] = []
-        self.noconstant = False
         # (variables, has constant, grouping factors, separator, covariance)
         self.bars: list[tuple[tuple[str, ...], bool, list[str], str, str]] = []
-
-    # rhs := ['-'] term (('+'|'-') term)*
-    def parse_rhs(self) -> None:
-        sign = "+"
-        if self.s.accept_op("-"):
-            sign = "-"
-        while True:
-            self.parse_term(sign)
-            tok = self.s.accept_op("+", "-")
-            if tok is None:
-                break
-            sign = tok.text
-        if not self.s.at_end():
-            tok = self.s.peek()
-            if tok.is_op(")"):
-                raise StataSyntaxError(f"unbalanced parentheses in formula {self.text!r}")
-            raise StataSyntaxError(f"unexpected {tok.text!r} in formula {self.text!r}")
-
-    def parse_term(self, sign: str) -> None:
-        tok = self.s.peek()
-        if tok.kind == NUMBER:
-            self.s.next()
-            if tok.text in ("0",) or (tok.text == "1" and sign == "-"):
-                self.noconstant = True
-            elif tok.text == "1":
-                self.noconstant = False
-            else:
-                raise StataSyntaxError(f"invalid constant {tok.text!r} in formula")
-            return
-        if sign == "-":
-            raise StataSyntaxError(f"removing terms ('- {tok.text}') is not supported")
-        if tok.is_op("("):
-            self.parse_bar()
-            return
-        units: list[list[tuple[FactorVar, ...]]] = []
-        cur = [self.parse_item()]
-        while True:
-            op = self.s.accept_op("*", ":")
-            if op is None:
-                break
-            if op.text == "*":
-                units.append([tuple(cur)])
-                cur = []
-            cur.append(self.parse_item())
-        units.append([tuple(cur)])
-        if len(units) == 1:
-            self.fixed.append(FixedTerm(units[0][0]))
-        else:
-            self.fixed.extend(FixedTerm(c) for c in _full_factorial(units))
-
-    def parse_item(self) -> FactorVar:
-        tok = self.s.next()
-        if tok.kind != NAME:
-            found = tok.text or "end of formula"
-            raise StataSyntaxError(f"expected a variable name but found {found!r} in formula")
-        if tok.text in ("C", "factor", "as.factor") and self.s.peek().is_op("("):
-            self.s.next()
-            inner = self.s.next()
-            if inner.kind != NAME:
-                raise StataSyntaxError(f"{tok.text}() requires a variable name")
-            if not self.s.accept_op(")"):
-                raise StataSyntaxError(f"unbalanced parentheses in {tok.text}() in formula")
-            return FactorVar(_resolve(inner.text, self.columns), "i", explicit=True)
-        if self.s.peek().is_op("(") and self.s.peek().start == tok.end:
-            raise StataSyntaxError(f"function {tok.text}() not supported in formula")
-        return FactorVar(_resolve(tok.text, self.columns), "c", explicit=False)
 
     # bar := '(' re_terms ('|' | '||') group ')'
     def parse_bar(self) -> None:
@@ -243,13 +176,38 @@ class _FormulaParser:
         return eqs
 
 
+_BINOMIAL = ("melogit", "meprobit", "mecloglog", "meqrlogit", "meglm")
+
+
+def _lhs(lhs: str, cmd: str, columns: list[str]) -> tuple[str, tuple[str, str] | None]:
+    """The depvar, and for ``cbind(successes, failures)`` the two variables."""
+    if lhs.startswith("cbind(") and lhs.endswith(")"):
+        if cmd not in _BINOMIAL:
+            raise StataSyntaxError(f"cbind() outcome needs a binomial model ({', '.join(_BINOMIAL)}"
+                                   f"), not {cmd}")
+        inner = [p.strip() for p in lhs[6:-1].split(",")]
+        if len(inner) != 2 or not all(p.isidentifier() for p in inner):
+            raise StataSyntaxError(f"{lhs}: cbind() takes two variables (successes, failures)")
+        succ, fail = (_resolve(p, columns) for p in inner)
+        return succ, (succ, fail)
+    toks = tokenize(lhs, wildcards=False)
+    if len(toks) != 2 or toks[0].kind != NAME:
+        raise StataSyntaxError(f"dependent variable {lhs!r} must be a single variable")
+    return _resolve(lhs, columns), None
+
+
 def parse_formula(
     text: str,
     command: str,
     columns: Sequence[str],
     options: Mapping[str, Any] | None = None,
+    data: Any = None,
 ) -> ModelSpec:
     """Parse an lme4-style formula (see the module docstring) into a ModelSpec.
+
+    ``data`` (the DataFrame, optional): string and Categorical columns named plainly
+    become factors, and transforms (``log(x)``, ``poly(x, 2)``) get the column names
+    formulaic gives them on these data.
 
     >>> spec = parse_formula("y ~ x + (1 + x | g)", "mixed", ["y", "x", "g"])
     >>> spec.equations[0].variables, spec.equations[0].covariance
@@ -266,19 +224,35 @@ def parse_formula(
         raise StataSyntaxError(f"formula {formula.strip()!r} must contain exactly one '~'")
     lhs, rhs = formula.split("~")
     lhs = lhs.strip()
+    cbind = None
     if not lhs:
         if cmd != "mestreg":
             raise StataSyntaxError(f"formula {formula.strip()!r} has no dependent variable")
         depvar = "_t"
     else:
-        toks = tokenize(lhs, wildcards=False)
-        if len(toks) != 2 or toks[0].kind != NAME:
-            raise StataSyntaxError(f"dependent variable {lhs!r} must be a single variable")
-        depvar = _resolve(lhs, columns)
-    p = _FormulaParser(rhs, columns)
-    if p.s.at_end():
+        depvar, cbind = _lhs(lhs, cmd, columns)
+    if not rhs.strip():
         raise StataSyntaxError(f"formula {formula.strip()!r} has an empty right-hand side")
-    p.parse_rhs()
+    fixed_text: list[str] = []
+    p = _FormulaParser("", columns)
+    for sign, term in split_terms(rhs):
+        if is_bar_term(term):
+            if sign == "-":
+                raise StataSyntaxError(f"removing a random-effects term ('- {term}') is not "
+                                       "supported")
+            p.s = TokenStream(tokenize(term, wildcards=False), term)
+            p.text = term
+            p.parse_bar()
+            if not p.s.at_end():
+                raise StataSyntaxError(f"unexpected {p.s.peek().text!r} in formula {rhs!r}")
+        elif is_wholly_parenthesized(term) and "+" in term:
+            raise StataSyntaxError(f"random-effects term {term!r} has no '|' grouping")
+        else:
+            fixed_text.append(("- " if sign == "-" else "+ ") + term)
+    joined = " ".join(fixed_text)
+    is_factor, derive_columns = frame_helpers(data)
+    fx = read_fixed(joined.lstrip("+ ") if joined.startswith("+ ") else joined, columns,
+                    is_factor, derive_columns)
     equations = p.equations()
 
     fe_table, re_table, global_table = command_tables(cmd)
@@ -287,7 +261,7 @@ def parse_formula(
         d = fe_table.find(name) or global_table.lookup(name)
         key, value = apply_def(d, arg, name)
         set_option(global_opts, d, key, value)
-    noconstant = p.noconstant or bool(global_opts.pop("noconstant", False))
+    noconstant = fx.noconstant or bool(global_opts.pop("noconstant", False))
     if options:
         kw_table = keyword_table(global_table, fe_table, re_table)
         kw = normalize_keywords(options, kw_table)
@@ -308,14 +282,45 @@ def parse_formula(
     from memodels.syntax.parse import _finish_options
 
     extra: list[str] = []
+    derived = list(fx.derived)
     final = _finish_options(global_opts, columns, extra)
+    if fx.offset is not None:
+        if "offset" in final or "exposure" in final:
+            raise StataSyntaxError("offset() in the formula and offset()/exposure() options "
+                                   "may not be combined")
+        final["offset"] = fx.offset
+        extra.append(fx.offset)
+    if cbind is not None:
+        _apply_cbind(cmd, cbind, final, derived, extra)
     return ModelSpec(
         command=cmd,
         depvar=depvar,
-        fixed=tuple(p.fixed),
+        fixed=tuple(fx.terms),
         noconstant=noconstant,
         equations=tuple(equations),
         options=final,
         source=text,
         extra_vars=tuple(dict.fromkeys(v for v in extra if v != depvar)),
+        derived=tuple(derived),
     )
+
+
+def _apply_cbind(cmd: str, cbind: tuple[str, str], final: dict[str, Any],
+                 derived: list, extra: list[str]) -> None:
+    """``cbind(s, f)``: binomial trials ``s + f`` (a derived column named ``s+f``)."""
+    from memodels.spec import Derived
+
+    succ, fail = cbind
+    trials = f"{succ}+{fail}"
+    derived.append(Derived(f"I({succ} + {fail})", (trials,)))
+    extra.append(trials)
+    if cmd == "meglm":
+        fam = str(final.get("family", "binomial")).split()
+        if fam[0] != "binomial" or len(fam) > 1:
+            raise StataSyntaxError(f"cbind({succ}, {fail}) gives binomial trials; "
+                                   f"family({' '.join(fam)}) may not be combined with it")
+        final["family"] = f"binomial {trials}"
+    else:
+        if "binomial" in final:
+            raise StataSyntaxError(f"cbind({succ}, {fail}) and binomial() may not be combined")
+        final["binomial"] = trials

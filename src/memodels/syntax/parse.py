@@ -158,7 +158,7 @@ def _split_equation(segment: str) -> tuple[str, str]:
 
 
 def _looks_like_formula(text: str) -> bool:
-    return re.match(r"^\s*[A-Za-z_][\w.]*\s*~(?!=)", text) is not None
+    return re.match(r"^\s*([A-Za-z_][\w.]*|cbind\([^()~]*\))?\s*~(?!=)", text) is not None
 
 
 # ---------------------------------------------------------------- fixed equation parts
@@ -451,8 +451,10 @@ def parse_model(
     """Parse the text after the command name into a resolved :class:`ModelSpec`.
 
     ``columns`` is the data's column order (used for abbreviations, wildcards and
-    ranges).  ``options`` are Python keyword options (``reml=True``,
-    ``covariance="un"``, ``level=90`` ...) normalized like option text and merged over
+    ranges), or the DataFrame itself (an lme4 formula then makes string/Categorical
+    columns factors and names its transforms' columns as formulaic does on it).
+    ``options`` are Python keyword options (``reml=True``, ``covariance="un"``,
+    ``level=90`` ...) normalized like option text and merged over
     it; a keyword ``covariance`` applies to every random-effects equation without its
     own.  Text containing an lme4 formula (``y ~ x + (1|g)``) is passed to
     :func:`memodels.syntax.formula.parse_formula`.
@@ -465,7 +467,8 @@ def parse_model(
     if _looks_like_formula(text):
         from memodels.syntax.formula import parse_formula
 
-        return parse_formula(text, cmd, columns, options=options)
+        data = columns if hasattr(columns, "dtypes") else None
+        return parse_formula(text, cmd, list(columns), options=options, data=data)
     columns = [str(c) for c in columns]
     text = _drop_command_word(text, cmd, columns)
     if is_replay(text):
