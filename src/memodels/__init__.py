@@ -38,6 +38,7 @@ _PUBLIC: dict[str, tuple[str, str | None]] = {
     "Session": ("memodels.session", "Session"),
     "session": ("memodels.session", None),
     "errors": ("memodels.errors", None),
+    "plot": ("memodels.plot", None),
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -21,7 +21,7 @@ meprobit, mecloglog, mepoisson, menbreg, meologit, meoprobit, mestreg, meqrlogit
 meqrpoisson) and their replay (``mixed``, ``melogit, or``); ``estimates
 store|restore|replay|dir|drop|clear|stats``; ``lrtest``; ``estat
 icc|group|sd|recovariance|wcorrelation|ic|df``; ``test``, ``testparm``, ``testnl``, ``lincom``,
-``nlcom``; ``predict``; ``margins``; ``use``, ``webuse`` (shipped datasets), ``stset``,
+``nlcom``; ``predict``; ``margins``; ``marginsplot``, ``graph export``; ``use``, ``webuse`` (shipped datasets), ``stset``,
 ``list``, ``summarize``, ``generate``, ``replace``, ``drop``, ``keep``, ``display``,
 ``set seed``; ``version``, ``set more``, ``log`` are accepted and ignored.  Prefixes
 ``quietly`` (no output), ``capture`` (errors ignored, ``_rc`` set; output suppressed
@@ -53,6 +53,7 @@ from .cli import (
     cmd_bootstrap,
     cmd_data,
     cmd_estimates,
+    cmd_graph,
     cmd_margins,
     cmd_matrix,
     cmd_postest,
@@ -79,6 +80,8 @@ COMMANDS: dict[str, tuple[int, Handler]] = {
     "nlcom": (5, cmd_postest.nlcom),
     "predict": (7, cmd_predict.predict),
     "margins": (7, cmd_margins.margins),
+    "marginsplot": (11, cmd_graph.marginsplot),
+    "graph": (2, cmd_graph.graph),
     "matrix": (3, cmd_matrix.matrix),
     "use": (3, cmd_data.use),
     "webuse": (6, cmd_data.webuse),
@@ -210,6 +213,7 @@ class Session:
         self.rc = 0  # _rc of the last capture
         self.seed: int | None = None
         self.last: Any = None  # what the last postestimation command computed
+        self.graph: Any = None  # the current graph (a matplotlib Figure): graph export
 
     # ---------------------------------------------------------------- state
     def require_data(self) -> pd.DataFrame:

@@ -44,10 +44,10 @@ def test_glmm_margins_and_plot():
     tab = res.margins(df, at={"lengthofstay": [2, 6, 10], "cancerstage": [1, 4]})
     assert len(tab) == 6 and {"lengthofstay", "cancerstage"} <= set(tab.columns)
     pytest.importorskip("matplotlib")
-    from memodels.postestimation.margins import marginsplot
+    from memodels.plot import marginsplot
 
-    fig = marginsplot(tab)
-    assert fig.axes and fig.axes[0].get_xlabel() == "lengthofstay"
+    ax = marginsplot(tab, pyplot=False)
+    assert ax.get_xlabel() == "lengthofstay" and len(ax.containers) == 2
 
 
 def test_dydx_of_a_continuous_variable_interacted_with_a_factor():

@@ -22,8 +22,8 @@ After the me commands and ``mestreg`` the prediction is the results' own
 random effects: :mod:`memodels.postestimation.margins_survival`), with the delta method
 over all of e(b).
 
-``marginsplot(table)`` draws the margins against the first ``at()`` variable with their
-confidence intervals (matplotlib, imported on use).
+:func:`memodels.plot.marginsplot` draws the margins against the first ``at()`` variable
+with their confidence intervals.
 """
 
 from __future__ import annotations
@@ -219,39 +219,6 @@ class JointVCE:
 
     def __repr__(self) -> str:
         return f"JointVCE({self.shape[0]} margins)"
-
-
-def marginsplot(table: pd.DataFrame, x: str | None = None, ax=None):
-    """Plot margins against an at() variable with confidence intervals; returns the
-    matplotlib Figure."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    cols = [c for c in table.columns
-            if c not in ("margin", "se", "z", "p", "ci_lower", "ci_upper", "term")]
-    if x is None:
-        if not cols:
-            raise OptionError("marginsplot needs margins computed at() some values")
-        x = cols[0]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 4))
-    else:
-        fig = ax.figure
-    others = [c for c in cols if c != x]
-    groups = table.groupby(others) if others else [((), table)]
-    for key, part in groups:
-        err = [part["margin"] - part["ci_lower"], part["ci_upper"] - part["margin"]]
-        ax.errorbar(part[x], part["margin"], yerr=err, marker="o", capsize=3,
-                    label=", ".join(f"{o}={k}" for o, k in zip(others, np.atleast_1d(key),
-                                                                strict=False)) or None)
-    ax.set_xlabel(x)
-    ax.set_ylabel(table.attrs.get("expression", "margin"))
-    ax.set_title(f"Predictive margins with {table.attrs.get('level', 95):g}% CIs")
-    if others:
-        ax.legend()
-    return fig
 
 
 def _enters_as_factor(var: str, design) -> bool:

@@ -99,25 +99,35 @@ def stcurve(res, kind: str = "survival", *, data: pd.DataFrame, at=None, times=N
 
 
 def _plot(res, curve: StCurve, ax=None):
-    import matplotlib
+    fam = res.family_obj
+    return draw(curve, f"{fam.label[:1].upper() + fam.label[1:]} mixed-effects regression",
+                ax).figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
 
+def draw(curve: StCurve, title: str = "", ax=None, pyplot: bool = True):
+    """Draw the curves on ``ax`` (by default new Axes on a pyplot figure, or with
+    ``pyplot=False`` on a bare :class:`matplotlib.figure.Figure`); returns the Axes.
+    matplotlib's backend is never changed."""
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 4))
-    else:
-        fig = ax.figure
+        if pyplot:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(6, 4))
+        else:
+            from matplotlib.figure import Figure
+
+            ax = Figure(figsize=(6, 4)).subplots()
     for i, vals in enumerate(curve.at, start=1):
         part = curve.data[curve.data["_at"] == i]
         label = " ".join(f"{k}={v}" for k, v in vals.items()) or "covariates at means"
-        ax.plot(part["_t"], part[curve.kind], label=label)
+        ax.plot(part["_t"].to_numpy(dtype=float), part[curve.kind].to_numpy(dtype=float),
+                label=label)
     ax.set_xlabel("analysis time")
     ax.set_ylabel(YLABELS[curve.kind])
-    fam = res.family_obj
-    ax.set_title(f"{fam.label[:1].upper() + fam.label[1:]} mixed-effects regression")
+    if title:
+        ax.set_title(title)
     ax.legend()
-    return fig
+    return ax
 
 
-__all__ = ["stcurve", "StCurve"]
+__all__ = ["stcurve", "StCurve", "draw"]
