@@ -21,7 +21,8 @@ meprobit, mecloglog, mepoisson, menbreg, meologit, meoprobit, mestreg, meqrlogit
 meqrpoisson) and their replay (``mixed``, ``melogit, or``); ``estimates
 store|restore|replay|dir|drop|clear|stats``; ``lrtest``; ``estat
 icc|group|sd|recovariance|wcorrelation|ic|df``; ``test``, ``testparm``, ``testnl``, ``lincom``,
-``nlcom``; ``predict``; ``margins``; ``marginsplot``, ``graph export``; ``use``, ``webuse`` (shipped datasets), ``stset``,
+``nlcom``; ``predict``; ``margins``; ``marginsplot``, ``graph export``; ``use``,
+``webuse`` (shipped datasets), ``stset``,
 ``list``, ``summarize``, ``generate``, ``replace``, ``drop``, ``keep``, ``display``,
 ``set seed``; ``version``, ``set more``, ``log`` are accepted and ignored.  Prefixes
 ``quietly`` (no output), ``capture`` (errors ignored, ``_rc`` set; output suppressed

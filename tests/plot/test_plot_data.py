@@ -4,6 +4,7 @@ and matplotlib's backend untouched by importing and plotting."""
 import numpy as np
 import pytest
 from scipy.stats import norm
+
 from support import fitted, load_dataset
 
 matplotlib = pytest.importorskip("matplotlib")

@@ -1,7 +1,7 @@
 """Plots of memodels results (matplotlib, the optional ``plot`` extra, imported on use).
 
-* :func:`marginsplot` -- the margins of :meth:`res.margins <memodels.results.base.EstimationResults.margins>`
-  with their confidence intervals ([R] marginsplot);
+* :func:`marginsplot` -- the margins of ``res.margins(...)`` with their confidence
+  intervals ([R] marginsplot);
 * :func:`caterpillar` -- a level's random effects (empirical Bayes predictions) sorted,
   with their intervals (lme4's ``dotplot(ranef(condVar = TRUE))``);
 * :func:`stcurve` -- survivor, hazard or cumulative hazard curves after ``mestreg``
