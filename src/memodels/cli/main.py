@@ -7,6 +7,7 @@
     memodels example pig                                    run a manual example on shipped data
     memodels example --list                                 list the examples
     memodels datasets [NAME] [--save FILE]                  describe or save a shipped dataset
+    memodels help [COMMAND]                                 a command's syntax and options
 
 Commands run in one session (:mod:`memodels.session`): estimation commands (mixed,
 meglm, melogit, ..., mestreg, meqrlogit), their replay, estimates store/restore/stats,
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -85,10 +87,36 @@ def _datasets(name: str | None, save: str | None) -> int:
     return 0
 
 
+def _help(topic: str | None) -> int:
+    """``memodels help [COMMAND]``."""
+    from ..syntax.parse import COMMAND_ALIASES
+    from .help_text import TITLES, command_help, overview
+
+    if topic is None:
+        print(overview(), end="")
+        return 0
+    name = COMMAND_ALIASES.get(topic, topic)
+    if name not in TITLES:
+        raise MemodelsError(f"help for {topic} not found (memodels help lists the commands)")
+    print(command_help(name), end="")
+    return 0
+
+
+def plain_text(doc: str) -> str:
+    """A docstring without reStructuredText markup (``x`` -> x, :mod:`x` -> x)."""
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", doc)
+    return text.replace("``", "")
+
+
 def _parser() -> argparse.ArgumentParser:
+    doc = plain_text(__doc__ or "")
     parser = argparse.ArgumentParser(
-        prog="memodels", description=__doc__.splitlines()[0],
-        epilog="See 'Running a Stata-style script' in the README.")
+        prog="memodels", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="memodels: Stata's multilevel mixed-effects commands ([ME] manual) in "
+                    "Python.\n" + doc.split("\n", 1)[1],
+        epilog="memodels help COMMAND prints a command's syntax and options (memodels help "
+               "lists the commands).\nThe documentation site is built from docs/ in the "
+               "repository (mkdocs build).")
     parser.add_argument("--version", action="version", version=f"memodels {__version__}")
     sub = parser.add_subparsers(dest="action", required=True)
     p_fit = sub.add_parser("fit", help="run Stata commands on a data file")
@@ -106,6 +134,8 @@ def _parser() -> argparse.ArgumentParser:
     p_ex.add_argument("--list", action="store_true", help="list the examples")
     p_ds = sub.add_parser("datasets", help="list, describe or save the shipped datasets")
     p_ds.add_argument("name", nargs="?", help="a dataset (default: describe them all)")
+    p_help = sub.add_parser("help", help="a command's syntax and options (Stata's help)")
+    p_help.add_argument("topic", nargs="?", help="an estimation command, e.g. mixed")
     p_ds.add_argument("--save", metavar="FILE",
                       help="write the dataset to FILE (.csv, .dta with its value labels, or "
                            ".parquet)")
@@ -130,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(data, _read_script(script), f"{script}, line")
         if args.action == "datasets":
             return _datasets(args.name, args.save)
+        if args.action == "help":
+            return _help(args.topic)
         if args.list:
             for key, (ds, cmd) in EXAMPLES.items():
                 print(f"{key:<14} {ds:<14} {cmd}")
