@@ -23,6 +23,23 @@ def read_data(path: str | Path) -> pd.DataFrame:
     ``ib1.trt`` means code 1 and a labelled 0/1 outcome is a 0/1 outcome); their value
     labels go to ``df.attrs["value_labels"]`` (variable -> {code: label}) and label the
     rows of factor variables in the output.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A ``.csv``, ``.dta`` or ``.parquet`` file.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, memodels
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "pig.csv"
+    >>> memodels.datasets.load("pig").to_csv(path, index=False)
+    >>> memodels.read_data(path).shape
+    (432, 3)
     """
     p = Path(path)
     if not p.exists():

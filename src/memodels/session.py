@@ -203,7 +203,32 @@ class _Log(io.TextIOBase):
 
 class Session:
     """Run Stata commands one after another against one dataset (see the module
-    docstring).  ``data`` is copied; the session's data is :attr:`data`."""
+    docstring).  ``data`` is copied; the session's data is :attr:`data`.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, optional
+        The data in memory (copied); a script may load its own with ``use``/``webuse``.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        The data in memory, changed by ``predict``, ``generate``...
+    e : results
+        The last estimation results (Stata's ``e()``).
+
+    Examples
+    --------
+    >>> from memodels.session import Session
+    >>> s = Session()
+    >>> s.run("webuse pig")
+    ''
+    >>> log = s.run("quietly mixed weight week || id:")
+    >>> round(s.e.llf, 4)
+    -1014.9268
+    >>> print(s.run("display 2 + 2"))
+    4
+    """
 
     def __init__(self, data: pd.DataFrame | None = None) -> None:
         self.data: pd.DataFrame | None = None if data is None else data.copy()

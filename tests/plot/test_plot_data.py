@@ -126,3 +126,18 @@ def test_backend_unchanged_by_import_and_plots(pig_slope):
     mplot.caterpillar(pig_slope, pyplot=False)
     mplot.residuals(pig_slope)
     assert matplotlib.get_backend() == before
+
+
+@pytest.mark.parametrize("name", ["marginsplot", "caterpillar", "residuals", "stcurve"])
+def test_plot_docstring_examples(name):
+    import doctest
+    import inspect
+
+    func = getattr(mplot, name)
+    doc = inspect.getdoc(func)
+    assert "Parameters\n----------" in doc and "Returns\n-------" in doc
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for t in doctest.DocTestFinder(recurse=False).find(func, name, globs={}):
+        assert t.examples
+        runner.run(t)
+    assert runner.summarize(verbose=False).failed == 0

@@ -36,7 +36,32 @@ COMMANDS: dict[str, Callable[..., Any]] = {
 
 
 def fit(cmdline: str, data: pd.DataFrame, **options: Any):
-    """Run a Stata estimation command line, e.g. ``fit("mixed weight week || id:", df)``."""
+    """Run a whole Stata estimation command line.
+
+    Parameters
+    ----------
+    cmdline : str
+        The command and its arguments, e.g. ``"mixed weight week || id:, reml"``: any of
+        mixed, meglm, melogit, meprobit, mecloglog, meologit, meoprobit, mepoisson,
+        menbreg, mestreg, meqrlogit, meqrpoisson (and Stata's abbreviations).
+    data : pandas.DataFrame
+        The data (never modified).
+    **options
+        Options as keywords (``nolog=True``, ``reml=True``...), merged over the text.
+
+    Returns
+    -------
+    results
+        The command's results object (as :func:`memodels.mixed` and the others return).
+
+    Examples
+    --------
+    >>> import memodels
+    >>> pig = memodels.datasets.load("pig")
+    >>> res = memodels.fit("mixed weight week || id:", pig, nolog=True)
+    >>> res.command, round(res.llf, 4)
+    ('mixed', -1014.9268)
+    """
     if not isinstance(cmdline, str):
         raise StataSyntaxError(f"the command line must be a string (got "
                                f"{type(cmdline).__name__})")

@@ -63,14 +63,68 @@ def _fit(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any]) -
 
 
 def meologit(spec: str, data: pd.DataFrame, **options: Any) -> GLMMResults:
-    """Mixed-effects ordered logistic regression, as Stata's ``meologit``, e.g.
-    ``meologit("thk prethk cc##tv || school: || class:", df)``.  ``or`` is a Python
-    keyword: pass ``or_=True``, ``**{"or": True}`` or ``", or"`` inside the spec."""
+    """Mixed-effects ordered logistic regression, as Stata's ``meologit`` ([ME] meologit).
+
+    Parameters
+    ----------
+    spec : str
+        Stata's syntax after the command name (``"y x1 x2 || group: x1, covariance(un)"``)
+        or an lme4-style formula (``"y ~ x1 + x2 + (1 + x1 | group)"``); options may
+        follow a comma, with Stata's abbreviations.  ``memodels help meologit`` lists them.
+    data : pandas.DataFrame
+        The data (never modified).
+    **options
+        Options as keywords, e.g. ``or_=True``, ``nolog=True``, ``level=90``. An option
+        memodels cannot honour is refused with a :class:`memodels.errors.MemodelsError`.
+
+    Returns
+    -------
+    GLMMResults
+        ``params``, ``bse``, ``vcov``, ``llf``, ``aic``, ``bic``, ``nobs``, ``converged``;
+        ``print(res)`` shows Stata's output; ``res.predict()``, ``res.estat()``,
+        ``res.margins()``, ``res.test()``, ``res.lincom()``, ``res.nlcom()``.
+
+    Examples
+    --------
+    >>> import memodels
+    >>> df = memodels.datasets.load("tvsfpors")
+    >>> res = memodels.meologit("thk prethk cc##tv || school:", df, nolog=True)
+    >>> round(res.llf, 4)                       # [ME] meologit, example 1
+    -2119.7428
+    """
     return _fit("meologit", spec, data, options)
 
 
 def meoprobit(spec: str, data: pd.DataFrame, **options: Any) -> GLMMResults:
-    """Mixed-effects ordered probit regression, as Stata's ``meoprobit``."""
+    """Mixed-effects ordered probit regression, as Stata's ``meoprobit`` ([ME] meoprobit).
+
+    Parameters
+    ----------
+    spec : str
+        Stata's syntax after the command name (``"y x1 x2 || group: x1, covariance(un)"``)
+        or an lme4-style formula (``"y ~ x1 + x2 + (1 + x1 | group)"``); options may
+        follow a comma, with Stata's abbreviations.  ``memodels help meoprobit`` lists them.
+    data : pandas.DataFrame
+        The data (never modified).
+    **options
+        Options as keywords, e.g. ``nolog=True``, ``level=90``. An option memodels cannot
+        honour is refused with a :class:`memodels.errors.MemodelsError`.
+
+    Returns
+    -------
+    GLMMResults
+        ``params``, ``bse``, ``vcov``, ``llf``, ``aic``, ``bic``, ``nobs``, ``converged``;
+        ``print(res)`` shows Stata's output; ``res.predict()``, ``res.estat()``,
+        ``res.margins()``, ``res.test()``, ``res.lincom()``, ``res.nlcom()``.
+
+    Examples
+    --------
+    >>> import memodels
+    >>> df = memodels.datasets.load("tvsfpors")
+    >>> res = memodels.meoprobit("thk prethk cc##tv || school:", df, nolog=True)
+    >>> round(res.llf, 4)                       # [ME] meoprobit, example 1
+    -2121.7715
+    """
     return _fit("meoprobit", spec, data, options)
 
 

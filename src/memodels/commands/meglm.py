@@ -398,12 +398,39 @@ def fixed_only_title(fam: str, link: str) -> str:
 
 
 def meglm(spec: str, data: pd.DataFrame, **options: Any) -> GLMMResults:
-    """Fit a multilevel GLM, as Stata's ``meglm``.
+    """Fit a generalized linear mixed model, as Stata's ``meglm`` ([ME] meglm).
 
-    ``spec`` is Stata's syntax after the command name, e.g.
-    ``"c_use urban age || district: urban, family(bernoulli) link(logit)"``, or an
-    lme4-style formula.  Options may also be keywords (``family="poisson"``,
-    ``intpoints=12``, ``nolog=True``).  The default family is Gaussian with the
-    identity link.
+    Families gaussian (default), bernoulli, binomial, poisson, nbinomial, gamma and
+    ordinal with the links identity, log, logit, probit and cloglog; integration by
+    mean-variance adaptive Gauss-Hermite quadrature (7 points) unless ``intmethod=`` /
+    ``intpoints=`` say otherwise.
+
+    Parameters
+    ----------
+    spec : str
+        Stata's syntax after the command name (``"y x1 x2 || group: x1, covariance(un)"``)
+        or an lme4-style formula (``"y ~ x1 + x2 + (1 + x1 | group)"``); options may
+        follow a comma, with Stata's abbreviations.  ``memodels help meglm`` lists them.
+    data : pandas.DataFrame
+        The data (never modified).
+    **options
+        Options as keywords, e.g. ``family="bernoulli"``, ``link="probit"``,
+        ``intpoints=12``, ``nolog=True``, ``level=90``. An option memodels cannot honour is
+        refused with a :class:`memodels.errors.MemodelsError`.
+
+    Returns
+    -------
+    GLMMResults
+        ``params``, ``bse``, ``vcov``, ``llf``, ``aic``, ``bic``, ``nobs``, ``converged``;
+        ``print(res)`` shows Stata's output; ``res.predict()``, ``res.estat()``,
+        ``res.margins()``, ``res.test()``, ``res.lincom()``, ``res.nlcom()``.
+
+    Examples
+    --------
+    >>> import memodels
+    >>> pig = memodels.datasets.load("pig")
+    >>> res = memodels.meglm("weight week || id:", pig, nolog=True)
+    >>> round(res.llf, 4)                       # [ME] meglm, example 1
+    -1014.9268
     """
     return fit_me("meglm", spec, data, options)

@@ -155,10 +155,71 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
 
 
 def meqrlogit(spec: str, data: pd.DataFrame, **options: Any) -> MeqrResults:
-    """Multilevel mixed-effects logistic regression by QR decomposition (``meqrlogit``)."""
+    """Mixed-effects logistic regression by QR decomposition, as Stata's ``meqrlogit``
+    ([ME] meqrlogit).
+
+    Parameters
+    ----------
+    spec : str
+        Stata's syntax after the command name (``"y x1 x2 || group: x1, covariance(un)"``)
+        or an lme4-style formula (``"y ~ x1 + x2 + (1 + x1 | group)"``); options may
+        follow a comma, with Stata's abbreviations.  ``memodels help meqrlogit`` lists them.
+    data : pandas.DataFrame
+        The data (never modified).
+    **options
+        Options as keywords, e.g. ``intpoints=7``, ``laplace=True``, ``or_=True``,
+        ``nolog=True``, ``level=90``. An option memodels cannot honour is refused with a
+        :class:`memodels.errors.MemodelsError`.
+
+    Returns
+    -------
+    MeqrResults
+        ``params``, ``bse``, ``vcov``, ``llf``, ``aic``, ``bic``, ``nobs``, ``converged``;
+        ``print(res)`` shows Stata's output; ``res.predict()``, ``res.estat()``,
+        ``res.margins()``, ``res.test()``, ``res.lincom()``, ``res.nlcom()``.
+
+    Examples
+    --------
+    >>> import memodels
+    >>> df = memodels.datasets.load("bangladesh")
+    >>> res = memodels.meqrlogit("c_use urban age child* || district:", df, nolog=True)
+    >>> round(res.llf, 4)                       # [ME] meqrlogit, example 1
+    -1206.6742
+    """
     return _fit_meqr("meqrlogit", spec, data, options)
 
 
 def meqrpoisson(spec: str, data: pd.DataFrame, **options: Any) -> MeqrResults:
-    """Multilevel mixed-effects Poisson regression by QR decomposition (``meqrpoisson``)."""
+    """Mixed-effects Poisson regression by QR decomposition, as Stata's ``meqrpoisson``
+    ([ME] meqrpoisson).
+
+    Parameters
+    ----------
+    spec : str
+        Stata's syntax after the command name (``"y x1 x2 || group: x1, covariance(un)"``)
+        or an lme4-style formula (``"y ~ x1 + x2 + (1 + x1 | group)"``); options may
+        follow a comma, with Stata's abbreviations.  ``memodels help meqrpoisson`` lists them.
+    data : pandas.DataFrame
+        The data (never modified).
+    **options
+        Options as keywords, e.g. ``irr=True``, ``intpoints=7``, ``nolog=True``,
+        ``level=90``. An option memodels cannot honour is refused with a
+        :class:`memodels.errors.MemodelsError`.
+
+    Returns
+    -------
+    MeqrResults
+        ``params``, ``bse``, ``vcov``, ``llf``, ``aic``, ``bic``, ``nobs``, ``converged``;
+        ``print(res)`` shows Stata's output; ``res.predict()``, ``res.estat()``,
+        ``res.margins()``, ``res.test()``, ``res.lincom()``, ``res.nlcom()``.
+
+    Examples
+    --------
+    >>> import memodels
+    >>> df = memodels.datasets.load("epilepsy")
+    >>> res = memodels.meqrpoisson("seizures treat lbas lbas_trt lage v4 || subject:", df,
+    ...                            nolog=True)
+    >>> round(res.llf, 4)                       # [ME] meqrpoisson, example 1
+    -665.2907
+    """
     return _fit_meqr("meqrpoisson", spec, data, options)

@@ -84,13 +84,41 @@ def _check_nested_subjects(data: pd.DataFrame, sample: np.ndarray, id_var: str |
 
 
 def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
-    """Mixed-effects parametric survival regression, as Stata's ``mestreg``.
+    """Mixed-effects parametric survival regression, as Stata's ``mestreg``
+    ([ME] mestreg).
 
     ``distribution()`` is required: exponential, weibull, loglogistic (llogistic),
     lognormal (lnormal) or gamma.  ``time`` fits exponential/Weibull in the AFT metric;
     ``nohr`` displays coefficients instead of hazard ratios (PH), ``tratio`` time ratios
     (AFT).  Other options as for the me commands (``intmethod()``, ``intpoints()``,
     ``covariance()``, ``offset()``, ``noconstant``, ``nolog``, ``level()``, ...).
+
+    Parameters
+    ----------
+    spec : str
+        Stata's syntax after the command name, without a dependent variable (the data
+        are stset): ``"age female || patient:, distribution(weibull)"``; or a formula
+        with an empty left-hand side, ``"~ age + female + (1 | patient)"``.
+    data : pandas.DataFrame
+        Data declared by :func:`memodels.stset` (never modified).
+    **options
+        Options as keywords: ``distribution="weibull"``, ``time=True``, ``nolog=True``...
+
+    Returns
+    -------
+    MEStregResults
+        As the other commands' results, plus survival predictions
+        (``res.predict("surv")``, ``"hazard"``, ``"median"``...) and ``res.stcurve()``.
+
+    Examples
+    --------
+    >>> import memodels
+    >>> cath = memodels.stset(memodels.datasets.load("catheter"), time="time",
+    ...                       failure="infect")
+    >>> res = memodels.mestreg("age female || patient:, distribution(weibull)", cath,
+    ...                        nolog=True)
+    >>> round(res.llf, 4)                       # [ME] mestreg, example 1
+    -98.7425
     """
     from ..glmm.fit import fit_glmm
     from ..glmm.scaling import fit_scaled

@@ -192,7 +192,46 @@ def bootstrap(
 ) -> BootstrapResults:
     """Cluster bootstrap of a command line (``"melogit y x || newdid:"``) or a function of
     the resampled data returning results.  The command should use ``idcluster`` as its
-    level variable (as Stata's hdp example does with ``newdid``)."""
+    level variable (as Stata's hdp example does with ``newdid``).
+
+    Parameters
+    ----------
+    command : str or callable
+        An estimation command line, or a function of the resampled DataFrame that
+        returns results.
+    data : pandas.DataFrame
+    reps : int
+        Number of replications.
+    cluster : str
+        The variable whose clusters are resampled.
+    idcluster : str, optional
+        A new variable identifying the resampled clusters (use it as the level variable).
+    seed : int, optional
+        Random seed (Stata's ``set seed``).
+    multilevel, within
+        Resample ``within`` units inside the resampled clusters as well.
+    n_jobs : int, optional
+        Worker processes for command lines (default 2).
+    level : float
+        Confidence level of the normal-based intervals.
+    progress : bool
+        Stata's dots on standard error.
+
+    Returns
+    -------
+    BootstrapResults
+        ``observed``, ``replicates`` (reps x parameters), ``bse``, ``bias``, ``vcov``,
+        ``summary()`` (Stata's table), ``estat("all")``.
+
+    Examples
+    --------
+    >>> import memodels
+    >>> pig = memodels.datasets.load("pig")
+    >>> bs = memodels.bootstrap("mixed weight week || nid:", pig, reps=3, cluster="id",
+    ...                         idcluster="nid", seed=1, progress=False, n_jobs=1)
+    >>> bs.replicates.shape
+    (3, 4)
+    """
     from ..commands.dispatch import fit
 
     if cluster not in data.columns:

@@ -78,7 +78,32 @@ def _fixed_names(res) -> list[str]:
 
 
 def lrtest(a, b, names: tuple[str, str] | None = None) -> LRTestResult:
-    """Likelihood-ratio test of two nested models, in either order."""
+    """Likelihood-ratio test of two nested models, in either order ([R] lrtest).
+
+    Parameters
+    ----------
+    a, b : results
+        Two fits of nested models on the same sample (both ML, or both REML with the
+        same fixed effects).
+    names : (str, str), optional
+        Names shown in the output (default ``"A"`` and ``"B"``).
+
+    Returns
+    -------
+    LRTestResult
+        ``chi2``, ``df``, ``p``; ``print()`` shows Stata's output, with the note on
+        tests of variances on the boundary of the parameter space.
+
+    Examples
+    --------
+    >>> import memodels
+    >>> pig = memodels.datasets.load("pig")
+    >>> slope = memodels.mixed("weight week || id: week", pig, nolog=True)
+    >>> intercept = memodels.mixed("weight week || id:", pig, nolog=True)
+    >>> lr = memodels.lrtest(slope, intercept)
+    >>> round(lr.chi2, 2), lr.df
+    (291.78, 1)
+    """
     na, nb = names if names is not None else ("A", "B")
     if a.nobs != b.nobs:
         raise MemodelsError(f"observations differ: {a.nobs} vs. {b.nobs}; the models were "

@@ -196,6 +196,30 @@ def stset(
     multiple-record data; ``origin`` and ``enter`` numbers or variable names (``"time
     tstart"`` is accepted); ``scale`` divides analysis time.  Returns a :class:`StData`
     copy of ``data`` with ``_t0``, ``_t``, ``_d`` and ``_st``; the input is not modified.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    time : str
+        The exit-time variable.
+    failure : str or (str, list of numbers), optional
+        The failure variable (failure when nonzero), ``"var==1 3"`` or ``("var", [1, 3])``;
+        without it every record is a failure.
+    id, origin, enter, scale
+        As Stata's options of the same names.
+
+    Returns
+    -------
+    StData
+        A copy of ``data`` with Stata's ``_t0``, ``_t``, ``_d``, ``_st`` columns.
+
+    Examples
+    --------
+    >>> import memodels
+    >>> cath = memodels.stset(memodels.datasets.load("catheter"), time="time",
+    ...                       failure="infect")
+    >>> int(cath["_d"].sum()), float(cath["_t"].sum())     # failures, total time
+    (58, 7424.0)
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError("stset: data must be a pandas DataFrame")
