@@ -16,16 +16,17 @@ Supported forms::
                                   was on a, it becomes a nested pair, otherwise an
                                   empty (noconstant) equation on a is inserted first
     y ~ x + (1 | a) + (1 | b)     crossed effects: separate equations, nested=False
-    y ~ 0 + x   /   y ~ x - 1     no fixed constant
-    y ~ x1 * x2                   full factorial (Stata ##): x1 x2 x1#x2
-    y ~ x1 : x2                   interaction (Stata #)
-    y ~ C(f) + factor(g)          explicit factor variables (kind "i")
     y ~ x + (1|g), reml           Stata options may follow a top-level comma
 
-Plain names become ``FactorVar(name, "c", explicit=False)`` even inside
-interactions: whether a string/categorical column is a factor is decided by the
-design layer.  Names must match columns exactly (no abbreviation or wildcards).
-For ``mestreg`` the left-hand side may be empty (``~ x + (1|g)``; depvar ``"_t"``).
+The fixed part (everything outside the ``( | )`` terms) is read by formulaic
+(:mod:`memodels.syntax.formula_fixed`): ``x1 * x2``, ``x1:x2``, ``0 +`` / ``- 1``,
+``- term``, ``C(f)`` / ``factor(f)``, ``C(f, Treatment(reference=...))``, transforms
+(``log(x)``, ``np.log(x)``, ``I(x**2)``, ``scale(x)``, ``poly(x, 2)``) computed by the
+design layer, ``offset(...)``; with the data at hand, string and Categorical columns
+named plainly are factors.  ``cbind(s, f) ~ ...`` is a binomial outcome with ``s + f``
+trials (melogit, meprobit, mecloglog, meqrlogit, meglm).  Names must match columns
+exactly (no abbreviation or wildcards).  For ``mestreg`` the left-hand side may be empty
+(``~ x + (1|g)``; depvar ``"_t"``).
 Keyword options are merged as in :func:`~memodels.syntax.parse.parse_model`; a keyword
 ``covariance`` overrides the structure implied by ``|`` / ``||``.
 """
