@@ -50,3 +50,17 @@ def test_a_failing_example_fails_the_build(tmp_path):
     out = _build(tmp_path, site / "docs")
     assert out.returncode != 0
     assert "nosuchvar" in out.stderr
+
+
+def test_dask_page_in_nav_only_when_written(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_hooks", REPO / "docs" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    config = {"nav": [{"Home": "index.md"}], "docs_dir": str(tmp_path)}
+    assert hooks.on_config(config)["nav"] == [{"Home": "index.md"}]
+    (tmp_path / "dask.md").write_text("# Dask\n")
+    nav = hooks.on_config(config)["nav"]
+    assert nav[-1] == {"Dask (large data)": "dask.md"}
+    assert len(hooks.on_config(config)["nav"]) == 2  # added once

@@ -34,6 +34,8 @@ def test_transforms_match_hand_built_columns(pig):
     hand = pig.assign(w2=pig.week ** 2, lw=np.log(pig.week), sw=np.sqrt(pig.week))
     _same(r, memodels.mixed("weight week w2 lw sw || id:", hand, nolog=True))
     assert "w2" not in pig.columns and "log(week)" not in pig.columns  # data untouched
+    _same(memodels.mixed("weight ~ np.log(week) + (1|id)", pig, nolog=True),
+          memodels.mixed("weight lw || id:", hand, nolog=True))
 
 
 def test_scale_uses_estimation_state_for_new_data(pig):
