@@ -42,3 +42,14 @@ def test_command_specific_options():
     assert "  or" in command_help("melogit") and "  family(" not in command_help("melogit")
     assert "  family(" in command_help("meglm") and "  irr" in command_help("mepoisson")
     assert "stset" in command_help("mestreg") and "[weight]" not in command_help("meqrlogit")
+
+
+def test_help_in_a_do_file():
+    from memodels.cli.common import SessionError
+    from memodels.session import Session
+
+    s = Session()
+    assert s.run("help melogit") == command_help("melogit").rstrip()
+    assert "mixed" in s.run("help")
+    with pytest.raises(SessionError, match="regress"):
+        s.run("help regress")
