@@ -74,6 +74,11 @@ def test_treatment_reference_is_the_base(pig):
     _same(num, memodels.mixed("weight ib3.week || id:", pig, nolog=True))
     spec = parse_formula("y ~ C(f, Treatment(reference='b'))", "mixed", ["y", "f"])
     assert spec.fixed[0].factors[0].base == LevelBase("b")
+    lev = memodels.mixed('weight ~ week + C(grp, levels=["b", "a", "c"]) + (1|id)', pig,
+                         nolog=True)
+    _same(lev, r)
+    with pytest.raises(StataSyntaxError, match="treatment contrasts"):
+        memodels.mixed("weight ~ week + C(grp, Sum) + (1|id)", pig, nolog=True)
     with pytest.raises(DataError, match="zz"):
         memodels.mixed('weight ~ C(grp, Treatment("zz")) + (1|id)', pig, nolog=True)
 

@@ -110,8 +110,13 @@ def _factor_call(expr: str, columns: Sequence[str]) -> FactorVar | None:
     name = resolve_single(call.args[0].id, columns, abbrev=False)
     if len(call.args) == 1 and not call.keywords:
         return FactorVar(name, "i", explicit=True)
+    if call.func.id == "C" and len(call.args) == 1 and [k.arg for k in call.keywords] == [
+            "levels"]:
+        levels = _literal(call.keywords[0].value)
+        if isinstance(levels, (list, tuple)) and levels:
+            return FactorVar(name, "i", base=LevelBase(levels[0]), explicit=True)
     if call.keywords or len(call.args) != 2 or call.func.id != "C":
-        return None
+        return _other_contrast(expr)
     contrast = call.args[1]
     if isinstance(contrast, ast.Name) and contrast.id == "Treatment":
         return FactorVar(name, "i", explicit=True)
@@ -124,7 +129,14 @@ def _factor_call(expr: str, columns: Sequence[str]) -> FactorVar | None:
             ref = _literal(contrast.keywords[0].value)
         if isinstance(ref, (str, int, float)) and not isinstance(ref, bool):
             return FactorVar(name, "i", base=LevelBase(ref), explicit=True)
-    return None
+    return _other_contrast(expr)
+
+
+def _other_contrast(expr: str) -> FactorVar | None:
+    """Contrasts other than treatment (``C(f, Sum)``, ``C(f, Helmert)``) are refused:
+    the model would be fitted with indicator (treatment) coding under their names."""
+    raise StataSyntaxError(f"{expr}: only treatment contrasts are supported in a formula "
+                           "(C(f), C(f, Treatment(reference=...)), C(f, levels=[...]))")
 
 
 def _offset_arg(expr: str) -> str | None:
