@@ -21,8 +21,8 @@ meprobit, mecloglog, mepoisson, menbreg, meologit, meoprobit, mestreg, meqrlogit
 meqrpoisson) and their replay (``mixed``, ``melogit, or``); ``estimates
 store|restore|replay|dir|drop|clear|stats``; ``lrtest``; ``estat
 icc|group|sd|recovariance|wcorrelation|ic|df``; ``test``, ``testparm``, ``testnl``, ``lincom``,
-``nlcom``; ``predict``; ``margins``; ``marginsplot``, ``graph export``; ``help``; ``use``,
-``webuse`` (shipped datasets), ``stset``,
+``nlcom``; ``predict``; ``margins``; ``marginsplot``, ``stcurve``, ``graph export``;
+``help``; ``use``, ``webuse`` (shipped datasets), ``stset``,
 ``list``, ``summarize``, ``generate``, ``replace``, ``drop``, ``keep``, ``display``,
 ``set seed``; ``version``, ``set more``, ``log`` are accepted and ignored.  Prefixes
 ``quietly`` (no output), ``capture`` (errors ignored, ``_rc`` set; output suppressed
@@ -84,6 +84,7 @@ COMMANDS: dict[str, tuple[int, Handler]] = {
     "margins": (7, cmd_margins.margins),
     "marginsplot": (11, cmd_graph.marginsplot),
     "graph": (2, cmd_graph.graph),
+    "stcurve": (7, cmd_graph.stcurve),
     "help": (1, cmd_help.help_),
     "matrix": (3, cmd_matrix.matrix),
     "use": (3, cmd_data.use),

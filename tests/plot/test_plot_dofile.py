@@ -52,3 +52,27 @@ def test_marginsplot_needs_margins():
         s.run("marginsplot, saving(mygraph)")
     with pytest.raises(Exception, match="bogus"):
         s.run("marginsplot, bogus")
+
+
+def test_stcurve_in_a_do_file(tmp_path):
+    s = Session()
+    out = tmp_path / "st.png"
+    s.run_script("webuse catheter\nstset time, failure(infect)\n"
+                 "quietly mestreg age female || patient:, distribution(weibull)\n"
+                 f"stcurve, surv at1(female=0 age=53) at2(female=1 age=53) saving({out})")
+    assert out.exists()
+    lines = s.graph.axes[0].lines
+    curve = s.e.stcurve("survival", data=s.data, plot=False,
+                        at=[{"female": 0, "age": 53}, {"female": 1, "age": 53}]).data
+    assert len(lines) == 2
+    for i, line in enumerate(lines, start=1):
+        np.testing.assert_allclose(line.get_ydata(), curve.loc[curve["_at"] == i, "surv"],
+                                   rtol=1e-12)
+    s.run("stcurve, hazard at(female=1) range(1 500)")
+    x = s.graph.axes[0].lines[0].get_xdata()
+    assert x[0] == 1 and x[-1] == 500
+    with pytest.raises(Exception, match="one of survival"):
+        s.run("stcurve, at(female=1)")
+    s.run("quietly mixed _t age || patient:")
+    with pytest.raises(SessionError, match="mestreg"):
+        s.run("stcurve, hazard")

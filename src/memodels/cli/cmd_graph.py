@@ -1,7 +1,9 @@
-"""Graphs in a session: ``marginsplot`` after ``margins`` and ``graph export``
-([R] marginsplot, [G-2] graph export).
+"""Graphs in a session: ``marginsplot`` after ``margins``, ``stcurve`` after ``mestreg``
+and ``graph export`` ([R] marginsplot, [ST] stcurve, [G-2] graph export).
 
     marginsplot [, xdimension(varname) noci title(text) saving(filename[, replace])]
+    stcurve, survival | hazard | cumhaz [at(var=# ...) | at1(...) at2(...) ...
+             range(# #) title(text) saving(filename[, replace])]
     graph export filename.suffix [, replace width(#) as(png|pdf|svg|eps|ps|jpg|tif)]
 
 The graph is drawn on a bare :class:`matplotlib.figure.Figure` (no window, no pyplot,
@@ -20,7 +22,7 @@ import pandas as pd
 from ..errors import OptionError
 from ..syntax.options import OptionTable
 from .common import SessionError
-from .parsing import arg, flag, parse_opts, split_options, to_int
+from .parsing import arg, flag, parse_assignments, parse_opts, split_options, to_int
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -84,6 +86,62 @@ def marginsplot(session: Session, rest: str) -> str:
     return ""
 
 
+STCURVE = OptionTable([flag("survival", 4), flag("hazard", 3), flag("cumhaz", 3),
+                       arg("at"), *(arg(f"at{k}") for k in range(1, 10)), arg("range"),
+                       arg("title"), arg("saving")])
+
+
+def _at_values(text: str, columns: list[str], what: str) -> dict[str, float]:
+    out = {}
+    for var, (raw,) in parse_assignments(text, columns, what).items():
+        try:
+            out[var] = float(raw)
+        except ValueError:
+            raise OptionError(f"stcurve: {what}({var}={raw}) needs one number") from None
+    return out
+
+
+def stcurve(session: Session, rest: str) -> str:
+    """Draw the survivor, hazard or cumulative hazard curves of the last mestreg."""
+    from ..plot.survival import stcurve as draw
+
+    res = session.require_e()
+    if getattr(res, "command", None) != "mestreg":
+        raise SessionError("stcurve: last estimates not found (run mestreg first)", 301)
+    data = session.require_data()
+    opts = parse_opts(rest.strip().lstrip(","), STCURVE, "stcurve")
+    kinds = [k for k in ("survival", "hazard", "cumhaz") if opts.get(k)]
+    if len(kinds) != 1:
+        raise OptionError("stcurve: specify one of survival, hazard or cumhaz")
+    columns = [str(c) for c in data.columns]
+    numbered = [k for k in range(1, 10) if f"at{k}" in opts]
+    if "at" in opts and numbered:
+        raise OptionError("stcurve: at() may not be combined with at1(), at2(), ...")
+    at: object = None
+    if "at" in opts:
+        at = _at_values(str(opts["at"]), columns, "at")
+    elif numbered:
+        if numbered != list(range(1, len(numbered) + 1)):
+            raise OptionError("stcurve: at#() options must be numbered 1, 2, ... in turn")
+        at = [_at_values(str(opts[f"at{k}"]), columns, f"at{k}") for k in numbered]
+    extra = {}
+    if "range" in opts:
+        bounds = str(opts["range"]).split()
+        try:
+            lo, hi = (float(b) for b in bounds)
+        except ValueError:
+            raise OptionError("stcurve: range() needs two numbers") from None
+        extra["range"] = (lo, hi)
+    ax = draw(res, kinds[0], data=data, at=at, pyplot=False, **extra)
+    if "title" in opts:
+        ax.set_title(str(opts["title"]).strip().strip('"'))
+    session.graph = ax.figure
+    if "saving" in opts:
+        path, replace = _target(str(opts["saving"]))
+        return _save(ax.figure, path, replace)
+    return ""
+
+
 def graph(session: Session, rest: str) -> str:
     """``graph export``: write the current graph to a file."""
     words = rest.strip().split(None, 1)
@@ -102,4 +160,4 @@ def graph(session: Session, rest: str) -> str:
     return _save(figure, path, bool(opts.get("replace")), fmt, opts.get("width"))
 
 
-__all__ = ["graph", "marginsplot"]
+__all__ = ["graph", "marginsplot", "stcurve"]
