@@ -141,3 +141,17 @@ def test_plot_docstring_examples(name):
         assert t.examples
         runner.run(t)
     assert runner.summarize(verbose=False).failed == 0
+
+
+def test_caterpillar_after_melogit_uses_posterior_means_and_sds():
+    res = fitted("hdp_encoded", "melogit remission il6 crp || did:")
+    tab = mplot.random_effects_table(res, "did", ci=95)
+    u = res.predict("reffects")["_cons[did]"].to_numpy()
+    se = res.predict("reses")["_cons[did]"].to_numpy()
+    groups = np.asarray(res.design.terms[0].groups)
+    first = np.unique(groups, return_index=True)[1]
+    order = np.argsort(u[first], kind="stable")
+    np.testing.assert_allclose(tab["effect"], u[first][order], rtol=1e-12)
+    np.testing.assert_allclose(tab["upper"] - tab["effect"], norm.ppf(0.975) * se[first][order],
+                               rtol=1e-10)
+    assert len(tab) == res.design.terms[0].n_groups
