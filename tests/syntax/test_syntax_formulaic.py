@@ -133,3 +133,25 @@ def test_poly_gives_its_columns(pig):
     # the same column space as week + week^2: same fit
     _same_ll = memodels.mixed("weight week w2 || id:", pig.assign(w2=pig.week ** 2), nolog=True)
     assert r.llf == pytest.approx(_same_ll.llf, rel=1e-8)
+
+
+@pytest.mark.parametrize("text, terms", [
+    ("x + log(z) + (1 + x | g) - w", [("+", "x"), ("+", "log(z)"), ("+", "(1 + x | g)"),
+                                      ("-", "w")]),
+    ("-1 + x", [("-", "1"), ("+", "x")]),
+    ("I(x - 1) + 1e-3 + size - y", [("+", "I(x - 1)"), ("+", "1e-3"), ("+", "size"),
+                                    ("-", "y")]),
+    ("x**-1 + C(f, Treatment('a-b'))", [("+", "x**-1"), ("+", "C(f, Treatment('a-b'))")]),
+])
+def test_split_terms(text, terms):
+    from memodels.syntax.formula_split import split_terms
+
+    assert split_terms(text) == terms
+
+
+@pytest.mark.parametrize("text", ["x + ", "x + + y", "(x | g", "x)"])
+def test_split_terms_refuses(text):
+    from memodels.syntax.formula_split import split_terms
+
+    with pytest.raises(StataSyntaxError):
+        split_terms(text)
