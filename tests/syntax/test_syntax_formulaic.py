@@ -155,3 +155,14 @@ def test_split_terms_refuses(text):
 
     with pytest.raises(StataSyntaxError):
         split_terms(text)
+
+
+def test_bad_transforms_are_named(pig):
+    with pytest.raises(DataError, match=r"infinite values: log\(week - 1\)"):
+        memodels.mixed("weight ~ log(week - 1) + (1|id)", pig, nolog=True)
+    with pytest.raises(StataSyntaxError, match="foo"):
+        memodels.mixed("weight ~ foo(week) + (1|id)", pig, nolog=True)
+    with pytest.raises(DataError, match="nosuch"):
+        memodels.mixed("weight ~ np.nosuch(week) + (1|id)", pig, nolog=True)
+    with pytest.raises(StataSyntaxError, match="all other variables"):
+        memodels.mixed("weight ~ . + (1|id)", pig, nolog=True)

@@ -11,6 +11,7 @@ estimation sample drops them as it drops any missing value.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -24,10 +25,12 @@ def _matrix(expression: str, data: pd.DataFrame, state: Any = None):
     import formulaic
 
     try:
-        if state is None:
-            return formulaic.model_matrix(f"0 + {expression}", data, na_action="ignore",
-                                          ensure_full_rank=False, context={})
-        return state.get_model_matrix(data, na_action="ignore")
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # log(0) = -inf: refused later
+            if state is None:
+                return formulaic.model_matrix(f"0 + {expression}", data, na_action="ignore",
+                                              ensure_full_rank=False, context={})
+            return state.get_model_matrix(data, na_action="ignore")
     except Exception as exc:  # formulaic raises many kinds for a bad expression
         raise DataError(f"formula term {expression}: cannot be evaluated on the data "
                         f"({type(exc).__name__}: {exc})") from None

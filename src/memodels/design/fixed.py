@@ -186,7 +186,10 @@ def build_fixed(spec: ModelSpec, data: pd.DataFrame, sample: np.ndarray) -> Fixe
     n = int(sample.sum())
     X = np.hstack(blocks) if blocks else np.zeros((n, 0))
     if not np.all(np.isfinite(X)):
-        raise DataError("fixed-effects covariates contain infinite values")
+        ok_cols = [c.name for c in columns if c.status == "ok"]
+        bad = [ok_cols[j] for j in np.flatnonzero(~np.isfinite(X).all(axis=0))]
+        raise DataError(f"fixed-effects covariates contain infinite values: "
+                        f"{', '.join(bad)}")
     if X.size and np.abs(X).max() > MAX_MAGNITUDE:
         raise DataError(f"fixed-effects covariates have values too large to fit (up to "
                         f"{np.abs(X).max():.3g}; the limit is {MAX_MAGNITUDE:g}); rescale them")

@@ -236,6 +236,11 @@ def read_fixed(
     text = text.replace("as.factor(", "factor(")
     if not text.strip():
         return reader.part
+    from memodels.syntax.formula_split import split_terms
+
+    if any(t.strip() == "." for _, t in split_terms(text)):
+        raise StataSyntaxError("'.' (all other variables) is not supported in a formula: "
+                               "list the variables")
     kept, removed = _removed_terms(text)
     formula = _formula(text)
     if removed:
@@ -269,13 +274,18 @@ def frame_helpers(data: Any) -> tuple[Callable[[str], bool],
         return dt == np_object and bool(data[name].map(lambda v: isinstance(v, str)).any())
 
     def derive_columns(expr: str) -> tuple[str, ...]:
+        import warnings
+
         import formulaic
+        import numpy as np
 
         from memodels.errors import DataError
 
         try:
-            mm = formulaic.model_matrix(f"0 + {expr}", data, na_action="ignore",
-                                        ensure_full_rank=False, context={})
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # log(0): refused later
+                mm = formulaic.model_matrix(f"0 + {expr}", data, na_action="ignore",
+                                            ensure_full_rank=False, context={})
         except Exception as exc:
             raise DataError(f"formula term {expr}: cannot be evaluated on the data "
                             f"({type(exc).__name__}: {exc})") from None
