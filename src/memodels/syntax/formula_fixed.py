@@ -77,7 +77,6 @@ def _check_names(expr: str, columns: Sequence[str]) -> None:
     funcs = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     known = _transform_names()
     attr_bases = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-    keywords_values = set()
     for n in ast.walk(tree):
         if isinstance(n, ast.Name):
             if id(n) in funcs:
@@ -86,16 +85,16 @@ def _check_names(expr: str, columns: Sequence[str]) -> None:
                         f"function {n.id}() not supported in formula (use np.{n.id}() for a "
                         "numpy function, or I() for arithmetic)")
             elif id(n) in attr_bases:
-                if n.id not in ("np", "numpy", "contr"):
+                if n.id not in ("np", "contr"):
                     raise StataSyntaxError(f"unknown module {n.id!r} in formula term {expr!r}")
-            elif n.id not in known and n.id not in keywords_values:
+            elif n.id not in known:
                 resolve_single(n.id, columns, abbrev=False)
 
 
 def _literal(node: ast.AST) -> Any:
     try:
         return ast.literal_eval(node)
-    except ValueError:
+    except (ValueError, TypeError, SyntaxError):
         return None
 
 
