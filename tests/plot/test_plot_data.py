@@ -59,6 +59,8 @@ def test_caterpillar_sorted_effects_and_intervals(pig_slope):
     np.testing.assert_allclose(width, 2 * norm.ppf(0.95) * se_pig, rtol=1e-10)
     with pytest.raises(OptionError, match="level"):
         mplot.caterpillar(pig_slope, "nosuch", ax=_bare_axes())
+    with pytest.raises(OptionError, match="estimation data"):
+        mplot.caterpillar(pig_slope, data=pig.drop(columns="id"), ax=_bare_axes())
 
 
 def test_residual_plots(pig_slope):

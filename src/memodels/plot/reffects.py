@@ -73,7 +73,11 @@ def random_effects_table(res: Any, level: str | None = None, effect: str | None 
     rows = np.asarray(first)
     if data is not None:
         keys = term.path.split(">")
-        ids = data.loc[res.design.index[rows], keys].astype(str)
+        where = res.design.index[rows]
+        if any(k not in data.columns for k in keys) or not where.isin(data.index).all():
+            raise OptionError("caterpillar: data= must be the estimation data (with "
+                              f"{', '.join(keys)} and the estimation sample's rows)")
+        ids = data.loc[where, keys].astype(str)
         labels = ids.agg(">".join, axis=1).to_numpy() if len(keys) > 1 else ids[keys[0]].to_numpy()
     else:
         labels = np.arange(1, rows.size + 1).astype(str)
