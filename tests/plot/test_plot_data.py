@@ -157,3 +157,13 @@ def test_caterpillar_after_melogit_uses_posterior_means_and_sds():
     np.testing.assert_allclose(tab["upper"] - tab["effect"], norm.ppf(0.975) * se[first][order],
                                rtol=1e-10)
     assert len(tab) == res.design.terms[0].n_groups
+
+
+def test_marginsplot_of_a_string_factor():
+    pig = load_dataset("pig")
+    pig["grp"] = np.where(pig.id % 2 == 0, "even", "odd")
+    res = memodels.mixed("weight ~ week + grp + (1|id)", pig, nolog=True)
+    tab = res.margins(pig, at={"grp": ["odd", "even"]})
+    ax = mplot.marginsplot(tab, ax=_bare_axes())
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["odd", "even"]
+    np.testing.assert_allclose(ax.containers[0].lines[0].get_ydata(), tab["margin"])

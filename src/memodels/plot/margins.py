@@ -64,14 +64,23 @@ def marginsplot(table: pd.DataFrame, x: str | None = None, *, ci: bool = True,
                           f"({', '.join(cols) or 'none'})")
     ax = new_axes(ax, pyplot=pyplot)
     others = [c for c in cols if c != x]
+    numeric = pd.api.types.is_numeric_dtype(table[x]) and not isinstance(
+        table[x].dtype, pd.CategoricalDtype)
+    labels = list(dict.fromkeys(table[x].tolist()))  # a string factor: its levels in order
+    position = {v: float(k) for k, v in enumerate(labels)}
     groups = table.groupby(others, sort=True) if others else [((), table)]
     for key, part in groups:
-        part = part.sort_values(x)
+        part = part.sort_values(x) if numeric else part
+        xs = part[x].to_numpy(dtype=float) if numeric else np.array(
+            [position[v] for v in part[x]])
         err = np.vstack([part["margin"] - part["ci_lower"], part["ci_upper"] - part["margin"]])
         label = ", ".join(f"{o}={k}" for o, k in zip(others, np.atleast_1d(key),
                                                      strict=False)) or None
-        ax.errorbar(part[x].to_numpy(dtype=float), part["margin"].to_numpy(dtype=float),
+        ax.errorbar(xs, part["margin"].to_numpy(dtype=float),
                     yerr=err if ci else None, marker="o", capsize=3, label=label)
+    if not numeric:
+        ax.set_xticks(list(position.values()))
+        ax.set_xticklabels([str(v) for v in labels])
     ax.set_xlabel(x)
     ax.set_ylabel(table.attrs.get("expression", "margin"))
     title = "Average marginal effects" if "term" in table.columns and table.attrs.get(
