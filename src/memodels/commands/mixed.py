@@ -16,6 +16,7 @@ from ..covariance.residual import ResidualStructure
 from ..design import build_design
 from ..design.sample import check_lmm_sample
 from ..errors import EstimationError, OptionError
+from ..lmm.centering import centering, check_random_location, map_fit_back
 from ..lmm.fit import fit_lmm
 from ..lmm.fit_residual import fit_lmm_residual
 from ..lmm.polish import NRSCALE
@@ -111,8 +112,9 @@ def _vce(options: dict[str, Any]) -> tuple[str, str | None]:
                       "vce(cluster clustvar)")
 
 
-def _weighted_model(design, opts, kind_vce):
-    """The two-level weighted pseudolikelihood, or None when no weights or robust VCE."""
+def _weighted_model(design, opts, kind_vce, X: np.ndarray):
+    """The two-level weighted pseudolikelihood on the fixed design ``X`` (design.X or its
+    centred copy), or None when no weights or robust VCE."""
     level_w = [t for t in design.terms if t.level_weights is not None]
     pweights = design.weight_kind == "pweight" or any(
         t.level_weight_kind == "pweight" for t in level_w)
@@ -135,7 +137,7 @@ def _weighted_model(design, opts, kind_vce):
         cluster_w = np.asarray(level_w[0].level_weights, float)[first]
     obs_w, cluster_w = scale_weights(obs_w, cluster_w, g, term.n_groups,
                                      str(opts["pwscale"]) if opts.get("pwscale") else None)
-    return WeightedTwoLevel(design.y, design.X, term, obs_w, cluster_w), pweights
+    return WeightedTwoLevel(design.y, X, term, obs_w, cluster_w), pweights
 
 
 def _residual_structure(opts: dict[str, Any], design, columns: list[str]):
@@ -298,12 +300,14 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         kwargs["emonly"] = True
         kwargs.setdefault("emiterate", 20)
     kind_vce, cluster_var = _vce(opts)
+    cen = centering(design.X)  # x + 1e9: fitted centred, mapped back exactly
+    X = design.X if cen is None else cen.transform(design.X)
     resid = _residual_structure(opts, design, list(data.columns))
     if resid is not None:
         clusters = _residual_setup(opts, design, resid, kind_vce, cluster_var)
         wmodel, pweights = None, False
     else:
-        wmodel, pweights = _weighted_model(design, opts, kind_vce)
+        wmodel, pweights = _weighted_model(design, opts, kind_vce, X)
         clusters = _top_level_clusters(design, cluster_var) if cluster_var else None
     weights = design.weights if design.weight_kind == "fweight" and wmodel is None else None
     if wmodel is not None:
@@ -313,12 +317,13 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         kwargs.pop("emtolerance", None)
     eterms = engine_terms(design.terms)
     _check_identified(design, eterms, resid, design.weights is not None or wmodel is not None)
+    check_random_location(design, eterms)
     try:
         if resid is not None:
-            fit = fit_lmm_residual(design.y, design.X, eterms, resid, reml=reml, log=log,
+            fit = fit_lmm_residual(design.y, X, eterms, resid, reml=reml, log=log,
                                    **kwargs)
         else:
-            fit = fit_lmm(design.y, design.X, eterms, reml=reml, weights=weights, log=log,
+            fit = fit_lmm(design.y, X, eterms, reml=reml, weights=weights, log=log,
                           **kwargs)
     except np.linalg.LinAlgError as exc:
         raise EstimationError(
@@ -333,14 +338,19 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     robust = pweights or kind_vce != "oim"
     if robust:
         try:
-            vc = (residual_robust_vcov(design.y, design.X, fit, resid, clusters)
+            vc = (residual_robust_vcov(design.y, X, fit, resid, clusters)
                   if resid is not None else robust_vcov(wmodel, fit, clusters))
         except np.linalg.LinAlgError as exc:
             raise EstimationError(f"mixed: the robust VCE could not be computed ({exc}): the "
                                   "Hessian of the pseudolikelihood is singular") from exc
+        if cen is not None:
+            vc = map_fit_back(fit, cen, vc)
+            cen = None
         nb = fit.beta.size
         fit.vcov_beta, fit.vcov_phi = vc[:nb, :nb], vc[nb:, nb:]
         opts["nolrtest"] = True
+    if cen is not None:
+        map_fit_back(fit, cen)
     res = build_mixed_results(design, fit, cmdline=cmdline, options=opts, spec=model)
     if robust:
         n_cl = len(np.unique(clusters)) if cluster_var else (
