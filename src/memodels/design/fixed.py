@@ -202,7 +202,7 @@ def build_fixed(spec: ModelSpec, data: pd.DataFrame, sample: np.ndarray) -> Fixe
         X = X[:, ~omit]
     if constant:
         # every command centres a badly located design before its engine
-        # (memodels.commands.mixed_centering, memodels.glmm.scaling)
+        # (memodels.lmm.centering, memodels.glmm.scaling)
         _check_location(X, [c for c in columns if c.status == "ok"], MAX_LOCATION_RATIO_CENTRED)
         columns.append(FixedColumn("_cons", "ok", "_cons", "_cons"))
         X = np.hstack([X, np.ones((n, 1))])
