@@ -98,6 +98,45 @@ def _maximize(opts: dict[str, Any]):
     return mx.with_echo((lambda line: print(line, file=console())) if show else None)
 
 
+def _em_logger(opts: dict[str, Any], reml: bool):
+    """``emlog`` (the EM iteration log, shown by default with ``emonly``) and ``emdots``
+    (one dot per EM iteration) ([ME] mixed, Options, EM options)."""
+    show = not opts.get("nolog") and opts.get("log", True)
+    dots = bool(opts.get("emdots"))
+    lines = bool(opts.get("emlog")) or (bool(opts.get("emonly")) and show)
+    if not (dots or lines):
+        return None
+    label = "log restricted-likelihood" if reml else "log likelihood"
+    state = {"started": False, "dots": 0}
+
+    def em_log(it: int, val: float) -> None:
+        con = console()
+        if not state["started"]:
+            state["started"] = True
+            print("Performing EM optimization: ", file=con)
+            print("", file=con)
+        if it < 0:
+            print("note: no EM iterations were performed (memodels uses EM starting values "
+                  "only for unweighted two-level models with independent residuals)",
+                  file=con)
+        elif lines:
+            print(f"Iteration {it}:   {label} = {val:.8g}  ", file=con)
+        else:
+            print(".", end="", file=con)
+            state["dots"] += 1
+
+    def finish() -> None:
+        if state["dots"]:
+            print("", file=console())
+            state["dots"] = 0
+        if state["started"] and not state.get("finished"):
+            state["finished"] = True
+            print("", file=console())
+
+    em_log.finish = finish  # type: ignore[attr-defined]
+    return em_log
+
+
 def _vce(options: dict[str, Any]) -> tuple[str, str | None]:
     text = str(options.get("vce") or "oim").strip()
     word, _, rest = text.partition(" ")
@@ -283,15 +322,29 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     check_lmm_sample(design)
     reml = bool(opts.get("reml"))
     log = None
+    em_log = _em_logger(opts, reml)
     if not opts.get("nolog") and opts.get("log", True):
         label = "log restricted-likelihood" if reml else "log likelihood"
-        print("Performing gradient-based optimization: ", file=console())
-        print("", file=console())
+        header = [False]
+
+        def gradient_header() -> None:
+            header[0] = True
+            if em_log is not None:
+                em_log.finish()
+            print("Performing gradient-based optimization: ", file=console())
+            print("", file=console())
+
+        if em_log is None:
+            gradient_header()
 
         def log(it: int, val: float) -> None:
+            if not header[0]:  # after the EM log
+                gradient_header()
             print(f"Iteration {it}:   {label} = {val:.8g}  ", file=console())
 
     kwargs: dict[str, Any] = {"maximize": _maximize(opts)}
+    if em_log is not None:
+        kwargs["em_log"] = em_log
     if opts.get("emiterate") not in (None, True):
         kwargs["emiterate"] = int(float(opts["emiterate"]))
     if opts.get("emtolerance") not in (None, True):
@@ -315,6 +368,8 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     if resid is not None:
         kwargs.pop("emiterate", None)
         kwargs.pop("emtolerance", None)
+        if kwargs.pop("em_log", None) is not None:
+            em_log(-1, float("nan"))
     eterms = engine_terms(design.terms)
     _check_identified(design, eterms, resid, design.weights is not None or wmodel is not None)
     check_random_location(design, eterms)
@@ -330,6 +385,8 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
             f"mixed: numerical failure while fitting the model ({exc}); the variance "
             "components may not be identified -- simplify the random-effects or residual "
             "specification") from exc
+    if em_log is not None:
+        em_log.finish()
     if log is not None:
         print("", file=console())
         print("Computing standard errors:", file=console())
