@@ -62,6 +62,7 @@ from .cli.common import ScriptError, SessionError, as_session_error, no_estimate
 from .cli.script import ScriptLine, parse_script
 from .errors import MemodelsError
 from .output.console import writing_to
+from .output.display_opts import linesize
 
 Handler = Callable[["Session", str], str]
 
@@ -210,6 +211,7 @@ class Session:
         self.rc = 0  # _rc of the last capture
         self.seed: int | None = None
         self.last: Any = None  # what the last postestimation command computed
+        self.linesize = 80  # set linesize #: the width tables may stretch to (lstretch)
 
     # ---------------------------------------------------------------- state
     def require_data(self) -> pd.DataFrame:
@@ -265,7 +267,8 @@ class Session:
         quiet = "quietly" in prefixes or (capture and "noisily" not in prefixes)
         out = _Output(None if quiet else live, lead)
         try:
-            with writing_to(out):  # this thread's command output, not sys.stdout
+            # this thread's command output, not sys.stdout; tables for set linesize
+            with writing_to(out), linesize(self.linesize):
                 text = self._dispatch(body)
                 if text:
                     out.write(text)

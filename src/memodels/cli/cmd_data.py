@@ -206,11 +206,12 @@ def keep(session: Session, rest: str) -> str:
 
 
 # ----------------------------------------------------------------------- set
-_SET_IGNORED = ("more", "linesize", "matsize", "rmsg", "maxvar", "varabbrev", "type")
+_SET_IGNORED = ("more", "matsize", "rmsg", "maxvar", "varabbrev", "type")
 
 
 def set_(session: Session, rest: str) -> str:
-    """``set seed #`` (numpy's global generator); ``set more``/``linesize``... ignored."""
+    """``set seed #`` (numpy's global generator); ``set linesize #`` (the width the
+    estimation tables may stretch to, see ``lstretch``); ``set more``... ignored."""
     words = rest.split()
     if not words:
         raise SessionError("set: setting required (e.g. set seed 12345)")
@@ -219,6 +220,12 @@ def set_(session: Session, rest: str) -> str:
             raise SessionError("set seed: a nonnegative integer is required")
         session.seed = int(words[1])
         np.random.seed(session.seed % 2**32)
+        return ""
+    if words[0] == "linesize":  # the width the tables may stretch to (lstretch)
+        if len(words) != 2 or not words[1].isdigit() or not 40 <= int(words[1]) <= 255:
+            raise SessionError("set linesize: an integer between 40 and 255 is required",
+                               198)
+        session.linesize = int(words[1])
         return ""
     if words[0] in _SET_IGNORED:
         return ""
