@@ -90,3 +90,26 @@ def test_shifted_random_slope_refused():
     """A random slope on a shifted covariate: centring it changes the model, refused."""
     with pytest.raises(DataError, match="random-effects covariate wk9 at level id.*centre"):
         _fit("mixed weight wk9 || id: wk9", _pig())
+
+
+@pytest.mark.parametrize("opts", ["", ", vce(robust)"])
+def test_shifted_covariate_postestimation(opts):
+    """predict (reffects, fitted, stdp) and margins (overall, at(), dydx()) of the shifted
+    fit equal those of the unshifted one: the delta-method variances are computed in the
+    centred metric (x'Vx of a 1e9-sized x against the reported VCE loses every digit)."""
+    d = _pig()
+    a = _fit(f"mixed weight week || id:{opts}", d)
+    b = _fit(f"mixed weight wk9 || id:{opts}", d)
+    for stat in ("reffects", "fitted", "stdp"):
+        np.testing.assert_allclose(np.asarray(b.predict(stat), float),
+                                   np.asarray(a.predict(stat), float), rtol=1e-6, atol=1e-6)
+    # stdp written out: sqrt(x' V x) with the unshifted fit's V
+    x = np.column_stack([d["week"], np.ones(len(d))])
+    V = a.vcov.loc[["week", "_cons"], ["week", "_cons"]].to_numpy()
+    np.testing.assert_allclose(np.asarray(b.predict("stdp"), float),
+                               np.sqrt(np.einsum("ij,jk,ik->i", x, V, x)), rtol=1e-6)
+    for ka, kb in [({}, {}), ({"at": {"week": [1, 9]}}, {"at": {"wk9": [SHIFT + 1, SHIFT + 9]}}),
+                   ({"dydx": "week"}, {"dydx": "wk9"})]:
+        ma, mb = a.margins(d, **ka), b.margins(d, **kb)
+        np.testing.assert_allclose(mb["margin"], ma["margin"], rtol=1e-7)
+        np.testing.assert_allclose(mb["se"], ma["se"], rtol=1e-6)

@@ -400,10 +400,11 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         except np.linalg.LinAlgError as exc:
             raise EstimationError(f"mixed: the robust VCE could not be computed ({exc}): the "
                                   "Hessian of the pseudolikelihood is singular") from exc
+        nb = fit.beta.size
+        fit.vcov_beta = vc[:nb, :nb]
         if cen is not None:
             vc = map_fit_back(fit, cen, vc)
             cen = None
-        nb = fit.beta.size
         fit.vcov_beta, fit.vcov_phi = vc[:nb, :nb], vc[nb:, nb:]
         opts["nolrtest"] = True
     if cen is not None:

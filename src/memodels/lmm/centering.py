@@ -78,15 +78,32 @@ def centering(X: np.ndarray) -> Centering | None:
 
 def map_fit_back(fit, cen: Centering, full_vcov: np.ndarray | None = None):
     """``fit`` (an LMMFit of X*) in the original metric, in place; ``full_vcov``: a
-    (beta, phi) VCE to map as well (returned)."""
+    (beta, phi) VCE to map as well (returned).  The centring and the centred
+    Var(beta*) stay on the fit (``centering``, ``vcov_beta_centred``) for
+    :func:`centred_quadratic`."""
     p = fit.beta.size
     jac = cen.jacobian(p)
+    fit.centering = cen
+    fit.vcov_beta_centred = np.array(fit.vcov_beta, dtype=float, copy=True)
     fit.beta = jac @ fit.beta
     fit.vcov_beta = jac @ fit.vcov_beta @ jac.T
     if full_vcov is not None:
         big = cen.jacobian(full_vcov.shape[0])
         full_vcov = big @ full_vcov @ big.T
     return full_vcov
+
+
+def centred_quadratic(fit, G: np.ndarray, vcov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(G', V') for the variances diag(G V G') of linear combinations G beta of a fit:
+    after centring, G J and Var(beta*) -- the same quadratic forms without the
+    cancellation of x + 1e9 against the constant (x'Vx of a 1e9-sized x loses every
+    digit); otherwise G and ``vcov`` unchanged."""
+    cen = getattr(fit, "centering", None)
+    vstar = getattr(fit, "vcov_beta_centred", None)
+    G = np.asarray(G, float)
+    if cen is None or vstar is None or G.ndim != 2 or G.shape[1] != vstar.shape[0]:
+        return G, vcov
+    return G @ cen.jacobian(G.shape[1]), vstar
 
 
 def check_random_location(design, eterms) -> None:
@@ -112,4 +129,5 @@ def check_random_location(design, eterms) -> None:
                 f"centre it yourself, e.g. generate c_{name} = {name} - {mean:.6g}")
 
 
-__all__ = ["Centering", "centering", "map_fit_back", "check_random_location", "SHIFT"]
+__all__ = ["Centering", "centering", "centred_quadratic", "map_fit_back",
+           "check_random_location", "SHIFT"]

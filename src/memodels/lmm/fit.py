@@ -56,6 +56,10 @@ class LMMFit:
     messages: list[str] = field(default_factory=list)
     resid: object | None = None  # ResidualStructure when residuals() was given
     n_resid: int = 0  # its parameters sit in phi between the RE components and ln sigma
+    # x + 1e9 (memodels.lmm.centering): the centring and Var(beta*) of the centred fit,
+    # for delta-method variances without cancellation (predict stdp, margins)
+    centering: object | None = None
+    vcov_beta_centred: np.ndarray | None = None
 
 
 def _split(vec: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
