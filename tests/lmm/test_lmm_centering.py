@@ -113,3 +113,34 @@ def test_shifted_covariate_postestimation(opts):
         ma, mb = a.margins(d, **ka), b.margins(d, **kb)
         np.testing.assert_allclose(mb["margin"], ma["margin"], rtol=1e-7)
         np.testing.assert_allclose(mb["se"], ma["se"], rtol=1e-6)
+
+
+def test_interaction_with_shifted_covariate():
+    """i.grp##c.wk9 is a reparameterization of i.grp##c.week: same log likelihood and
+    slopes (the interaction column is nearly a multiple of its indicator: the
+    orthogonalization removes it)."""
+    d = _pig()
+    d["grp"] = d["id"] % 2
+    a = _fit("mixed weight i.grp##c.week || id:", d)
+    b = _fit("mixed weight i.grp##c.wk9 || id:", d)
+    np.testing.assert_allclose(b.llf, a.llf, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(b.params["wk9"], a.params["week"], rtol=1e-6)
+    np.testing.assert_allclose(b.params["1.grp#c.wk9"], a.params["1.grp#c.week"], rtol=1e-6)
+    np.testing.assert_allclose(b.bse["1.grp#c.wk9"], a.bse["1.grp#c.week"], rtol=1e-5)
+    # 1.grp moves by -1e9 times the slope difference, exactly as the algebra says
+    np.testing.assert_allclose(b.params["1.grp"],
+                               a.params["1.grp"] - SHIFT * a.params["1.grp#c.week"],
+                               rtol=1e-6)
+
+
+def test_square_of_shifted_covariate():
+    """(x + 1e4)^2: the same quadratic model; (x + 1e9)^2 stores none of x^2's
+    variation (rounding 1e2 at 1e18): refused, not fitted wrongly."""
+    d = _pig()
+    d["wk4"] = d["week"] + 1e4
+    a = _fit("mixed weight week c.week#c.week || id:", d)
+    b = _fit("mixed weight wk4 c.wk4#c.wk4 || id:", d)
+    np.testing.assert_allclose(b.llf, a.llf, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(b.params["c.wk4#c.wk4"], a.params["c.week#c.week"], rtol=1e-6)
+    with pytest.raises(DataError, match="c.wk9#c.wk9 cannot be estimated accurately"):
+        _fit("mixed weight wk9 c.wk9#c.wk9 || id:", d)

@@ -353,7 +353,8 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         kwargs["emonly"] = True
         kwargs.setdefault("emiterate", 20)
     kind_vce, cluster_var = _vce(opts)
-    cen = centering(design.X)  # x + 1e9: fitted centred, mapped back exactly
+    # x + 1e9: fitted centred, mapped back exactly
+    cen = centering(design.X, design.kept_names)
     X = design.X if cen is None else cen.transform(design.X)
     resid = _residual_structure(opts, design, list(data.columns))
     if resid is not None:

@@ -8,11 +8,16 @@ through log|X'V^-1 X|).  The profiled engine solves with cross-products of X, wh
 condition number grows as the square of a column's |mean|/sd: beyond about 1e6 the
 slope is lost.
 
-Here each non-constant fixed-effects column whose |mean| exceeds ``SHIFT`` standard
-deviations is centred before the fit (only when the model has a constant):
+Here, when a column's |mean| exceeds ``SHIFT`` standard deviations next to a constant,
+or the column-scaled design's condition number exceeds ``COND_LIMIT`` (an interaction
+``i.g#c.year`` is nearly a multiple of its indicator), the columns are orthogonalized
+in turn -- the constant first, then each column minus its projections on those before
+it (Gram-Schmidt without normalization) -- before the fit:
 
-    x*_j = x_j - m_j,   X beta = X* beta*,   beta = J beta*,
-    beta_j = beta*_j,   beta_cons = beta*_cons - sum_j m_j beta*_j.
+    X* = X J,   X beta = X* beta*,   beta = J beta*,
+
+with J unit upper triangular (in the order constant, columns).  With one shifted
+covariate this is x* = x - mean(x) and beta_cons = beta*_cons - mean(x) beta*_x.
 
 J is unit triangular (det J = 1), so the log likelihood and the restricted log
 likelihood (whose term -1/2 log|X'V^-1X| changes by -log|det J|) are unchanged, the
@@ -37,43 +42,103 @@ from ..errors import DataError
 SHIFT = 100.0  # a fixed-effects column whose |mean| exceeds SHIFT sd is centred
 
 
-class Centering:
-    """x* = x - center for every column (center 0 for the constant and for columns of
-    ordinary location); ``cons`` the constant's column."""
+COND_LIMIT = 1e7  # ... or the column-scaled design's condition number exceeds this
 
-    def __init__(self, center: np.ndarray, cons: int) -> None:
-        self.center = center
-        self.cons = cons
+
+class Centering:
+    """X* = X J with J unit upper triangular in the order (constant, then the columns):
+    each column minus its projections on the constant and on the (transformed) columns
+    before it.  With a constant and one shifted covariate this is x - mean(x); an
+    interaction with a shifted covariate (``i.g#c.year``) loses its multiple of the
+    indicator as well."""
+
+    def __init__(self, jac: np.ndarray, Xs: np.ndarray | None = None) -> None:
+        self.jac = jac
+        self._Xs = Xs
+
+    @property
+    def p(self) -> int:
+        return self.jac.shape[0]
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """X* (a new array; X is not modified)."""
-        return np.asarray(X, float) - self.center
+        if self._Xs is not None and self._Xs.shape == np.shape(X):
+            return self._Xs.copy()
+        return np.asarray(X, float) @ self.jac
 
     def jacobian(self, size: int) -> np.ndarray:
         """J over a vector of ``size`` entries whose first ``p`` are beta."""
         jac = np.eye(size)
-        p = self.center.size
-        jac[self.cons, :p] -= self.center
-        jac[self.cons, self.cons] = 1.0
+        jac[: self.p, : self.p] = self.jac
         return jac
 
 
-def centering(X: np.ndarray) -> Centering | None:
-    """The centring for ``X`` (the constant is a column of ones), or None when no column
-    needs it or the model has no constant."""
+def _condition(X: np.ndarray) -> float:
+    norms = np.sqrt(np.einsum("ij,ij->j", X, X))
+    if not np.all(norms > 0):
+        return np.inf
+    r = np.linalg.qr(X / norms, mode="r") if X.shape[0] > X.shape[1] else X / norms
+    sv = np.linalg.svd(r, compute_uv=False)
+    return float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf
+
+
+def centering(X: np.ndarray, names: list[str] | None = None) -> Centering | None:
+    """The transform for ``X``, or None when the design is well located and conditioned
+    (no column with |mean| beyond SHIFT sd next to a constant, condition number of the
+    column-scaled X below COND_LIMIT).
+
+    A column whose part not explained by the columns before it is below the rounding of
+    its values (fewer than MIN_DIGITS significant digits left: ``c.year#c.year`` with
+    ``year`` about 1e9, whose square's variation is lost when the data are stored) is
+    refused with a :class:`DataError` naming it (``names``: the columns' names)."""
     X = np.asarray(X, float)
-    if X.ndim != 2 or X.shape[0] < 2 or X.shape[1] < 2 or not np.all(np.isfinite(X)):
+    if X.ndim != 2 or X.shape[0] <= X.shape[1] or X.shape[1] < 2 or \
+            not np.all(np.isfinite(X)):
         return None
     ones = np.flatnonzero(np.all(X == 1.0, axis=0))
-    if ones.size == 0:
-        return None
-    cons = int(ones[0])
     ratios = location_ratios(X)
-    center = np.where(np.isfinite(ratios) & (ratios > SHIFT), X.mean(axis=0), 0.0)
-    center[cons] = 0.0
-    if not np.any(center):
+    shifted = ones.size > 0 and bool(np.any(np.isfinite(ratios) & (ratios > SHIFT)))
+    if not shifted and _condition(X) <= COND_LIMIT:
         return None
-    return Centering(center, cons)
+    p = X.shape[1]
+    order = ([int(ones[0])] if ones.size else []) + [j for j in range(p)
+                                                      if not ones.size or j != ones[0]]
+    jac = np.eye(p)
+    Xs = np.array(X, dtype=float, copy=True)
+    done: list[int] = []
+    for j in order:
+        v = Xs[:, j].copy()
+        for _ in range(2):  # twice is enough (Kahan-Parlett)
+            for k in done:
+                xk = Xs[:, k]
+                c = float(xk @ v) / float(xk @ xk)
+                if c:
+                    v -= c * xk
+                    jac[:, j] -= c * jac[:, k]
+        if j not in ones:
+            _check_digits(X[:, j], v, j, names)
+        Xs[:, j] = v
+        done.append(j)
+    return Centering(jac, Xs)
+
+
+MIN_DIGITS = 5
+
+
+def _check_digits(x: np.ndarray, v: np.ndarray, j: int, names: list[str] | None) -> None:
+    """Refuse column ``j`` when its residual ``v`` (after the projections) is within
+    10^-MIN_DIGITS of the rounding error of its stored values."""
+    rounding = np.finfo(float).eps * float(np.max(np.abs(x)))
+    rms = float(np.sqrt(np.mean(v * v)))
+    if rms <= 0 or rounding > 10.0 ** (-MIN_DIGITS) * rms:
+        name = names[j] if names is not None and j < len(names) else f"column {j + 1}"
+        digits = np.log10(rms / rounding) if rms > 0 and rounding > 0 else 0.0
+        raise DataError(
+            f"covariate {name} cannot be estimated accurately: what it adds to the "
+            f"covariates before it is at the rounding level of its values (about "
+            f"{max(digits, 0.0):.0f} significant digits left, values up to "
+            f"{float(np.max(np.abs(x))):.3g}); centre the variables it is made of first "
+            "(e.g. generate c_x = x - mean) and build the term from the centred variable")
 
 
 def map_fit_back(fit, cen: Centering, full_vcov: np.ndarray | None = None):
@@ -129,5 +194,5 @@ def check_random_location(design, eterms) -> None:
                 f"centre it yourself, e.g. generate c_{name} = {name} - {mean:.6g}")
 
 
-__all__ = ["Centering", "centering", "centred_quadratic", "map_fit_back",
+__all__ = ["COND_LIMIT", "Centering", "MIN_DIGITS", "centering", "centred_quadratic", "map_fit_back",
            "check_random_location", "SHIFT"]

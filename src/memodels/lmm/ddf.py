@@ -107,7 +107,7 @@ def compute_ddf(fit, design, method: str, oim: bool = False) -> DDFResult:
         raise OptionError(f"dfmethod({method}) is implemented for up to {MAX_N} observations")
     # x + 1e9: computed on the centred design X* = X J and mapped back exactly
     # (phi = J phi* J', P_i = J^-T P_i* J^-1; memodels.lmm.centering)
-    cen = centering(X)
+    cen = centering(X, design.kept_names)
     if cen is not None:
         X = cen.transform(X)
     mats, v = _v_derivatives(fit)
