@@ -194,5 +194,5 @@ def check_random_location(design, eterms) -> None:
                 f"centre it yourself, e.g. generate c_{name} = {name} - {mean:.6g}")
 
 
-__all__ = ["COND_LIMIT", "Centering", "MIN_DIGITS", "centering", "centred_quadratic", "map_fit_back",
-           "check_random_location", "SHIFT"]
+__all__ = ["COND_LIMIT", "Centering", "MIN_DIGITS", "SHIFT", "centering", "centred_quadratic",
+           "check_random_location", "map_fit_back"]
