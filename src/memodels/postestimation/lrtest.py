@@ -5,7 +5,8 @@ parameters (e(df_m) + variance components: ``n_params``); the model with fewer
 parameters is the one assumed nested.  Refused (clear error) when
 
 * the models were fitted on different samples (number of observations or dependent
-  variable differ),
+  variable differ) or by different estimators (``mepoisson`` against ``menbreg``: the
+  manual's example 1 of [ME] menbreg uses ``force``),
 * one was fitted by REML and the other by ML, or both by REML with different fixed
   effects (restricted likelihoods of different fixed-effects designs are not comparable),
 * they have the same number of parameters,
@@ -126,6 +127,10 @@ def lrtest(a, b, names: tuple[str, str] | None = None, *, force: bool = False) -
         if a.nobs != b.nobs:
             raise MemodelsError(f"observations differ: {a.nobs} vs. {b.nobs}; the models "
                                 "were not fitted on the same sample")
+        ca, cb = str(getattr(a, "command", "")), str(getattr(b, "command", ""))
+        if ca != cb:  # [ME] menbreg, example 1: "lrtest mepoisson ., force"
+            raise MemodelsError(f"test involves different estimators: {ca} vs. {cb} (specify "
+                                "force if one model is nested in the other)")
         if a.depvar != b.depvar:
             raise MemodelsError(f"dependent variables differ: {a.depvar} vs. {b.depvar}")
     ra, rb = _is_reml(a), _is_reml(b)
