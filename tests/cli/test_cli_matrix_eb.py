@@ -56,3 +56,13 @@ def test_me_eb_holds_variances_and_feeds_from():
     s.run(f"quietly {BANG}, from(b)")  # Stata's idiom: the stripes name the parameters
     assert s.e.llf == pytest.approx(ll, abs=1e-6)
     assert s.e.iterations <= 2
+
+
+def test_el_of_eb_and_eV():
+    """el(e(b),1,k) / el(e(V),i,j) in display and generate read Stata's e(b)/e(V)."""
+    s = _session("pig", PIG_UN)
+    p = s.e.params
+    out = s.run("display exp(2*el(e(b),1,3))")  # lns1_1_1 -> var(week[id])
+    assert float(out) == pytest.approx(p["var(week[id])"], rel=1e-6)
+    s.run("generate v = el(e(V),1,1)")
+    np.testing.assert_allclose(s.data["v"], s.e.vcov.loc["week", "week"], rtol=1e-12)
