@@ -65,6 +65,7 @@ from .cli.common import ScriptError, SessionError, as_session_error, no_estimate
 from .cli.script import ScriptLine, parse_script
 from .errors import MemodelsError
 from .output.console import writing_to
+from .output.display_opts import linesize
 
 Handler = Callable[["Session", str], str]
 
@@ -243,6 +244,7 @@ class Session:
         self.seed: int | None = None
         self.last: Any = None  # what the last postestimation command computed
         self.graph: Any = None  # the current graph (a matplotlib Figure): graph export
+        self.linesize = 80  # set linesize #: the width tables may stretch to (lstretch)
 
     # ---------------------------------------------------------------- state
     def require_data(self) -> pd.DataFrame:
@@ -298,7 +300,8 @@ class Session:
         quiet = "quietly" in prefixes or (capture and "noisily" not in prefixes)
         out = _Output(None if quiet else live, lead)
         try:
-            with writing_to(out):  # this thread's command output, not sys.stdout
+            # this thread's command output, not sys.stdout; tables for set linesize
+            with writing_to(out), linesize(self.linesize):
                 text = self._dispatch(body)
                 if text:
                     out.write(text)

@@ -15,7 +15,7 @@ from ..errors import OptionError, StataSyntaxError
 from ..syntax.expressions import evaluate, parse_expression
 from ..syntax.options import OptionTable
 from ..syntax.varlist import resolve_varlist
-from .cmd_display import display
+from .cmd_display import display, substitute
 from .cmd_list import list_, summarize
 from .common import SessionError
 from .parsing import (
@@ -120,9 +120,12 @@ def _assignment(rest: str, command: str) -> tuple[str, str, Parts]:
 
 
 def generate(session: Session, rest: str) -> str:
-    """``generate newvar = exp [if] [in]``; missing (or "") where the condition fails."""
+    """``generate newvar = exp [if] [in]``; missing (or "") where the condition fails.
+    ``_b[]``, ``_se[]`` (every Stata spelling, ``_b[lns1_1_1:_cons]`` included),
+    ``e(ll)``-style scalars and ``r()`` results are replaced by their values first, as
+    in ``display`` ([U] 13.5 Accessing coefficients and standard errors)."""
     data = session.require_data()
-    name, expr, parts = _assignment(rest, "generate")
+    name, expr, parts = _assignment(substitute(rest, session), "generate")
     if not NAME_RX.match(name):
         raise SessionError(f"{name} invalid name")
     if name in data.columns:
@@ -139,9 +142,10 @@ def generate(session: Session, rest: str) -> str:
 
 
 def replace(session: Session, rest: str) -> str:
-    """``replace var = exp [if] [in]``; reports the number of real changes."""
+    """``replace var = exp [if] [in]``; reports the number of real changes (``_b[]``,
+    ``_se[]``, ``e()`` and ``r()`` as in :func:`generate`)."""
     data = session.require_data()
-    name, expr, parts = _assignment(rest, "replace")
+    name, expr, parts = _assignment(substitute(rest, session), "replace")
     if name not in data.columns:
         raise SessionError(f"variable {name} not found", 111)
     values = _evaluate(expr, data)
@@ -202,11 +206,12 @@ def keep(session: Session, rest: str) -> str:
 
 
 # ----------------------------------------------------------------------- set
-_SET_IGNORED = ("more", "linesize", "matsize", "rmsg", "maxvar", "varabbrev", "type")
+_SET_IGNORED = ("more", "matsize", "rmsg", "maxvar", "varabbrev", "type")
 
 
 def set_(session: Session, rest: str) -> str:
-    """``set seed #`` (numpy's global generator); ``set more``/``linesize``... ignored."""
+    """``set seed #`` (numpy's global generator); ``set linesize #`` (the width the
+    estimation tables may stretch to, see ``lstretch``); ``set more``... ignored."""
     words = rest.split()
     if not words:
         raise SessionError("set: setting required (e.g. set seed 12345)")
@@ -215,6 +220,12 @@ def set_(session: Session, rest: str) -> str:
             raise SessionError("set seed: a nonnegative integer is required")
         session.seed = int(words[1])
         np.random.seed(session.seed % 2**32)
+        return ""
+    if words[0] == "linesize":  # the width the tables may stretch to (lstretch)
+        if len(words) != 2 or not words[1].isdigit() or not 40 <= int(words[1]) <= 255:
+            raise SessionError("set linesize: an integer between 40 and 255 is required",
+                               198)
+        session.linesize = int(words[1])
         return ""
     if words[0] in _SET_IGNORED:
         return ""

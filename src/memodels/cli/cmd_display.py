@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MemodelsError
-from ..postestimation.coefnames import Coefficients, closing_bracket, split_ref
+from ..postestimation.coefnames import Coefficients, closing_bracket, split_ref, stata_eb
 from ..syntax.expressions import evaluate, parse_expression
 from .common import SessionError
 
@@ -94,12 +94,16 @@ def _coefficients(text: str, session: Session) -> str:
 
 
 # el(r(ci2),1,2), el(name,1,1): an element of an r() or session matrix ([FN] el())
-_EL = re.compile(r"\bel\(\s*(r\((\w+)\)|[A-Za-z_]\w*)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)")
+_EL = re.compile(r"\bel\(\s*(r\((\w+)\)|e\([bV]\)|[A-Za-z_]\w*)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)")
 
 
 def _element(m: re.Match[str], session: Session) -> str:
     name = m.group(1)
-    mat = session.r.get(m.group(2)) if m.group(2) else session.matrices.get(name)
+    if name in ("e(b)", "e(V)"):  # Stata's e(b)/e(V) (matrix b = e(b) holds the same)
+        b, V = stata_eb(session.require_e())
+        mat = b.to_frame().T if name == "e(b)" else V
+    else:
+        mat = session.r.get(m.group(2)) if m.group(2) else session.matrices.get(name)
     if mat is None:
         raise SessionError(f"matrix {name} not found", 111)
     arr = np.atleast_2d(np.asarray(mat, dtype=float))

@@ -138,18 +138,6 @@ def _stats(session: Session, names: list[str], n: int | None) -> str:
 
 
 # ----------------------------------------------------------------------- lrtest
-class _Forced:
-    """A results view that passes lrtest's same-sample checks (``lrtest ..., force``)."""
-
-    def __init__(self, res: Any, like: Any) -> None:
-        self._res = res
-        self.nobs = like.nobs
-        self.depvar = like.depvar
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._res, name)
-
-
 def lrtest(session: Session, rest: str) -> str:
     """``lrtest A B [, force]`` (``.`` is the active results; ``lrtest A`` = ``lrtest A .``)."""
     body, options = split_options(rest)
@@ -160,9 +148,7 @@ def lrtest(session: Session, rest: str) -> str:
     if len(names) != 2:
         raise SessionError("lrtest: give two models, e.g. lrtest randint .")
     a, b = (stored(session, nm) for nm in names)
-    if opts.get("force"):
-        b = _Forced(b, a)
-    result = lr_test(a, b, names=(names[0], names[1]))
+    result = lr_test(a, b, names=(names[0], names[1]), force=bool(opts.get("force")))
     session.r = {"chi2": result.chi2, "df": float(result.df), "p": result.p}
     return str(result)
 

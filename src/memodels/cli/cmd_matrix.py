@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..errors import StataSyntaxError
+from ..postestimation.coefnames import stata_eb
 from .common import SessionError
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 _DEFINE = re.compile(r"^\s*(?:def(?:ine?)?\s+)?([A-Za-z_]\w*)\s*=\s*e\((b|V)\)\s*$")
 _DEFINE_R = re.compile(r"^\s*(?:def(?:ine?)?\s+)?([A-Za-z_]\w*)\s*=\s*r\((\w+)\)\s*$")
-_LIST = re.compile(r"^\s*(?:l|li|lis|list)\s+([A-Za-z_]\w*|r\(\w+\))\s*$")
+_LIST = re.compile(r"^\s*(?:l|li|lis|list)\s+([A-Za-z_]\w*|[re]\(\w+\))\s*$")
 
 
 def matrix(session: Session, rest: str) -> str:
@@ -29,6 +30,11 @@ def matrix(session: Session, rest: str) -> str:
         name = m.group(1)
         if name.startswith("r("):
             return _show(name, _r_matrix(session, name[2:-1]))
+        if name in ("e(b)", "e(V)"):
+            b, V = stata_eb(session.require_e())
+            return _show(name, b if name == "e(b)" else V)
+        if name.startswith("e("):
+            raise SessionError(f"matrix {name} not found", 111)
         if name not in session.matrices:
             raise SessionError(f"matrix {name} not found", 111)
         return _show(name, session.matrices[name])
@@ -41,9 +47,8 @@ def matrix(session: Session, rest: str) -> str:
         raise StataSyntaxError(f"matrix {rest.strip()}: only matrix name = e(b), "
                                "matrix name = e(V) and matrix list name are available")
     name, what = m.groups()
-    res = session.require_e()
-    value = res.params.copy() if what == "b" else res.vcov.copy()
-    session.matrices[name] = value
+    b, V = stata_eb(session.require_e())  # Stata's stripes and (mixed) estimation metric
+    session.matrices[name] = b if what == "b" else V
     return ""
 
 

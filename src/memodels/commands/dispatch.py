@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import EstimationError, StataSyntaxError
+from ..errors import DataError, EstimationError, StataSyntaxError
 from ..syntax import split_command
 from .me_binary import mecloglog, melogit, meprobit
 from .me_count import menbreg, mepoisson
@@ -65,6 +65,7 @@ def fit(cmdline: str, data: pd.DataFrame, **options: Any):
     if not isinstance(cmdline, str):
         raise StataSyntaxError(f"the command line must be a string (got "
                                f"{type(cmdline).__name__})")
+    check_data(data)
     command, rest = split_command(cmdline)
     func = COMMANDS.get(command)
     if func is None:
@@ -74,6 +75,14 @@ def fit(cmdline: str, data: pd.DataFrame, **options: Any):
         return func(rest, data, **options)
     except NUMERICAL_FAILURES as exc:
         raise numerical_failure(command, exc) from exc
+
+
+def check_data(data: Any) -> None:
+    """The data must be a data frame (an object with columns): ``fit(cmd, None)``, a
+    dict or a NumPy array is a clear error, not an AttributeError from deep inside."""
+    if not hasattr(data, "columns"):
+        raise DataError(f"data must be a pandas DataFrame (got {type(data).__name__}); "
+                        "e.g. pandas.DataFrame(...) or memodels.datasets.load(name)")
 
 
 # what the estimation engines raise when a model cannot be computed on these data (a
@@ -89,6 +98,8 @@ def guarded(command: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:
+        if len(args) > 1 or "data" in kwargs:
+            check_data(args[1] if len(args) > 1 else kwargs["data"])
         try:
             return func(*args, **kwargs)
         except NUMERICAL_FAILURES as exc:

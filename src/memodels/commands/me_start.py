@@ -117,6 +117,7 @@ def from_values(value: Any, matrices, design, terms, family) -> dict[int, float]
     given, skip = _labelled(value, matrices)
     est, reported = parameter_names(design, terms, family)
     index = {n: k for k, n in enumerate(est)}
+    given = {_canonical(k, index, reported): v for k, v in given.items()}
     out: dict[int, float] = {}
     covs: list[tuple[str, int, float]] = []
     unknown = []
@@ -144,6 +145,20 @@ def from_values(value: Any, matrices, design, terms, family) -> dict[int, float]
         raise OptionError("from(): " + ", ".join(unknown) + (" is not a parameter" if len(
             unknown) == 1 else " are not parameters") + " of the model (add skip to ignore)")
     return out
+
+
+def _canonical(raw: str, index: Mapping[str, int], reported: Mapping[str, Any]) -> str:
+    """A ``from()`` name as the model names it: Stata's e(b) stripes
+    ``var(_cons[id]):_cons`` and ``cut1:_cons`` (``matrix b = e(b)``) are the parameters
+    ``var(_cons[id])`` and ``/cut1``; ``depvar:x`` is ``x``."""
+    if raw in index or raw in reported:
+        return raw
+    eq, sep, col = raw.partition(":")
+    if sep and col == "_cons":
+        for cand in (eq, "/" + eq):
+            if cand in index or cand in reported:
+                return cand
+    return raw
 
 
 def _pair_sds(cov_name: str, given: Mapping[str, float]) -> tuple[float, float]:

@@ -16,6 +16,7 @@ from ..covariance.residual import ResidualStructure
 from ..design import build_design
 from ..design.sample import check_lmm_sample
 from ..errors import EstimationError, OptionError
+from ..lmm.centering import centering, check_random_location, map_fit_back
 from ..lmm.fit import fit_lmm
 from ..lmm.fit_residual import fit_lmm_residual
 from ..lmm.polish import NRSCALE
@@ -97,6 +98,45 @@ def _maximize(opts: dict[str, Any]):
     return mx.with_echo((lambda line: print(line, file=console())) if show else None)
 
 
+def _em_logger(opts: dict[str, Any], reml: bool):
+    """``emlog`` (the EM iteration log, shown by default with ``emonly``) and ``emdots``
+    (one dot per EM iteration) ([ME] mixed, Options, EM options)."""
+    show = not opts.get("nolog") and opts.get("log", True)
+    dots = bool(opts.get("emdots"))
+    lines = bool(opts.get("emlog")) or (bool(opts.get("emonly")) and show)
+    if not (dots or lines):
+        return None
+    label = "log restricted-likelihood" if reml else "log likelihood"
+    state = {"started": False, "dots": 0}
+
+    def em_log(it: int, val: float) -> None:
+        con = console()
+        if not state["started"]:
+            state["started"] = True
+            print("Performing EM optimization: ", file=con)
+            print("", file=con)
+        if it < 0:
+            print("note: no EM iterations were performed (memodels uses EM starting values "
+                  "only for unweighted two-level models with independent residuals)",
+                  file=con)
+        elif lines:
+            print(f"Iteration {it}:   {label} = {val:.8g}  ", file=con)
+        else:
+            print(".", end="", file=con)
+            state["dots"] += 1
+
+    def finish() -> None:
+        if state["dots"]:
+            print("", file=console())
+            state["dots"] = 0
+        if state["started"] and not state.get("finished"):
+            state["finished"] = True
+            print("", file=console())
+
+    em_log.finish = finish  # type: ignore[attr-defined]
+    return em_log
+
+
 def _vce(options: dict[str, Any]) -> tuple[str, str | None]:
     text = str(options.get("vce") or "oim").strip()
     word, _, rest = text.partition(" ")
@@ -111,8 +151,9 @@ def _vce(options: dict[str, Any]) -> tuple[str, str | None]:
                       "vce(cluster clustvar)")
 
 
-def _weighted_model(design, opts, kind_vce):
-    """The two-level weighted pseudolikelihood, or None when no weights or robust VCE."""
+def _weighted_model(design, opts, kind_vce, X: np.ndarray):
+    """The two-level weighted pseudolikelihood on the fixed design ``X`` (design.X or its
+    centred copy), or None when no weights or robust VCE."""
     level_w = [t for t in design.terms if t.level_weights is not None]
     pweights = design.weight_kind == "pweight" or any(
         t.level_weight_kind == "pweight" for t in level_w)
@@ -135,7 +176,7 @@ def _weighted_model(design, opts, kind_vce):
         cluster_w = np.asarray(level_w[0].level_weights, float)[first]
     obs_w, cluster_w = scale_weights(obs_w, cluster_w, g, term.n_groups,
                                      str(opts["pwscale"]) if opts.get("pwscale") else None)
-    return WeightedTwoLevel(design.y, design.X, term, obs_w, cluster_w), pweights
+    return WeightedTwoLevel(design.y, X, term, obs_w, cluster_w), pweights
 
 
 def _residual_structure(opts: dict[str, Any], design, columns: list[str]):
@@ -312,15 +353,29 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     check_lmm_sample(design)
     reml = bool(opts.get("reml"))
     log = None
+    em_log = _em_logger(opts, reml)
     if not opts.get("nolog") and opts.get("log", True):
         label = "log restricted-likelihood" if reml else "log likelihood"
-        print("Performing gradient-based optimization: ", file=console())
-        print("", file=console())
+        header = [False]
+
+        def gradient_header() -> None:
+            header[0] = True
+            if em_log is not None:
+                em_log.finish()
+            print("Performing gradient-based optimization: ", file=console())
+            print("", file=console())
+
+        if em_log is None:
+            gradient_header()
 
         def log(it: int, val: float) -> None:
+            if not header[0]:  # after the EM log
+                gradient_header()
             print(f"Iteration {it}:   {label} = {val:.8g}  ", file=console())
 
     kwargs: dict[str, Any] = {"maximize": _maximize(opts)}
+    if em_log is not None:
+        kwargs["em_log"] = em_log
     if opts.get("emiterate") not in (None, True):
         kwargs["emiterate"] = int(float(opts["emiterate"]))
     if opts.get("emtolerance") not in (None, True):
@@ -329,12 +384,15 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
         kwargs["emonly"] = True
         kwargs.setdefault("emiterate", 20)
     kind_vce, cluster_var = _vce(opts)
+    # x + 1e9: fitted centred, mapped back exactly
+    cen = centering(design.X, design.kept_names)
+    X = design.X if cen is None else cen.transform(design.X)
     resid = _residual_structure(opts, design, list(data.columns))
     if resid is not None:
         clusters = _residual_setup(opts, design, resid, kind_vce, cluster_var)
         wmodel, pweights = None, False
     else:
-        wmodel, pweights = _weighted_model(design, opts, kind_vce)
+        wmodel, pweights = _weighted_model(design, opts, kind_vce, X)
         clusters = _top_level_clusters(design, cluster_var) if cluster_var else None
     weights = design.weights if design.weight_kind == "fweight" and wmodel is None else None
     if wmodel is not None:
@@ -342,20 +400,25 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     if resid is not None:
         kwargs.pop("emiterate", None)
         kwargs.pop("emtolerance", None)
+        if kwargs.pop("em_log", None) is not None:
+            em_log(-1, float("nan"))
     eterms = engine_terms(design.terms)
     _check_identified(design, eterms, resid, design.weights is not None or wmodel is not None)
+    check_random_location(design, eterms)
     try:
         if resid is not None:
-            fit = fit_lmm_residual(design.y, design.X, eterms, resid, reml=reml, log=log,
+            fit = fit_lmm_residual(design.y, X, eterms, resid, reml=reml, log=log,
                                    **kwargs)
         else:
-            fit = fit_lmm(design.y, design.X, eterms, reml=reml, weights=weights, log=log,
+            fit = fit_lmm(design.y, X, eterms, reml=reml, weights=weights, log=log,
                           **kwargs)
     except np.linalg.LinAlgError as exc:
         raise EstimationError(
             f"mixed: numerical failure while fitting the model ({exc}); the variance "
             "components may not be identified -- simplify the random-effects or residual "
             "specification") from exc
+    if em_log is not None:
+        em_log.finish()
     if log is not None:
         print("", file=console())
         print("Computing standard errors:", file=console())
@@ -364,14 +427,20 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     robust = pweights or kind_vce != "oim"
     if robust:
         try:
-            vc = (residual_robust_vcov(design.y, design.X, fit, resid, clusters)
+            vc = (residual_robust_vcov(design.y, X, fit, resid, clusters)
                   if resid is not None else robust_vcov(wmodel, fit, clusters))
         except np.linalg.LinAlgError as exc:
             raise EstimationError(f"mixed: the robust VCE could not be computed ({exc}): the "
                                   "Hessian of the pseudolikelihood is singular") from exc
         nb = fit.beta.size
+        fit.vcov_beta = vc[:nb, :nb]
+        if cen is not None:
+            vc = map_fit_back(fit, cen, vc)
+            cen = None
         fit.vcov_beta, fit.vcov_phi = vc[:nb, :nb], vc[nb:, nb:]
         opts["nolrtest"] = True
+    if cen is not None:
+        map_fit_back(fit, cen)
     res = build_mixed_results(design, fit, cmdline=cmdline, options=opts, spec=model)
     if robust:
         n_cl = len(np.unique(clusters)) if cluster_var else (

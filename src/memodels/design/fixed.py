@@ -51,7 +51,6 @@ import pandas as pd
 from ..errors import DataError
 from ..spec import FactorVar, FixedTerm, ModelSpec
 from .collinear import (
-    MAX_LOCATION_RATIO,
     MAX_LOCATION_RATIO_CENTRED,
     collinear_columns,
     location_ratios,
@@ -205,8 +204,9 @@ def build_fixed(spec: ModelSpec, data: pd.DataFrame, sample: np.ndarray) -> Fixe
                 notes.append(f"note: {c.name} omitted because of collinearity")
         X = X[:, ~omit]
     if constant:
-        limit = MAX_LOCATION_RATIO if spec.command == "mixed" else MAX_LOCATION_RATIO_CENTRED
-        _check_location(X, [c for c in columns if c.status == "ok"], limit)
+        # every command centres a badly located design before its engine
+        # (memodels.lmm.centering, memodels.glmm.scaling)
+        _check_location(X, [c for c in columns if c.status == "ok"], MAX_LOCATION_RATIO_CENTRED)
         columns.append(FixedColumn("_cons", "ok", "_cons", "_cons"))
         X = np.hstack([X, np.ones((n, 1))])
     return FixedPart(X=np.ascontiguousarray(X), columns=columns, notes=notes)

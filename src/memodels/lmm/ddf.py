@@ -29,6 +29,7 @@ import numpy as np
 from scipy import stats
 
 from ..errors import OptionError
+from .centering import centering
 
 MAX_N = 4000
 METHODS = ("residual", "repeated", "anova", "satterthwaite", "kenwardroger")
@@ -104,6 +105,11 @@ def compute_ddf(fit, design, method: str, oim: bool = False) -> DDFResult:
         return _simple(method, "ANOVA", _anova(design), phi, fit, design)
     if n > MAX_N:
         raise OptionError(f"dfmethod({method}) is implemented for up to {MAX_N} observations")
+    # x + 1e9: computed on the centred design X* = X J and mapped back exactly
+    # (phi = J phi* J', P_i = J^-T P_i* J^-1; memodels.lmm.centering)
+    cen = centering(X, design.kept_names)
+    if cen is not None:
+        X = cen.transform(X)
     mats, v = _v_derivatives(fit)
     vinv = np.linalg.inv(v)
     vix = vinv @ X
@@ -119,17 +125,19 @@ def compute_ddf(fit, design, method: str, oim: bool = False) -> DDFResult:
     vixm = [vix.T @ m for m in mats]  # X'V^{-1} V_i
     p_i = [-(a @ vix) for a in vixm]  # X' dV^{-1}/dsigma_i X
     vinv_m = [vinv @ m for m in mats]
+    # everything below is in the centred metric; a contrast L of the original
+    # coefficients is L J of the centred ones, and the reported VCE is J phi J'
+    jac = np.eye(p) if cen is None else cen.jacobian(p)
     df = np.empty(p)
     for k in range(p):
-        c = np.zeros(p)
-        c[k] = 1.0
-        df[k] = _satterthwaite_single(c, phi, p_i, w)
+        df[k] = _satterthwaite_single(jac[k], phi, p_i, w)
+    beta_c = fit.beta if cen is None else np.linalg.solve(jac, fit.beta)
     if method == "satterthwaite":
         def contrast(lmat, rhs):
-            return _fai_cornelius(fit.beta, lmat, rhs, phi, p_i, w)
+            return _fai_cornelius(beta_c, np.asarray(lmat, float) @ jac, rhs, phi, p_i, w)
 
-        return DDFResult(method, df, phi, _model_test(design, contrast), "Satterthwaite",
-                         contrast)
+        return DDFResult(method, df, jac @ phi @ jac.T, _model_test(design, contrast),
+                         "Satterthwaite", contrast)
     q_ij = [[vixm[i] @ vinv_m[j] @ vix for j in range(r)] for i in range(r)]
     adj = np.zeros((p, p))
     for i in range(r):
@@ -138,9 +146,10 @@ def compute_ddf(fit, design, method: str, oim: bool = False) -> DDFResult:
     phi_a = phi + 2.0 * phi @ adj @ phi
 
     def kr(lmat, rhs):
-        return _kenward_roger_f(fit.beta, lmat, rhs, phi, phi_a, p_i, w)
+        return _kenward_roger_f(beta_c, np.asarray(lmat, float) @ jac, rhs, phi, phi_a, p_i, w)
 
-    return DDFResult(method, df, phi_a, _model_test(design, kr), "Kenward-Roger", kr)
+    return DDFResult(method, df, jac @ phi_a @ jac.T, _model_test(design, kr), "Kenward-Roger",
+                     kr)
 
 
 def _simple(method, title, df, phi, fit, design) -> DDFResult:

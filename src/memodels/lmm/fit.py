@@ -56,6 +56,10 @@ class LMMFit:
     messages: list[str] = field(default_factory=list)
     resid: object | None = None  # ResidualStructure when residuals() was given
     n_resid: int = 0  # its parameters sit in phi between the RE components and ln sigma
+    # x + 1e9 (memodels.lmm.centering): the centring and Var(beta*) of the centred fit,
+    # for delta-method variances without cancellation (predict stdp, margins)
+    centering: object | None = None
+    vcov_beta_centred: np.ndarray | None = None
 
 
 def _split(vec: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
@@ -88,10 +92,14 @@ def _fit_lmm(
     model=None,
     emonly: bool = False,
     maximize: Maximize | None = None,
+    em_log: Callable[[int, float], None] | None = None,
 ) -> LMMFit:
     """``model`` overrides the likelihood evaluator (the weighted pseudolikelihood).
     ``maximize``: Stata's maximize_options (:class:`memodels.optimize.maximize.Maximize`);
-    ``iterate(#)`` caps the quasi-Newton and Newton iterations together."""
+    ``iterate(#)`` caps the quasi-Newton and Newton iterations together.  ``em_log``
+    receives (iteration, log likelihood) of every EM iteration (emlog, emdots); it is
+    called with iteration -1 when no EM iterations are run (several random-effects
+    terms, weights, or emiterate(0))."""
     mx = maximize if maximize is not None else Maximize(
         iterate=iterate, nrtolerance=nrtolerance, nrscale=NRSCALE)
     q_total = sum(t.n_groups * t.Z.shape[1] for t in terms)
@@ -132,7 +140,9 @@ def _fit_lmm(
 
     theta0 = np.concatenate(moment_start(y, X, terms))
     if isinstance(model, ProfiledLMM) and model.has_gradient and emiterate > 0:
-        theta0 = model.em_iterations(theta0, reml, emiterate, emtolerance)
+        theta0 = model.em_iterations(theta0, reml, emiterate, emtolerance, log=em_log)
+    elif em_log is not None:
+        em_log(-1, float("nan"))
     if emonly:
         if not (isinstance(model, ProfiledLMM) and model.has_gradient):
             raise OptionError("emonly is available for two-level models without weights "

@@ -207,19 +207,24 @@ class ProfiledLMM(Criteria):
 
     # --------------------------------------------------------------------- EM
     def em_iterations(
-        self, theta: np.ndarray, reml: bool, iterations: int, tolerance: float = 1e-10
+        self, theta: np.ndarray, reml: bool, iterations: int, tolerance: float = 1e-10,
+        log=None,
     ) -> np.ndarray:
         """EM iterations for the starting values of a single-term model ([ME] mixed,
         Methods and formulas: u_j treated as missing data, beta and sigma^2 profiled).
 
         M-step: Sigma = (1/M) sum_j E(u_j u_j' | y) = (1/M) sum_j {b_j b_j' +
         sigma^2 Lambda A_j^{-1} Lambda'}, then projected on the term's structure.
+        ``log(iteration, ll)`` is called with the (restricted) log likelihood at each
+        iterate (emlog, emdots).
         """
         structure = self.first.structure
         previous = np.inf
-        for _ in range(iterations):
+        for k in range(iterations):
             ev = self.evaluate([theta], keep=True)
             dev = self.deviance_from(ev, reml)
+            if log is not None:
+                log(k, -0.5 * dev)
             if abs(previous - dev) <= tolerance * abs(dev):
                 break
             previous = dev

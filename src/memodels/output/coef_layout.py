@@ -11,13 +11,47 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ..results.fixed_rows import is_factor_column
 from .display_opts import DisplaySpec
 
 LEVEL_WIDTH = 11  # factor levels (and value labels) end at column 11
+LABEL_WIDTH = 12  # the first column of a coefficient table
+MAX_LABEL_WIDTH = 32  # lstretch widens it up to Stata's longest name
+
+_WIDTH: ContextVar[int] = ContextVar("memodels_label_width", default=LABEL_WIDTH)
+
+
+def label_width() -> int:
+    """The first column's width of the table being rendered (12 unless stretched)."""
+    return _WIDTH.get()
+
+
+@contextmanager
+def stretched(width: int) -> Iterator[None]:
+    """Render the rows of one table with a first column of ``width`` characters."""
+    token = _WIDTH.set(int(width))
+    try:
+        yield
+    finally:
+        _WIDTH.reset(token)
+
+
+def stretch_width(spec: DisplaySpec, labels: Iterable[str], base: int = LABEL_WIDTH) -> int:
+    """``lstretch``: the first column is widened from ``base`` to hold the longest label
+    (at most MAX_LABEL_WIDTH - LABEL_WIDTH more characters), as far as the line size
+    allows beyond Stata's default 80; ``nolstretch`` keeps ``base``."""
+    if not spec.lstretch:
+        return base
+    room = spec.linesize - 80
+    need = max((len(str(t)) for t in labels), default=0)
+    if room <= 0 or need <= base:
+        return base
+    return base + min(need - base, room, MAX_LABEL_WIDTH - LABEL_WIDTH)
 
 
 def abbrev(text: str, width: int) -> str:
@@ -227,7 +261,9 @@ def fixed_lines(rows: list, spec: DisplaySpec, value_labels: dict,
     level (or with value labels) under a header, separated from the other rows by a
     blank line unless ``vsquish``.  ``body(row)`` gives the text after ``|``;
     ``trailing`` adds plain (label, body) rows after them (offset/exposure)."""
-    block_label = block_label or (lambda b: abbrev(b, 12))
+    lw = label_width()
+    lev_w = LEVEL_WIDTH + lw - LABEL_WIDTH
+    block_label = block_label or (lambda b: abbrev(b, lw))
     terms = [r.block or (term_of(r.name) if is_factor_column(r.name) else None) for r in rows]
     counts: dict[str, int] = {}
     for t in terms:
@@ -238,19 +274,19 @@ def fixed_lines(rows: list, spec: DisplaySpec, value_labels: dict,
         labtext = value_label_text(r.name, value_labels, spec)
         block = term if term and (counts[term] > 1 or labtext is not None) else None
         if labtext is not None:
-            labels = [f"{line:>{LEVEL_WIDTH}} " for line in wrap_label(labtext, spec)]
+            labels = [f"{line:>{lev_w}} " for line in wrap_label(labtext, spec, lev_w)]
         elif block:
             level = r.label if r.block else level_text(r.name)
-            labels = [f"{abbrev(level, LEVEL_WIDTH - 1):>{LEVEL_WIDTH}} "]
+            labels = [f"{abbrev(level, lev_w - 1):>{lev_w}} "]
         else:
-            labels = [abbrev(r.label, 12)]
+            labels = [abbrev(r.label, lw)]
         item = (labels, body(r))
         if groups and groups[-1][0] == block:
             groups[-1][1].append(item)
         else:
             groups.append((block, [item]))
     for label, text in trailing:
-        item = ([abbrev(label, 12)], text)
+        item = ([abbrev(label, lw)], text)
         if groups and groups[-1][0] is None:
             groups[-1][1].append(item)
         else:
@@ -258,15 +294,16 @@ def fixed_lines(rows: list, spec: DisplaySpec, value_labels: dict,
     out: list[str] = []
     for k, (block, items) in enumerate(groups):
         if k and not spec.vsquish and (block is not None or groups[k - 1][0] is not None):
-            out.append(f"{'':>12} |")
+            out.append(f"{'':>{lw}} |")
         if block is not None:
-            out.append(f"{block_label(block):>12} |")
+            out.append(f"{block_label(block):>{lw}} |")
         for labels, text in items:
             for extra in labels[:-1]:
-                out.append(f"{extra:>12} |")
-            out.append(f"{labels[-1]:>12} |{text}".rstrip())
+                out.append(f"{extra:>{lw}} |")
+            out.append(f"{labels[-1]:>{lw}} |{text}".rstrip())
     return out
 
 
-__all__ = ["Columns", "abbrev", "abbrev_label", "fixed_lines", "legend_name", "shown_rows",
+__all__ = ["Columns", "LABEL_WIDTH", "abbrev", "abbrev_label", "fixed_lines", "label_width",
+           "legend_name", "shown_rows", "stretch_width", "stretched",
            "value_label_text", "wrap_label"]

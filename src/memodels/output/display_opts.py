@@ -15,15 +15,21 @@ L14553, [ME] meglm L2672) and accepted at estimation and on replay:
 * ``cformat(%fmt)`` formats coefficients, standard errors and confidence limits,
   ``pformat(%fmt)`` the p-values, ``sformat(%fmt)`` the test statistics (maximum widths
   9, 5 and 8);
-* ``nolstretch``: the table is not widened for long names.  memodels prints every
-  table at Stata's default width for ``linesize`` 80 (78 columns), where Stata cannot
-  stretch the table either, so ``lstretch`` and ``nolstretch`` print the same table;
+* ``lstretch`` (the default) widens the first column of the coefficient and
+  random-effects tables for names longer than it holds (up to 32 characters), as far as
+  the line size allows; ``nolstretch`` keeps the standard width and abbreviates the
+  names (``verylongvar~e``).  At Stata's default ``linesize`` 80 the 78-column table
+  cannot be widened, so both print the same table; with ``set linesize 120`` in a
+  session (or :func:`linesize` in Python) they differ for long names;
 * ``coeflegend`` shows the legend ``_b[name]`` of each coefficient instead of the
   statistics.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +59,8 @@ class DisplaySpec:
     pformat: str | None = None
     sformat: str | None = None
     coeflegend: bool = False
+    lstretch: bool = True
+    linesize: int = 80
 
     # ---------------------------------------------------------------- formatting
     def coef(self, x: float) -> str:
@@ -93,7 +101,35 @@ def display_spec(options: dict[str, Any]) -> DisplaySpec:
         pformat=fmt("pformat"),
         sformat=fmt("sformat"),
         coeflegend=bool(options.get("coeflegend")),
+        lstretch=not options.get("nolstretch"),
+        linesize=_LINESIZE.get(),
     )
 
 
-__all__ = ["DISPLAY_OPTION_NAMES", "DisplaySpec", "display_spec"]
+# Stata's ``set linesize #`` (default 80): the width the tables may stretch to
+_LINESIZE: ContextVar[int] = ContextVar("memodels_linesize", default=80)
+
+
+@contextmanager
+def linesize(width: int) -> Iterator[None]:
+    """Render the tables for a line size of ``width`` characters (Stata's
+    ``set linesize``, 40-255), e.g. ``with linesize(120): print(res)``."""
+    width = int(width)
+    if not 40 <= width <= 255:
+        from ..errors import OptionError
+
+        raise OptionError(f"linesize {width} out of range: it must be between 40 and 255")
+    token = _LINESIZE.set(width)
+    try:
+        yield
+    finally:
+        _LINESIZE.reset(token)
+
+
+def current_linesize() -> int:
+    """The line size in effect (:func:`linesize`)."""
+    return _LINESIZE.get()
+
+
+__all__ = ["DISPLAY_OPTION_NAMES", "DisplaySpec", "current_linesize", "display_spec",
+           "linesize"]

@@ -17,7 +17,18 @@ from dataclasses import replace
 
 from ..results.glmm import FAMILY_LABELS, eform_values
 from . import numfmt
-from .coef_layout import Columns, abbrev, abbrev_label, fixed_lines, legend_name, shown_rows
+from .coef_layout import (
+    LABEL_WIDTH,
+    Columns,
+    abbrev,
+    abbrev_label,
+    fixed_lines,
+    label_width,
+    legend_name,
+    shown_rows,
+    stretch_width,
+    stretched,
+)
 from .display_opts import display_spec
 from .stata_text import _header_pair, _lr_line
 
@@ -145,29 +156,32 @@ def _aux_lines(res, cols: Columns, sep: str) -> list[str]:
     out = [sep]
     for r in rows:
         legend = f"_b[{r.name}]"
+        lw = label_width()
         if r.constrained:
-            out.append(_constrained_line(abbrev(r.label, 12), r.estimate, cols, legend=legend))
+            out.append(_constrained_line(abbrev(r.label, lw), r.estimate, cols, width=lw,
+                                         legend=legend))
             continue
         lo, hi = r.ci(res.level)
-        out.append(f"{abbrev(r.label, 12):>12} |"
+        out.append(f"{abbrev(r.label, lw):>{lw}} |"
                    + cols.cells(r.estimate, r.se, r.z, r.p, lo, hi, legend=legend))
     return out
 
 
 def _block_header(path: str) -> list[str]:
     """``district     |``; long paths wrap after ``>`` (``family>`` / ``subject``)."""
-    if len(path) <= 12:
-        return [f"{path:<13}|"]
+    lw = label_width()
+    if len(path) <= lw:
+        return [f"{path:<{lw + 1}}|"]
     parts = path.split(">")
     lines, cur = [], ""
     for i, part in enumerate(parts):
         piece = part + (">" if i < len(parts) - 1 else "")
-        if cur and len(cur) + len(piece) > 12:
+        if cur and len(cur) + len(piece) > lw:
             lines.append(cur)
             cur = ""
         cur += piece
     lines.append(cur)
-    return [f"{abbrev(line, 12):<13}|" for line in lines]
+    return [f"{abbrev(line, lw):<{lw + 1}}|" for line in lines]
 
 
 def _random_lines(res, cols: Columns, sep: str) -> list[str]:
@@ -183,14 +197,15 @@ def _random_lines(res, cols: Columns, sep: str) -> list[str]:
             if r.section == "random":
                 out += _block_header(r.block)
             key = this
-        label = abbrev_label(r.label, 13)
+        rw = label_width() + 1
+        label = abbrev_label(r.label, rw)
         legend = f"_b[{r.name}]"
         if r.constrained:
-            out.append(_constrained_line(label, r.estimate, cols, sep="|", width=13,
+            out.append(_constrained_line(label, r.estimate, cols, sep="|", width=rw,
                                          legend=legend))
             continue
         lo, hi = r.ci(res.level)
-        out.append(f"{label:>13}|" + cols.cells(r.estimate, r.se, r.z, r.p, lo, hi,
+        out.append(f"{label:>{rw}}|" + cols.cells(r.estimate, r.se, r.z, r.p, lo, hi,
                                                 se_blank=nostderr, legend=legend))
     return out
 
@@ -203,20 +218,27 @@ def table_lines(res) -> list[str]:
         # ([ME] meglm, Options, L2714)
         spec = replace(spec, coeflegend=True)
     cols = Columns(spec, res.level, res.coef_label)
-    rule = "-" * (14 + cols.width)
-    sep = "-" * 13 + "+" + "-" * cols.width
+    # lstretch: one first column for the fixed, ancillary and random-effects rows (the
+    # random-effects labels have one more character, up to the "|")
+    labels = [res.depvar] + [r.label for r in res.rows if r.section in ("fixed", "offset",
+                                                                          "aux")]
+    labels += [r.label[:-1] for r in res.rows if r.section in ("random", "residual")]
+    lw = stretch_width(spec, labels)
+    rule = "-" * (lw + 2 + cols.width)
+    sep = "-" * (lw + 1) + "+" + "-" * cols.width
     out = []
     extra = getattr(res, "extra", {})
     if extra.get("vce_note"):  # "(Std. Err. adjusted for 148 clusters in id_school)"
-        out.append(f"{extra['vce_note']:>78}")
+        out.append(f"{extra['vce_note']:>{78 + lw - LABEL_WIDTH}}")
     out.append(rule)
     if extra.get("se_label") and not spec.coeflegend:  # "Robust" over "Std. Err."
-        out.append(f"{'':>13}|{extra['se_label']:>21}")
-    out.append(f"{abbrev(res.depvar, 12):>12} |{cols.header()}")
+        out.append(f"{'':>{lw + 1}}|{extra['se_label']:>21}")
+    out.append(f"{abbrev(res.depvar, lw):>{lw}} |{cols.header()}")
     out.append(sep)
-    out += _fixed_lines(res, cols)
-    out += _aux_lines(res, cols, sep)
-    out += _random_lines(res, cols, sep)
+    with stretched(lw):
+        out += _fixed_lines(res, cols)
+        out += _aux_lines(res, cols, sep)
+        out += _random_lines(res, cols, sep)
     out.append(rule)
     return out
 

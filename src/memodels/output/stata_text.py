@@ -11,7 +11,17 @@ import numpy as np
 
 from ..results.glmm import eform_values
 from . import numfmt
-from .coef_layout import Columns, abbrev, abbrev_label, fixed_lines, legend_name, shown_rows
+from .coef_layout import (
+    LABEL_WIDTH,
+    Columns,
+    abbrev,
+    abbrev_label,
+    fixed_lines,
+    legend_name,
+    shown_rows,
+    stretch_width,
+    stretched,
+)
 from .display_opts import display_spec
 
 RULE = "-" * 78
@@ -106,13 +116,16 @@ def _fixed_table(res) -> list[str]:
     eform = getattr(res, "eform", None) is not None  # meqrlogit, or / meqrpoisson, irr
     coef_label = getattr(res, "coef_label", "Coef.") if eform else "Coef."
     cols = Columns(spec, res.level, coef_label, stat, pcol, dfcol=dftable != "default")
-    rule = "-" * (14 + cols.width)
+    shown = shown_rows(res.rows, spec)
+    # lstretch: a first column wide enough for the longest name, as the line size allows
+    lw = stretch_width(spec, [res.depvar] + [r.label for r in shown])
+    rule = "-" * (lw + 2 + cols.width)
     out = [rule]
     note = getattr(res, "extra", {}).get("vce_note")
     if note:
-        out.insert(0, f"{note:>78}")
-    out.append(f"{abbrev(res.depvar, 12):>12} |{cols.header()}")
-    out.append("-" * 13 + "+" + "-" * cols.width)
+        out.insert(0, f"{note:>{78 + lw - LABEL_WIDTH}}")
+    out.append(f"{abbrev(res.depvar, lw):>{lw}} |{cols.header()}")
+    out.append("-" * (lw + 1) + "+" + "-" * cols.width)
 
     def body(r) -> str:
         legend = legend_name(r.name, r.status)
@@ -125,8 +138,8 @@ def _fixed_table(res) -> list[str]:
             lo, hi = r.ci(res.level)
         return cols.cells(est, se, r.z, r.p, lo, hi, legend=legend, df=r.df)
 
-    out += fixed_lines(shown_rows(res.rows, spec), spec, getattr(res, "value_labels", {}),
-                       body)
+    with stretched(lw):
+        out += fixed_lines(shown, spec, getattr(res, "value_labels", {}), body)
     out.append(rule)
     return out
 
@@ -134,9 +147,12 @@ def _fixed_table(res) -> list[str]:
 def _random_table(res) -> list[str]:
     spec = display_spec(res.options)
     cols = Columns(spec, res.level, "Estimate", pvalues=False)
-    rule = "-" * (30 + cols.width)
-    sep = "-" * 29 + "+" + "-" * cols.width
-    out = [rule, f"  Random-effects Parameters  |{cols.header()}", sep]
+    rows = [r for r in res.rows if r.section in ("random", "residual")]
+    # lstretch: labels are right-aligned in 28 columns (27 characters), blocks in 28
+    w = 1 + stretch_width(spec, [r.label for r in rows] + [r.block or "" for r in rows], 27)
+    rule = "-" * (w + 2 + cols.width)
+    sep = "-" * (w + 1) + "+" + "-" * cols.width
+    out = [rule, f"  {'Random-effects Parameters':<{w - 1}}|{cols.header()}", sep]
     block = None
     legends = random_legends(res)
     for r in res.rows:
@@ -145,18 +161,18 @@ def _random_table(res) -> list[str]:
         if r.section == "residual" and block != "__res__":
             out.append(sep)
             if r.block:
-                out.append(f"{r.block[:28]:<28} |")
+                out.append(f"{r.block[:w]:<{w}} |")
             block = "__res__"
         elif r.section == "random" and r.block != block:
             if block is not None:
                 out.append(sep)
-            out.append(f"{r.block[:28]:<28} |")
+            out.append(f"{r.block[:w]:<{w}} |")
             block = r.block
         lo, hi = r.ci(res.level)
         text = cols.cells(r.estimate, r.se, lo=lo, hi=hi,
                           se_blank=bool(res.options.get("nostderr")),
                           legend=legends.get(r.name, f"_b[{r.name}]"))
-        out.append(f"{abbrev_label(r.label, 27):>28} |{text}")
+        out.append(f"{abbrev_label(r.label, w - 1):>{w}} |{text}")
     out.append(rule)
     return out
 

@@ -316,6 +316,35 @@ class Coefficients:
         return "".join(out), keys
 
 
+def stata_eb(res):
+    """Stata's e(b) and e(V) as a labelled (Series, DataFrame), columns ``eq:name``
+    ([P] matrix define; [ME] mixed, Stored results: e(b) is in the estimation metric).
+
+    * ``mixed`` and ``meqrlogit``/``meqrpoisson``: the fixed effects ``depvar:x``, then
+      ``lns1_1_1:_cons``, ``atr1_1_1_2:_cons`` ..., ``lnsig_e:_cons`` (res.estmetric; an
+      element without a documented Stata name, e.g. the residual-structure parameters,
+      keeps its estmetric name);
+    * the me commands: the fixed effects, then variances and covariances in the
+      reported metric, ``var(_cons[id]):_cons``, and the ancillary parameters
+      ``cut1:_cons``, ``lnalpha:_cons`` (Stata 14's stripes).
+    After bootstrap the reported (bootstrapped) vector is used."""
+    import pandas as pd
+
+    coefs = Coefficients(res)
+    space = coefs.estimation if coefs.estimation is not None else coefs.reported
+    cols = []
+    for key in space.names:
+        shown = coefs.display.get(key)
+        if shown is None or not shown.startswith("["):
+            cols.append(key)
+            continue
+        eq, _, col = shown[1:].rpartition("]")
+        cols.append(f"{eq}:{col}")
+    b = pd.Series(space.b.copy(), index=cols, name="y1")
+    V = pd.DataFrame(space.V.copy(), index=cols, columns=cols)
+    return b, V
+
+
 def placeholder(k: int) -> str:
     return f"{_PLACEHOLDER}{k}"
 

@@ -19,24 +19,34 @@ from .tables import TextDict as _TextDict
 
 def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = None,
                        covariance: bool = False, format: str | None = None,  # noqa: A002
+                       all: bool = False, nosort: bool = False,  # noqa: A002
                        **options: Any):
     """Model-implied marginal covariance of one top-level cluster (mixed).
 
     ``at={"id": 258}`` picks the cluster (nested: ``{"school": 33, "classroom": 4}``)
     and needs ``data`` holding the estimation sample's rows; by default the cluster of
-    the first observation in the estimation sample.  ``format="%4.2g"`` is the display
-    format of the standard deviations and the matrix (default ``%6.3f``).  Returns a
+    the first observation in the estimation sample.  ``all=True``: the whole estimation
+    sample (block diagonal across clusters).  ``format="%4.2g"`` is the display format
+    of the standard deviations and the matrix (default ``%6.3f``).  ``list=True`` adds
+    the data of those observations (level variables, dependent variable, random-effects
+    design variables, residual t() and by() variables; needs ``data``).  The
+    observations are sorted by the level variables (top level first), the by() and the
+    t() variables unless ``nosort=True`` (then they keep the data's order).  Returns a
     dict with ``sd`` (Series), ``corr`` and ``cov`` (DataFrames indexed by the
     observations' index); ``.r`` holds Stata's r(sd), r(Corr), r(Cov), r(G), r(Z), r(R)
-    ([ME] mixed postestimation, Stored results).
+    ([ME] mixed postestimation, Options for estat wcorrelation and Stored results).
     """
     from ..results.mixed import MixedResults
     from ..syntax.options import check_wcorr_format
 
+    show_list = bool(options.pop("list", False) or options.pop("list_", False))
     if options:
-        raise OptionError(f"estat wcorrelation: option(s) {', '.join(options)} not allowed")
+        raise OptionError(f"estat wcorrelation: option(s) {', '.join(options)} not allowed "
+                          "(the options are at(), all, covariance, list, nosort, format())")
     if not isinstance(res, MixedResults):
         raise NotImplementedError("estat wcorrelation is available after mixed only")
+    if all and at:
+        raise OptionError("estat wcorrelation: options all and at() may not be combined")
     fmt_text = check_wcorr_format("%6.3f" if format is None else format)
     design, fit = res.design, res.fit
     if fit.terms:
@@ -46,7 +56,11 @@ def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = 
     else:
         raise OptionError("estat wcorrelation: the model has no random effects")
     idx = design.index
-    if at:
+    if show_list and data is None:
+        raise OptionError("estat wcorrelation, list: pass data= (the estimation data)")
+    if all:
+        members = np.arange(idx.size)
+    elif at:
         if data is None:
             raise OptionError("estat wcorrelation, at(): pass data= (the estimation data) to "
                               "identify the cluster by its identifiers")
@@ -62,6 +76,8 @@ def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = 
     else:
         first = 0
         members = np.flatnonzero(top.groups == top.groups[first])
+    if not nosort:
+        members = _sorted(members, design, fit, data)
     R = residual_covariance(fit, members)  # sigma_e^2 R_j of residuals(), by(), ...
     z_blocks, g_blocks = [], []
     for et, sig in zip(fit.terms, fit.sigmas, strict=True):
@@ -88,7 +104,8 @@ def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = 
         "cov": pd.DataFrame(V, index=labels, columns=labels),
         "observations": labels,
     }
-    cluster = _cluster_name(top, members, labels, at, data, design)
+    cluster = "all the data" if all else _cluster_name(top, members, labels, at, data,
+                                                       design)
     if covariance:
         text = [f"Covariances for {cluster}:", ""] + _matlist(V, obs, fmt_text, lower=True)
     else:
@@ -96,7 +113,81 @@ def estat_wcorrelation(res, at: dict | None = None, data: pd.DataFrame | None = 
                 "Standard deviations:"]
         text += _matlist(sd[None, :], obs, fmt_text, rows=["sd"])
         text += ["", "Correlations:"] + _matlist(corr, obs, fmt_text, lower=True)
+    if show_list:
+        listed = data.loc[labels, _list_variables(res, data)]
+        out["data"] = listed
+        text += ["", "Data:", ""] + _list_lines(listed)
     return _TextDict(out, "\n".join(text), r)
+
+
+def _level_variables(design) -> list[str]:
+    out: list[str] = []
+    for t in design.terms:
+        for name in str(t.level).split(">"):
+            name = name.strip()
+            if name and name != "_all" and name not in out:
+                out.append(name)
+    return out
+
+
+def _resid_variables(res) -> list[str]:
+    """The t() and by() variables of residuals()."""
+    import re
+
+    text = str((res.options or {}).get("residuals") or "")
+    return [m.group(2) for m in re.finditer(r"\b(t|by)\(\s*([A-Za-z_]\w*)\s*\)", text)]
+
+
+def _sorted(members: np.ndarray, design, fit, data: pd.DataFrame | None) -> np.ndarray:
+    """Stable sort by the level variables (top first), the residual by() groups and the
+    t() values ("Normally, estat wcorrelation will first sort the data according to level
+    variables, by-group variables, and time variables")."""
+    keys: list[np.ndarray] = []
+    sub = None if data is None else data.loc[design.index[members]]
+    for k, t in enumerate(design.terms):
+        if t.level == "_all":
+            continue
+        col = str(t.level)
+        if sub is not None and col in sub.columns and pd.api.types.is_numeric_dtype(sub[col]):
+            keys.append(sub[col].to_numpy(float))
+        else:
+            keys.append(np.asarray(design.terms[k].groups)[members].astype(float))
+    resid = getattr(fit, "resid", None)
+    if resid is not None:
+        if getattr(resid, "by", None) is not None:
+            keys.append(np.asarray(resid.by)[members].astype(float))
+        if getattr(resid, "t", None) is not None:
+            keys.append(np.asarray(resid.t)[members].astype(float))
+    if not keys:
+        return members
+    order = np.lexsort(tuple(reversed(keys)))  # first key most significant; stable
+    return members[order]
+
+
+def _list_variables(res, data: pd.DataFrame) -> list[str]:
+    design = res.design
+    names = _level_variables(design) + [str(res.depvar)]
+    for t in design.terms:
+        for nm in t.names:
+            if nm != "_cons" and nm in data.columns:
+                names.append(nm)
+    names += _resid_variables(res)
+    return [n for n in dict.fromkeys(names) if n in data.columns]
+
+
+def _list_lines(frame: pd.DataFrame) -> list[str]:
+    """``list``-style lines: observation numbers and the values (%9.0g)."""
+    from ..syntax.formats import stata_format
+
+    cells = {c: [v if isinstance(v, str) else stata_format(float(v), "%9.0g").strip()
+                 for v in frame[c].tolist()] for c in frame.columns}
+    widths = {c: max(len(str(c)), *(len(v) for v in cells[c])) for c in frame.columns}
+    lead = len(f"{len(frame)}.") + 2
+    lines = [" " * lead + "  " + "  ".join(f"{str(c):>{widths[c]}}" for c in frame.columns)]
+    for i in range(len(frame)):
+        lines.append(f"{f'{i + 1}.':>{lead}}" + "  " + "  ".join(
+            f"{cells[c][i]:>{widths[c]}}" for c in frame.columns))
+    return lines
 
 
 def _cluster_name(top, members, labels, at, data, design) -> str:

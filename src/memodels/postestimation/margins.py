@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import OptionError
+from ..lmm.centering import centred_quadratic
 from .frame import fixed_matrix
 
 
@@ -123,13 +124,20 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
                 rows.append({**label, "term": f"{lv}.{var}", "margin": m - base_m,
                              "_grad": g - base_g})
         else:
-            h = 1e-5 * max(float(np.nanstd(col.to_numpy(float))), 1.0)
+            vals = col.to_numpy(float)
+            h = 1e-5 * max(float(np.nanstd(vals)), 1.0)
+            if custom is None:  # xb is at most quadratic in a covariate: the central
+                # difference is exact for any step, and a step beyond the rounding of
+                # x + 1e9 keeps it so (1e-5 sd would lose three digits there)
+                h = max(h, 1e-5 * float(np.nanmax(np.abs(vals), initial=0.0)))
             up_m, up_g = average_of(frame.assign(**{var: col + h}), mask)
             dn_m, dn_g = average_of(frame.assign(**{var: col - h}), mask)
             rows.append({**label, "term": var, "margin": (up_m - dn_m) / (2 * h),
                          "_grad": (up_g - dn_g) / (2 * h)})
     out = pd.DataFrame(rows)
     grads = np.vstack(out.pop("_grad").to_numpy())
+    if custom is None:  # mixed with x + 1e9: the delta method in the centred metric
+        grads, vb = centred_quadratic(res.fit, grads, vb)
     se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", grads, vb, grads), 0, None))
     out["se"] = se
     out["z"] = out["margin"] / se

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OptionError
+from ..lmm.centering import centred_quadratic
 from .blup import mixed_blups
 from .frame import build_frame
 from .residual_cov import has_structure, standardize
@@ -62,11 +63,16 @@ def _level_terms(design, eterms, relevel: str | None, *, upto: bool) -> list[int
             if (et.source <= last if upto else et.source in hits)]
 
 
-def _xb_stdp(frame, beta: np.ndarray, vcov_beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _xb_stdp(frame, beta: np.ndarray, vcov_beta: np.ndarray,
+             fit=None) -> tuple[np.ndarray, np.ndarray]:
+    """xb and its standard error; ``fit``: a mixed fit whose design was centred
+    internally (x + 1e9), whose stdp is computed in the centred metric."""
     X = frame.X
     xb = X @ beta if X.shape[1] else np.zeros(frame.n)
-    xv = X @ vcov_beta if X.shape[1] else np.zeros((frame.n, 0))
-    stdp = np.sqrt(np.clip(np.einsum("ij,ij->i", xv, X), 0, None))
+    Xs, V = (X, vcov_beta) if fit is None or not X.shape[1] else \
+        centred_quadratic(fit, X, vcov_beta)
+    xv = Xs @ V if X.shape[1] else np.zeros((frame.n, 0))
+    stdp = np.sqrt(np.clip(np.einsum("ij,ij->i", xv, Xs), 0, None))
     bad = ~np.all(np.isfinite(X), axis=1) if X.shape[1] else np.zeros(frame.n, bool)
     xb = np.where(bad, np.nan, xb)
     stdp = np.where(bad, np.nan, stdp)
@@ -148,7 +154,7 @@ def _predict_mixed(res, statistic, data, relevel, options):
     needs_re = stat in ("fitted", "residuals", "rstandard", "reffects", "reses")
     frame, eterms = build_frame(design, data, need_groups=needs_re)
     if stat in ("xb", "stdp"):
-        xb, stdp = _xb_stdp(frame, fit.beta, fit.vcov_beta)
+        xb, stdp = _xb_stdp(frame, fit.beta, fit.vcov_beta, fit)
         return pd.Series(xb if stat == "xb" else stdp, index=frame.index, name=stat)
     if stat in ("reffects", "reses"):
         use = _level_terms(design, eterms, relevel, upto=False)

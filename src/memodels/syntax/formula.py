@@ -261,7 +261,7 @@ def parse_formula(
     for name, arg in iter_option_items(opts_text):
         d = fe_table.find(name) or global_table.lookup(name)
         key, value = apply_def(d, arg, name)
-        set_option(global_opts, d, key, value)
+        set_option(global_opts, d, key, value, exclusive=True)
     noconstant = fx.noconstant or bool(global_opts.pop("noconstant", False))
     if options:
         kw_table = keyword_table(global_table, fe_table, re_table)

@@ -369,7 +369,7 @@ def _classify(
             continue
         d = global_table.lookup(name)
         key, value = apply_def(d, arg, name)
-        set_option(global_out, d, key, value)
+        set_option(global_out, d, key, value, exclusive=True)
     return local
 
 
