@@ -62,6 +62,7 @@ from .cli.common import ScriptError, SessionError, as_session_error, no_estimate
 from .cli.script import ScriptLine, parse_script
 from .errors import MemodelsError
 from .output.console import writing_to
+from .output.iterlog import stata_log
 
 Handler = Callable[["Session", str], str]
 
@@ -265,7 +266,9 @@ class Session:
         quiet = "quietly" in prefixes or (capture and "noisily" not in prefixes)
         out = _Output(None if quiet else live, lead)
         try:
-            with writing_to(out):  # this thread's command output, not sys.stdout
+            # this thread's command output, not sys.stdout; Stata's iteration log shown
+            # unless nolog (memodels.output.iterlog)
+            with writing_to(out), stata_log(True):
                 text = self._dispatch(body)
                 if text:
                     out.write(text)

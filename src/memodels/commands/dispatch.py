@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import EstimationError, StataSyntaxError
+from ..errors import ConvergenceWarning, EstimationError, StataSyntaxError
+from ..glmm.honesty import NOT_CONCAVE, PERFECT
+from ..output.iterlog import in_stata_context
 from ..syntax import split_command
 from .me_binary import mecloglog, melogit, meprobit
 from .me_count import menbreg, mepoisson
@@ -46,9 +49,11 @@ def fit(cmdline: str, data: pd.DataFrame, **options: Any):
         known = ", ".join(sorted(COMMANDS))
         raise StataSyntaxError(f"command '{command}' is not available yet (available: {known})")
     try:
-        return func(rest, data, **options)
+        res = func(rest, data, **options)
     except NUMERICAL_FAILURES as exc:
         raise numerical_failure(command, exc) from exc
+    announce(res)
+    return res
 
 
 # what the estimation engines raise when a model cannot be computed on these data (a
@@ -65,11 +70,33 @@ def guarded(command: str, func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            res = func(*args, **kwargs)
         except NUMERICAL_FAILURES as exc:
             raise numerical_failure(command, exc) from exc
+        announce(res)
+        return res
 
     return run
+
+
+# messages of ``res.warnings`` the engines already raise as ConvergenceWarning when they
+# arise (memodels.lmm.fit, memodels.glmm.fit, memodels.glmm.honesty)
+_RAISED_BY_ENGINE = ("convergence not achieved", NOT_CONCAVE, PERFECT)
+
+
+def announce(res: Any) -> None:
+    """Raise the results' problems (``res.warnings``: a variance component at the
+    boundary, a Hessian that is not negative semidefinite, ...) as
+    :class:`memodels.errors.ConvergenceWarning`, for a Python caller; those the engine
+    raised already are not repeated.  Inside a session (Stata syntax) the notes under
+    the table are the report, as in Stata."""
+    if in_stata_context():
+        return
+    for text in getattr(res, "warnings", None) or []:
+        if text in _RAISED_BY_ENGINE or "is below the fixed-effects model's" in text:
+            continue
+        warnings.warn(f"{getattr(res, 'command', 'estimation')}: {text}",
+                      ConvergenceWarning, stacklevel=3)
 
 
 def numerical_failure(command: str, exc: BaseException) -> EstimationError:

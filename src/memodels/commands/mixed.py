@@ -23,7 +23,7 @@ from ..lmm.robust import robust_vcov
 from ..lmm.robust_residual import residual_robust_vcov
 from ..lmm.terms import engine_terms
 from ..lmm.weighted import WeightedTwoLevel, scale_weights
-from ..output.console import console
+from ..output.iterlog import iteration_log
 from ..results.mixed import MixedResults, apply_ddf, build_mixed_results
 from ..syntax import parse_model, parse_residuals
 
@@ -92,9 +92,8 @@ def _maximize(opts: dict[str, Any]):
     mx = from_options(opts, "mixed", allow=("nonrtolerance", "difficult", "trace",
                                             "gradient", "hessian", "showstep",
                                             "showtolerance"))
-    show = not opts.get("nolog") and opts.get("log", True)
     mx = replace(mx, nrscale=NRSCALE)
-    return mx.with_echo((lambda line: print(line, file=console())) if show else None)
+    return mx.with_echo(iteration_log(opts))
 
 
 def _vce(options: dict[str, Any]) -> tuple[str, str | None]:
@@ -280,14 +279,13 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     _check_supported(opts, design)
     check_lmm_sample(design)
     reml = bool(opts.get("reml"))
-    log = None
-    if not opts.get("nolog") and opts.get("log", True):
-        label = "log restricted-likelihood" if reml else "log likelihood"
-        print("Performing gradient-based optimization: ", file=console())
-        print("", file=console())
+    out = iteration_log(opts)
+    label = "log restricted-likelihood" if reml else "log likelihood"
+    out("Performing gradient-based optimization: ")
+    out("")
 
-        def log(it: int, val: float) -> None:
-            print(f"Iteration {it}:   {label} = {val:.8g}  ", file=console())
+    def log(it: int, val: float) -> None:
+        out(f"Iteration {it}:   {label} = {val:.8g}  ")
 
     kwargs: dict[str, Any] = {"maximize": _maximize(opts)}
     if opts.get("emiterate") not in (None, True):
@@ -325,10 +323,9 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
             f"mixed: numerical failure while fitting the model ({exc}); the variance "
             "components may not be identified -- simplify the random-effects or residual "
             "specification") from exc
-    if log is not None:
-        print("", file=console())
-        print("Computing standard errors:", file=console())
-        print("", file=console())
+    out("")
+    out("Computing standard errors:")
+    out("")
     cmdline = f"mixed {spec}"
     robust = pweights or kind_vce != "oim"
     if robust:
