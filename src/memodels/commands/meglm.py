@@ -19,6 +19,7 @@ from ..design import build_design
 from ..errors import DataError, OptionError
 from ..lmm.terms import engine_terms
 from ..output.iterlog import IterationLog, iteration_log
+from ..postestimation.groups import group_tables
 from ..results.glmm import EFORM_OPTIONS, GLMMResults, build_glmm_results
 from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
@@ -372,6 +373,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
                              options=opts, family=family, spec=model, notes=notes)
     me_vce.decorate_results(res, design, vce)
     # the call, with a reference to the data (not a copy), for estat quadchk's refits
+    res.extra["group_ids"] = group_tables(design, data)
     res.extra["estimation_call"] = {"function": fit_me, "command": command, "spec": spec,
                                     "options": call_options, "data": data}
     if not terms:

@@ -18,6 +18,7 @@ from ..design import build_design
 from ..errors import OptionError
 from ..lmm.terms import engine_terms
 from ..output.iterlog import iteration_log
+from ..postestimation.groups import group_tables
 from ..results.meqr import MeqrResults, build_meqr_results
 from ..syntax import parse_model
 from . import me_start
@@ -149,6 +150,7 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     res = build_meqr_results(design, fit, command=command, cmdline=f"{command} {spec}",
                              options=opts, family_obj=family)
     # the call, with a reference to the data (not a copy), for estat quadchk's refits
+    res.extra["group_ids"] = group_tables(design, data)
     res.extra["estimation_call"] = {"function": _fit_meqr, "command": command, "spec": spec,
                                     "options": call_options, "data": data}
     return res

@@ -27,6 +27,7 @@ from ..design import build_design
 from ..errors import DataError
 from ..lmm.terms import engine_terms
 from ..output.iterlog import iteration_log
+from ..postestimation.groups import group_tables
 from ..results.base import LRTest
 from ..results.glmm import build_glmm_results
 from ..survival.metrics import display_eform, make_distribution
@@ -144,13 +145,14 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
         label = family.label[:1].upper() + family.label[1:]
         res.title = f"{label} {'PH' if family.metric == 'ph' else 'AFT'} regression"
     res.st = st
-    res.st_shown = log is not None and not opts.get("noshow")
+    res.st_shown = out.show and not opts.get("noshow")
     res.distribution = family.name
     res.frm2 = "hazard" if family.metric == "ph" else "time"
     if res.lr_test is not None:
         lr = res.lr_test
         res.lr_test = LRTest(f"LR test vs. {family.label} model", lr.kind, lr.stat, lr.df)
     me_vce.decorate_results(res, design, vce)
+    res.extra["group_ids"] = group_tables(design, data)
     return res
 
 

@@ -24,6 +24,7 @@ from ..lmm.robust_residual import residual_robust_vcov
 from ..lmm.terms import engine_terms
 from ..lmm.weighted import WeightedTwoLevel, scale_weights
 from ..output.iterlog import iteration_log
+from ..postestimation.groups import group_tables
 from ..results.mixed import MixedResults, apply_ddf, build_mixed_results
 from ..syntax import parse_model, parse_residuals
 
@@ -350,4 +351,5 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
             res.ll_label = "Log pseudolikelihood"
     if opts.get("dfmethod"):
         apply_ddf(res, str(opts["dfmethod"]))
+    res.extra["group_ids"] = group_tables(design, data)
     return res
