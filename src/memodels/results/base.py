@@ -262,9 +262,24 @@ class EstimationResults:
     # --------------------------------------------------------- postestimation
     def predict(self, statistic: str | None = None, **options: Any):
         """Stata's ``predict`` (default ``xb`` after mixed, ``mu`` after the me commands);
-        see :mod:`memodels.postestimation.predict`."""
-        from ..postestimation import predict
+        see :mod:`memodels.postestimation.predict`.
 
+        ``data=df``: rows that augment the estimation data (Stata's rule: the random
+        effects of a group come from its estimation rows).  ``newdata=df``: any rows,
+        lme4's ``allow.new.levels`` rule -- a row of a group seen in estimation gets
+        that group's empirical Bayes prediction, a row of a new group the prediction
+        with its random effects at 0 (the fixed portion at that level; ``reffects`` and
+        ``reses`` are NaN there); a factor level not seen in estimation is a
+        :class:`memodels.errors.DataError` (:mod:`memodels.postestimation.newdata`)."""
+        from ..postestimation import predict
+        from ..postestimation.newdata import check_statistic, predict_on
+
+        check_statistic(statistic)
+        if options.get("newdata") is not None:
+            newdata = options.pop("newdata")
+            return predict_on(self, lambda stat, **o: predict(self, stat, **o), statistic,
+                              newdata, options)
+        options.pop("newdata", None)
         return predict(self, statistic, **options)
 
     def margins(self, data, **options: Any):

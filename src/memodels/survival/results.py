@@ -93,8 +93,14 @@ class MEStregResults(GLMMResults):
         ``eta``, ``xb``, ``stdp``, ``reffects``, ``reses``, ``scores``, with
         ``conditional=`` ebmeans/ebmodes/fixedonly or ``marginal=True``; see
         :mod:`memodels.postestimation.predict_survival`."""
+        from ..postestimation.newdata import check_statistic, predict_on
         from ..postestimation.predict_survival import predict_mestreg
 
+        check_statistic(statistic)
+        newdata = options.pop("newdata", None)
+        if newdata is not None:  # lme4's allow.new.levels rule: see EstimationResults
+            return predict_on(self, lambda stat, data=None, **o: predict_mestreg(
+                self, stat, data, relevel, o), statistic, newdata, dict(options, data=data))
         return predict_mestreg(self, statistic, data, relevel, options)
 
     def margins_prediction(self, predict: str | None):
