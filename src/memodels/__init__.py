@@ -38,6 +38,8 @@ _PUBLIC: dict[str, tuple[str, str | None]] = {
     "Session": ("memodels.session", "Session"),
     "session": ("memodels.session", None),
     "errors": ("memodels.errors", None),
+    "MemodelsWarning": ("memodels.errors", "MemodelsWarning"),
+    "ConvergenceWarning": ("memodels.errors", "ConvergenceWarning"),
 }
 
 __all__ = ["__version__", *_PUBLIC]
