@@ -50,16 +50,35 @@ def blocks(text: str) -> list[tuple[str, list[str]]]:
 
 def _table_rows(lines: list[str]) -> list[tuple[bool, str, list[str]]]:
     """(is header, label, cells) for the non-rule lines of a table block: the first
-    line before a rule is the column header."""
-    rows = []
+    line before a rule is the column header.  Data cells are placed in the columns of
+    the widest row by their (right-aligned) positions, so that a random-effects row
+    without z and P>|z| keeps its interval under the interval columns (empty cells
+    in between)."""
+    parsed = []
     seen_rule = False
     for line in lines:
         if _is_rule(line):
             seen_rule = True
             continue
-        header = not seen_rule and not rows
+        header = not seen_rule and not parsed
         label, cells = _cells(line, header)
-        rows.append((header, label, cells))
+        rest = line.partition("|")[2]
+        ends = [m.end() for m in re.finditer(r"\S+", rest)] if not header else []
+        parsed.append((header, label, cells, ends))
+    ref = max((e for h, _, c, e in parsed if not h and len(e) == len(c)), key=len,
+              default=[])
+    rows = []
+    for header, label, cells, ends in parsed:
+        if header or not cells or len(cells) >= len(ref) or len(ends) != len(cells):
+            rows.append((header, label, cells))
+            continue
+        placed = [""] * len(ref)
+        free = list(range(len(ref)))
+        for cell, end in zip(cells, ends, strict=True):
+            j = min(free, key=lambda k: abs(ref[k] - end))
+            placed[j] = cell
+            free.remove(j)
+        rows.append((header, label, placed))
     return rows
 
 
