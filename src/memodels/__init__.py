@@ -38,6 +38,7 @@ _PUBLIC: dict[str, tuple[str, str | None]] = {
     "Session": ("memodels.session", "Session"),
     "session": ("memodels.session", None),
     "errors": ("memodels.errors", None),
+    "compare": ("memodels.output.compare", "compare"),
     "MemodelsWarning": ("memodels.errors", "MemodelsWarning"),
     "ConvergenceWarning": ("memodels.errors", "ConvergenceWarning"),
 }
