@@ -82,9 +82,9 @@ def random_effects(res) -> dict[str, pd.DataFrame]:
     """The random effects per group, level -> DataFrame (see the module docstring).
     Levels with several random-effects equations (``|| id: x || id: z``) are one
     DataFrame; ``R.var`` terms have one column per level of ``var``."""
+    res._require_fit("random_effects")
     if res.design is None or res.fit is None:
-        raise OptionError("random_effects need the fit: these results were loaded from a "
-                          "file (refit the model on its data)")
+        raise OptionError("random_effects need the fitted model")
     tables = res.extra.get("group_ids")
     if tables is None:
         raise OptionError("random_effects: the group identifiers were not kept with these "

@@ -255,6 +255,24 @@ class EstimationResults:
 
         return random_effects(self)
 
+    def save(self, path) -> Any:
+        """Write the results to ``path`` in memodels' versioned results format (a ZIP of
+        JSON and NumPy arrays; :mod:`memodels.results.persist`); read them back with
+        :func:`memodels.load`.  Loaded results display, replay and test without the
+        data; prediction needs a refit."""
+        from .persist import save
+
+        return save(self, path)
+
+    def _require_fit(self, what: str) -> None:
+        """Results read by memodels.load have no fit: ``what`` needs the data."""
+        if (self.extra or {}).get("loaded_from") is not None:
+            from ..errors import MemodelsError
+
+            raise MemodelsError(f"{what} needs the fitted model and its data; these results "
+                                f"were loaded from {self.extra['loaded_from']}: refit the "
+                                "model to use it")
+
     def to_frame(self) -> pd.DataFrame:
         """Every displayed row, tidy (as :meth:`table`)."""
         return self.table()
@@ -275,6 +293,7 @@ class EstimationResults:
         from ..postestimation.newdata import check_statistic, predict_on
 
         check_statistic(statistic)
+        self._require_fit("predict")
         if options.get("newdata") is not None:
             newdata = options.pop("newdata")
             return predict_on(self, lambda stat, **o: predict(self, stat, **o), statistic,
@@ -288,6 +307,7 @@ class EstimationResults:
         DataFrame."""
         from ..postestimation.margins import margins
 
+        self._require_fit("margins")
         return margins(self, data=data, **options)
 
     def estat(self, name: str, **options: Any):
