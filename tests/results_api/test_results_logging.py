@@ -100,3 +100,10 @@ def test_warnings_can_be_errors():
         warnings.simplefilter("error", MemodelsWarning)
         with pytest.raises(MemodelsWarning):
             memodels.mixed("y x || g: x", _boundary_data())
+
+
+def test_log_option_in_the_command_line(pig, capsys):
+    memodels.fit("mixed weight week || id:, log", pig)
+    out = capsys.readouterr().out
+    assert out.startswith("Performing gradient-based optimization:")
+    assert "Iteration 0:   log likelihood = -1014.9268" in out

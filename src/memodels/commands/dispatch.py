@@ -39,7 +39,10 @@ COMMANDS: dict[str, Callable[..., Any]] = {
 
 
 def fit(cmdline: str, data: pd.DataFrame, **options: Any):
-    """Run a Stata estimation command line, e.g. ``fit("mixed weight week || id:", df)``."""
+    """Run a Stata estimation command line, e.g. ``fit("mixed weight week || id:", df)``.
+
+    Quiet unless the line has ``log`` or ``log=True`` is given (the iteration log always
+    goes to the ``logging`` logger ``"memodels"``); see :mod:`memodels.output.iterlog`."""
     if not isinstance(cmdline, str):
         raise StataSyntaxError(f"the command line must be a string (got "
                                f"{type(cmdline).__name__})")

@@ -271,8 +271,13 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     ``spec`` is Stata's syntax after the command name, e.g.
     ``"weight week || id: week, covariance(unstructured) reml"``, or an lme4-style
     formula ``"weight ~ week + (1 + week | id)"``.  Options may also be keywords
-    (``reml=True``, ``covariance="unstructured"``, ``stddeviations=True``,
-    ``nolog=True``).
+    (``reml=True``, ``covariance="unstructured"``, ``stddeviations=True``).
+
+    From Python the fit is quiet: the iteration log goes to the ``logging`` logger
+    ``"memodels"`` and is printed only with ``log=True`` (``nolog`` always hides it; a
+    :class:`memodels.session.Session` prints it as Stata does).  Problems of the fit
+    (convergence, a variance at the boundary) are raised as
+    :class:`memodels.errors.ConvergenceWarning` and listed in ``res.warnings``.
     """
     model = parse_model(spec, "mixed", list(data.columns), options=options)
     opts = dict(model.options)
