@@ -115,3 +115,21 @@ def test_newdata_misuse_is_refused():
         res.predict("xb", data=pig, newdata=pig)
     with pytest.raises(MemodelsError, match="DataFrame"):
         res.predict("xb", newdata=[1, 2])
+
+
+def test_crossed_r_effects_random_effects_and_new_levels():
+    res = fitted("pig", "mixed weight week || _all: R.id || _all: R.week")
+    pig = load_dataset("pig")
+    re = res.random_effects
+    assert set(re) == {"id", "week"}
+    assert re["id"].shape == (48, 2) and re["week"].shape == (9, 2)
+    per_obs = res.predict("reffects")
+    first = ~pig["id"].duplicated().to_numpy()
+    np.testing.assert_allclose(re["id"]["R.id"].reindex(pig["id"][first]).to_numpy(),
+                               per_obs["R.id[_all]"].to_numpy()[first], rtol=1e-12)
+    _same(res.predict("fitted", newdata=pig.iloc[::-1]), res.predict("fitted").iloc[::-1])
+    new = pig.head(2).copy()
+    new.loc[1, "id"] = 999  # a new pig in a seen week: only the week effect remains
+    got = res.predict("fitted", newdata=new)
+    u_week = re["week"]["R.week"].loc[new.loc[1, "week"]]
+    assert got[1] == pytest.approx(res.predict("xb", newdata=new)[1] + u_week, rel=1e-12)

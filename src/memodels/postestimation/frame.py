@@ -188,11 +188,12 @@ def _new_data_groups(design: Design, data: pd.DataFrame, eterms):
         keys = _term_keys(term)
         for key in keys:
             _column(data, key)
-        if not keys:
-            g = np.zeros(len(data), dtype=np.int64)
+        identity_r = term.rfactor is not None and term.covariance == "identity"
+        if not keys and not identity_r:
+            g = np.zeros(len(data), dtype=np.int64)  # _all: one group
         else:
             rows = _key_frame(data, keys)
-            if term.rfactor is not None and term.covariance == "identity":
+            if identity_r:  # the engine's groups are the level x R.var cells
                 rnew = _column(data, term.rfactor).to_numpy(dtype=object)
                 rows = [key + (rnew[i],) for i, key in enumerate(rows)]
             g = map_groups(k, rows)

@@ -58,7 +58,7 @@ def group_tables(design: Design, data: pd.DataFrame) -> list[pd.DataFrame]:
         first = np.zeros(et.n_groups, dtype=np.int64)
         first[codes[::-1]] = np.arange(codes.size)[::-1]
         table = frame.iloc[first].reset_index(drop=True)
-        if not cols:
+        if table.shape[1] == 0:
             table[ALL] = ALL
         out.append(table)
     return out
@@ -81,7 +81,9 @@ def _eb(res) -> tuple[list[np.ndarray], list[np.ndarray]]:
 def random_effects(res) -> dict[str, pd.DataFrame]:
     """The random effects per group, level -> DataFrame (see the module docstring).
     Levels with several random-effects equations (``|| id: x || id: z``) are one
-    DataFrame; ``R.var`` terms have one column per level of ``var``."""
+    DataFrame; ``R.var`` terms have one column per level of ``var`` (with identity
+    covariance, one effect per level x value cell; crossed ``|| _all: R.var`` effects are
+    keyed by ``var``)."""
     res._require_fit("random_effects")
     if res.design is None or res.fit is None:
         raise OptionError("random_effects need the fitted model")
@@ -113,11 +115,12 @@ def random_effects(res) -> dict[str, pd.DataFrame]:
         cols = {nm: u[:, j] for j, nm in enumerate(names)}
         cols.update({f"se({nm})": se[:, j] for j, nm in enumerate(names)})
         df = pd.DataFrame(cols, index=index)
-        key = term.level if term.level != ALL else ALL
+        # crossed R.var effects (``|| _all: R.id``) are named by their variable
+        key = term.rfactor if term.level == ALL and _identity_rfactor(term) else term.level
         if key in out and out[key].index.equals(df.index):
             df = pd.concat([out[key], df], axis=1)
         elif key in out:
-            key = term.path
+            key = f"{term.path}#{k + 1}"
         out[key] = df
     return out
 
