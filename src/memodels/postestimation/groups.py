@@ -38,11 +38,19 @@ def _identity_rfactor(term) -> bool:
     return term.rfactor is not None and term.covariance == "identity"
 
 
-def group_tables(design: Design, data: pd.DataFrame) -> list[pd.DataFrame]:
+def group_tables(design: Design, data: pd.DataFrame) -> list[pd.DataFrame] | None:
     """Per engine random-effects term, a DataFrame with one row per group code
     (0..n_groups-1) and the identifying variables as columns (plus the ``R.`` variable
     for ``R.var`` terms with identity covariance, whose engine groups are the level x
-    value cells)."""
+    value cells).  None when the identifiers cannot be read back from ``data`` (then
+    ``random_effects`` and ``predict(newdata=)`` refuse with a message)."""
+    try:
+        return _group_tables(design, data)
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+def _group_tables(design: Design, data: pd.DataFrame) -> list[pd.DataFrame]:
     rows = data.loc[np.asarray(design.sample, bool)] if len(design.sample) == len(data) \
         else data.loc[design.index]
     out = []
