@@ -16,6 +16,8 @@ from support import fitted, load_dataset
 
 CASES = [
     ("pig", "mixed weight week || id: week"),
+    ("productivity", "mixed gsp private emp hwy water other unemp || region: || state:"),
+    ("t43", "mixed score i.drug || person:, reml dfmethod(kroger)"),
     ("bangladesh", "melogit c_use urban age child* || district:, or"),
     ("bangladesh", "meprobit c_use urban age child* || district:"),
     ("epilepsy", "mepoisson seizures treat lbas lbas_trt lage v4 || subject:"),

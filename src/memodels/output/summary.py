@@ -60,7 +60,7 @@ def _table_rows(lines: list[str]) -> list[tuple[bool, str, list[str]]]:
         if _is_rule(line):
             seen_rule = True
             continue
-        header = not seen_rule and not parsed
+        header = not seen_rule  # the heading lines above the first rule
         label, cells = _cells(line, header)
         rest = line.partition("|")[2]
         ends = [m.end() for m in re.finditer(r"\S+", rest)] if not header else []
@@ -96,7 +96,8 @@ def to_html(text: str) -> str:
             tag = "th" if header else "td"
             row = [f"<{tag}>{html.escape(label)}</{tag}>"]
             for c in cells:
-                span = ' colspan="2"' if header and "Interval" in c else ""
+                span = ' colspan="2"' if header and "Interval" in c else (
+                    ' colspan="3"' if header and "per Group" in c else "")
                 row.append(f"<{tag}{span}>{html.escape(c)}</{tag}>")
             parts.append("<tr>" + "".join(row) + "</tr>")
         parts.append("</table>")
