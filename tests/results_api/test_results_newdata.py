@@ -133,3 +133,9 @@ def test_crossed_r_effects_random_effects_and_new_levels():
     got = res.predict("fitted", newdata=new)
     u_week = re["week"]["R.week"].loc[new.loc[1, "week"]]
     assert got[1] == pytest.approx(res.predict("xb", newdata=new)[1] + u_week, rel=1e-12)
+
+
+def test_estimation_sample_statistics_refused_on_newdata():
+    res = fitted("bangladesh", "melogit c_use urban age child* || district:")
+    with pytest.raises(MemodelsError, match="estimation sample only"):
+        res.predict("scores", newdata=load_dataset("bangladesh"))

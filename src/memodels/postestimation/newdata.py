@@ -17,7 +17,8 @@ postestimation, technical note after example 3); ``data=`` follows that rule.
   of the random effects themselves (``reffects``, ``reses``) are missing (NaN) for it;
 * a row with a missing level identifier or covariate gives NaN;
 * a value of a factor variable (``i.var``) not seen in estimation is an error
-  (:class:`memodels.errors.DataError`): the model has no coefficient for it.
+  (:class:`memodels.errors.DataError`): the model has no coefficient for it;
+* ``scores`` and ``rstandard`` are quantities of the estimation sample: refused.
 """
 
 from __future__ import annotations
@@ -135,6 +136,11 @@ def predict_on(res, predict, statistic, newdata, options: dict):
     if options.get("data") is not None:
         raise OptionError("predict: options data= and newdata= may not be combined")
     options.pop("data", None)
+    if str(statistic or "").lower().strip() in ("scores", "rstandard"):
+        # observation-level quantities of the fit itself ([ME] mixed postestimation:
+        # rstandard and scores are for the estimation sample)
+        raise OptionError(f"predict, {statistic} with newdata=: defined for the "
+                          "estimation sample only; use predict() without newdata")
     tables = (res.extra or {}).get("group_ids")
     if tables is None:
         if getattr(res, "design", None) is not None and res.design.terms:
