@@ -39,7 +39,7 @@ _PUBLIC: dict[str, tuple[str, str | None]] = {
     "session": ("memodels.session", None),
     "errors": ("memodels.errors", None),
     "compare": ("memodels.output.compare", "compare"),
-    "load": ("memodels.results.persist", "load"),
+    "load": ("memodels.persistence", "load"),
     "MemodelsWarning": ("memodels.errors", "MemodelsWarning"),
     "ConvergenceWarning": ("memodels.errors", "ConvergenceWarning"),
 }

@@ -81,3 +81,22 @@ def test_load_refusals(tmp_path):
         z.writestr("arrays.npz", arrays)
     with pytest.raises(DataError, match="newer memodels"):
         memodels.load(newer)
+
+
+@pytest.mark.parametrize("options", ["distribution(weibull)", "distribution(weibull) time",
+                                     "distribution(lognormal)"])
+def test_mestreg_round_trip(tmp_path, options):
+    from memodels.survival import stset
+    from support import load_dataset
+
+    st = stset(load_dataset("catheter"), "time", "infect")
+    res = memodels.mestreg(f"age female || patient:, {options}", st)
+    back = memodels.load(res.save(tmp_path / "s.zip"))
+    assert str(back) == str(res)
+    assert "failure _d:  infect" in str(back)  # the stset header is kept
+    assert str(back.replay(level=90)) == str(res.replay(level=90))
+    if options == "distribution(weibull)":
+        assert str(back.replay(nohr=True)) == str(res.replay(nohr=True))
+    assert back.conf_int().equals(res.conf_int())
+    with pytest.raises(MemodelsError, match="loaded from"):
+        back.predict("mean")

@@ -21,8 +21,12 @@ with display options, ``params``, ``bse``, ``vcov``, ``tvalues``, ``pvalues``,
 ``llf``/``aic``/``bic``, ``compare()``, ``lrtest()``, ``test()``, ``lincom()``,
 ``nlcom()``, ``testnl()``.  What needs the data (refit the model): ``predict()``,
 ``fittedvalues``, ``resid``, ``random_effects``, ``margins()``, ``estat`` statistics
-computed from the fit (icc, wcorrelation, quadchk ...), ``bootstrap``.  Those raise a
-memodels error naming the reason.
+computed from the fit (wcorrelation, quadchk ...), ``bootstrap``, ``test ..., small``.
+``predict``, ``random_effects`` and ``margins`` raise a memodels error naming the reason.
+
+Classes of higher layers (``mestreg``'s) register how to save what is not plain data
+(:func:`register`; the stset settings and the distribution's metric); read files with
+:func:`memodels.load` (:mod:`memodels.persistence`), which knows every class.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import dataclasses
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +51,26 @@ VERSION = 1
 _DROPPED = {"design", "fit", "spec", "family_obj", "st"}
 
 
+# results classes of higher layers (mestreg's), registered by their modules with how to
+# save and restore what is not plain data: name -> (class, encode, decode)
+_HOOKS: dict[str, tuple[type, Callable[[Any], dict], Callable[[Any, dict], None]]] = {}
+
+
+def register(cls: type, encode: Callable[[Any], dict],
+             decode: Callable[[Any, dict], None]) -> None:
+    """Let ``cls`` be saved: ``encode(res)`` gives a JSON-able dict stored as
+    ``meta["extension"]``; ``decode(res, dict)`` restores it on the loaded results."""
+    _HOOKS[cls.__name__] = (cls, encode, decode)
+
+
 def _classes() -> dict[str, type]:
     from .glmm import GLMMResults
     from .meqr import MeqrResults
     from .mixed import MixedResults
 
-    return {c.__name__: c for c in (MixedResults, GLMMResults, MeqrResults)}
+    out = {c.__name__: c for c in (MixedResults, GLMMResults, MeqrResults)}
+    out.update({name: hook[0] for name, hook in _HOOKS.items()})
+    return out
 
 
 def _plain(value: Any) -> bool:
@@ -132,6 +151,8 @@ def save(res, path: str | Path) -> Path:
 
     meta = {"format": FORMAT, "version": VERSION, "memodels": __version__, "class": name,
             "fields": fields}
+    if name in _HOOKS:
+        meta["extension"] = _HOOKS[name][1](res)
     path = Path(path)
     buf = io.BytesIO()
     np.savez(buf, **arrays)
@@ -211,8 +232,10 @@ def load(path: str | Path):
         if key in names:
             kwargs[key] = _decode(key, value, arrays)
     res = cls(**kwargs)
+    if meta.get("class") in _HOOKS:
+        _HOOKS[meta["class"]][2](res, meta.get("extension") or {})
     res.extra["loaded_from"] = str(path)
     return res
 
 
-__all__ = ["FORMAT", "VERSION", "load", "save"]
+__all__ = ["FORMAT", "VERSION", "load", "register", "save"]
