@@ -42,6 +42,7 @@ _PUBLIC: dict[str, tuple[str, str | None]] = {
     "load": ("memodels.persistence", "load"),
     "MemodelsWarning": ("memodels.errors", "MemodelsWarning"),
     "ConvergenceWarning": ("memodels.errors", "ConvergenceWarning"),
+    "BoundaryWarning": ("memodels.errors", "BoundaryWarning"),
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -34,3 +34,9 @@ class ConvergenceWarning(MemodelsWarning):
     """The optimizer stopped without meeting its convergence criteria, the Hessian at the
     estimates is not negative definite, or a variance component is at the boundary of
     its parameter space; the same messages are kept in the results' ``warnings`` list."""
+
+
+class BoundaryWarning(ConvergenceWarning):
+    """A variance component estimated at the boundary of its parameter space (0): the
+    estimates may be a maximum, but the usual standard errors and tests do not apply
+    there ([ME] me, Remarks: "a variance component is at the boundary")."""

@@ -93,6 +93,8 @@ def test_boundary_is_a_convergence_warning_and_kept_in_res_warnings():
     assert issubclass(ConvergenceWarning, MemodelsWarning)
     assert memodels.ConvergenceWarning is ConvergenceWarning
     assert memodels.MemodelsWarning is MemodelsWarning
+    boundary = [w for w in seen if "at the boundary" in str(w.message)]
+    assert boundary and all(w.category is memodels.BoundaryWarning for w in boundary)
 
 
 def test_warnings_can_be_errors():

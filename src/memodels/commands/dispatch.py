@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ConvergenceWarning, EstimationError, StataSyntaxError
+from ..errors import BoundaryWarning, ConvergenceWarning, EstimationError, StataSyntaxError
 from ..glmm.honesty import NOT_CONCAVE, PERFECT
 from ..output.iterlog import in_stata_context
 from ..syntax import split_command
@@ -90,7 +90,8 @@ _RAISED_BY_ENGINE = ("convergence not achieved", NOT_CONCAVE, PERFECT)
 def announce(res: Any) -> None:
     """Raise the results' problems (``res.warnings``: a variance component at the
     boundary, a Hessian that is not negative semidefinite, ...) as
-    :class:`memodels.errors.ConvergenceWarning`, for a Python caller; those the engine
+    :class:`memodels.errors.ConvergenceWarning` (:class:`memodels.errors.BoundaryWarning`
+    for a variance at 0), for a Python caller; those the engine
     raised already are not repeated.  Inside a session (Stata syntax) the notes under
     the table are the report, as in Stata."""
     if in_stata_context():
@@ -98,8 +99,9 @@ def announce(res: Any) -> None:
     for text in getattr(res, "warnings", None) or []:
         if text in _RAISED_BY_ENGINE or "is below the fixed-effects model's" in text:
             continue
-        warnings.warn(f"{getattr(res, 'command', 'estimation')}: {text}",
-                      ConvergenceWarning, stacklevel=3)
+        category = BoundaryWarning if "at the boundary" in text else ConvergenceWarning
+        warnings.warn(f"{getattr(res, 'command', 'estimation')}: {text}", category,
+                      stacklevel=3)
 
 
 def numerical_failure(command: str, exc: BaseException) -> EstimationError:
