@@ -39,6 +39,11 @@ _PUBLIC: dict[str, tuple[str, str | None]] = {
     "session": ("memodels.session", None),
     "errors": ("memodels.errors", None),
     "plot": ("memodels.plot", None),
+    "compare": ("memodels.output.compare", "compare"),
+    "load": ("memodels.persistence", "load"),
+    "MemodelsWarning": ("memodels.errors", "MemodelsWarning"),
+    "ConvergenceWarning": ("memodels.errors", "ConvergenceWarning"),
+    "BoundaryWarning": ("memodels.errors", "BoundaryWarning"),
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -66,6 +66,7 @@ from .cli.script import ScriptLine, parse_script
 from .errors import MemodelsError
 from .output.console import writing_to
 from .output.display_opts import linesize
+from .output.iterlog import stata_log
 
 Handler = Callable[["Session", str], str]
 
@@ -300,8 +301,9 @@ class Session:
         quiet = "quietly" in prefixes or (capture and "noisily" not in prefixes)
         out = _Output(None if quiet else live, lead)
         try:
-            # this thread's command output, not sys.stdout; tables for set linesize
-            with writing_to(out), linesize(self.linesize):
+            # this thread's command output, not sys.stdout; tables for set linesize;
+            # Stata's iteration log shown unless nolog (memodels.output.iterlog)
+            with writing_to(out), linesize(self.linesize), stata_log(True):
                 text = self._dispatch(body)
                 if text:
                     out.write(text)

@@ -193,6 +193,8 @@ def test_library_fit_output_unaffected_by_session_in_other_thread(capsys):
     data = _data()
     t = threading.Thread(target=lambda: Session(data).run_script(SCRIPTS[0]))
     t.start()
+    memodels.fit("mixed y x || g:", data, log=True)  # quiet by default from Python
+    # the session's "show the log" default is private to its thread (issue #17)
     memodels.fit("mixed y x || g:", data)
     t.join()
     out = capsys.readouterr().out

@@ -89,7 +89,10 @@ def test_reml_header(pig):
 
 
 def test_iteration_log_printed_unless_nolog(pig, capsys):
+    # quiet by default from Python (issue #17); log=True prints Stata's log
     memodels.mixed("weight week || id:", pig)
+    assert capsys.readouterr().out == ""
+    memodels.mixed("weight week || id:", pig, log=True)
     out = capsys.readouterr().out
     assert "Iteration 0:" in out and "log likelihood" in out
     memodels.mixed("weight week || id:", pig, nolog=True)

@@ -49,6 +49,8 @@ def _simulate(seed: int, *, v_obs: float | None = None, v_a: float = TRUE["a"],
 def _fit(df: pd.DataFrame, cmd: str):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no convergence warning
+        # a variance at 0 is reported (issue #17), and is no failure to converge here
+        warnings.simplefilter("ignore", memodels.BoundaryWarning)
         return memodels.fit(cmd, df, nolog=True)
 
 

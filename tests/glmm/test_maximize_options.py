@@ -34,7 +34,8 @@ def df() -> pd.DataFrame:
 
 def _run(cmdline: str, data):
     """(results, printed log, convergence warning messages)."""
-    return run_logged(memodels.fit, cmdline, data)
+    # Python fits are quiet unless log=True (issue #17); nolog in the line still hides it
+    return run_logged(memodels.fit, cmdline, data, log="nolog" not in cmdline)
 
 
 def _full_model_iterations(log: str) -> list[int]:
@@ -326,7 +327,7 @@ def test_mestreg_iterate_caps_the_iterations():
     buf = io.StringIO()
     with warnings.catch_warnings(record=True) as seen, contextlib.redirect_stdout(buf):
         warnings.simplefilter("always")
-        res = mestreg("x || g:, distribution(exponential) iterate(1)", st)
+        res = mestreg("x || g:, distribution(exponential) iterate(1)", st, log=True)
     assert _full_model_iterations(buf.getvalue()) == [0, 1]
     assert not res.converged and res.iterations == 1
     assert any(issubclass(w.category, ConvergenceWarning) for w in seen)

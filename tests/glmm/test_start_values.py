@@ -73,7 +73,7 @@ def test_startgrid_covariance_and_default():
     df = load_dataset("bangladesh")
     with redirect_stdout(io.StringIO()) as out:
         res = memodels.melogit(SLOPE + ", startgrid(-.1 -.5 _cons[district]*urban[district])",
-                               df)
+                               df, log=True)
     assert "Grid node 2:" in out.getvalue()
     assert len(_grid_nodes(res)) == 3
     default = memodels.melogit("c_use urban age child* || district:, startgrid nolog", df)

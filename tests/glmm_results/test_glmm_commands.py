@@ -145,7 +145,7 @@ def test_integration_options(calls, bang):
 
 
 def test_iteration_log_layout(calls, bang, capsys):
-    melogit("c_use urban || district:", bang)
+    melogit("c_use urban || district:", bang, log=True)
     out = capsys.readouterr().out.splitlines()
     assert out[:4] == ["Fitting fixed-effects model:", "",
                        "Iteration 0:   log likelihood = -1229.5485  ",

@@ -24,7 +24,8 @@ def pig():
 
 def _run(cmdline: str, data):
     """(results, printed log, convergence warning messages)."""
-    return run_logged(memodels.mixed, cmdline, data)
+    # Python fits are quiet unless log=True (issue #17); nolog in the line still hides it
+    return run_logged(memodels.mixed, cmdline, data, log="nolog" not in cmdline)
 
 
 def _iterations(log: str) -> list[int]:

@@ -24,6 +24,7 @@ from option_tables import COMMANDS, Opt
 
 import memodels
 from memodels.errors import MemodelsError
+from memodels.output.iterlog import stata_log
 
 STANDARD = "{y} x || g:"
 CONSTRAINTS = {1: "_b[x] = 0.5"}
@@ -90,7 +91,7 @@ def run(command: str, model: str, options: str, labels: bool) -> tuple[str, floa
     kwargs = {"constraints": CONSTRAINTS} if "constraints(" in options else {}
     buf = io.StringIO()
     try:
-        with contextlib.redirect_stdout(buf):
+        with contextlib.redirect_stdout(buf), stata_log():  # Stata's log, as in a do-file
             res = memodels.fit(cmd, _data(command), **kwargs)
     except MemodelsError as exc:
         return f"refused: {exc}", float("nan")

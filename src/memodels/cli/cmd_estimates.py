@@ -12,7 +12,7 @@ from ..results.mixed import large_sample_view
 from ..results.replay import REPLAY_OPTIONS, check_replay_options, display_copy
 from ..syntax.options import OptionTable
 from .common import SessionError, no_estimates
-from .parsing import NAME_RX, arg, flag, parse_opts, split_options, to_int
+from .parsing import NAME_RX, arg, flag, optional_arg, parse_opts, split_options, to_int
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -33,7 +33,7 @@ def replay(session: Session, command: str, rest: str) -> str:
 
 # -------------------------------------------------------------------- estimates
 _SUBCOMMANDS = {"store": 3, "restore": 3, "replay": 1, "dir": 3, "drop": 4, "clear": 5,
-                "stats": 4}
+                "stats": 4, "table": 3}
 
 
 def stored(session: Session, name: str) -> Any:
@@ -61,7 +61,7 @@ def estimates(session: Session, rest: str) -> str:
     words = body.split()
     if not words:
         raise SessionError("estimates: subcommand required (store, restore, replay, dir, "
-                           "drop, clear, stats)")
+                           "drop, clear, stats, table)")
     sub = next((s for s, k in _SUBCOMMANDS.items()
                 if s.startswith(words[0]) and len(words[0]) >= k), None)
     if sub is None:
@@ -71,6 +71,8 @@ def estimates(session: Session, rest: str) -> str:
     if sub == "stats":
         opts = parse_opts(options, OptionTable([arg("n", 1, to_int)]), "estimates stats")
         return _stats(session, _names(session, args, ["."]), opts.get("n"))
+    if sub == "table":
+        return _table(session, _names(session, args, ["."]), options)
     if options:
         raise OptionError(f"estimates {sub}: options not allowed")
     if sub == "store":
@@ -105,6 +107,28 @@ def _replay(session: Session, names: list[str]) -> str:
             res = large_sample_view(res)
         out += ["-" * 78, f"Model {label}", "-" * 78, "", res.summary(), ""]
     return "\n".join(out).rstrip("\n")
+
+
+_TABLE_OPTIONS = OptionTable([optional_arg("b", 1), optional_arg("se", 2),
+                              optional_arg("p", 1), arg("stats", 2)])
+
+
+def _table(session: Session, names: list[str], options: str) -> str:
+    """``estimates table [names] [, b se p stats(N ll aic bic k chi2 p)]`` ([R] estimates
+    table): :func:`memodels.output.compare.compare`; display formats (``b(%9.3f)``) are
+    not implemented."""
+    from ..output.compare import compare
+
+    opts = parse_opts(options, _TABLE_OPTIONS, "estimates table")
+    for key in ("b", "se", "p"):
+        if key in opts and opts[key] is not True:
+            raise OptionError(f"estimates table: option {key}({opts[key]}): display formats "
+                              "are not implemented; use b, se, p")
+    stats = str(opts.get("stats") or "").split()
+    results = [stored(session, nm) for nm in names]
+    labels = ["active" if nm == "." else nm for nm in names]
+    return compare(*results, names=labels, se="se" in opts, p="p" in opts,
+                   stats=stats).text()
 
 
 def _dir(session: Session, names: list[str]) -> str:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, EstimationError, StataSyntaxError
+from ..errors import (
+    BoundaryWarning,
+    ConvergenceWarning,
+    DataError,
+    EstimationError,
+    StataSyntaxError,
+)
+from ..glmm.honesty import NOT_CONCAVE, PERFECT
+from ..output.iterlog import in_stata_context
 from ..syntax import split_command
 from .me_binary import mecloglog, melogit, meprobit
 from .me_count import menbreg, mepoisson
@@ -49,6 +58,10 @@ def fit(cmdline: str, data: pd.DataFrame, **options: Any):
     **options
         Options as keywords (``nolog=True``, ``reml=True``...), merged over the text.
 
+    From Python the fit is quiet unless the line has ``log`` or ``log=True`` is given
+    (the iteration log always goes to the ``logging`` logger ``"memodels"``); see
+    :mod:`memodels.output.iterlog`.
+
     Returns
     -------
     results
@@ -72,9 +85,11 @@ def fit(cmdline: str, data: pd.DataFrame, **options: Any):
         known = ", ".join(sorted(COMMANDS))
         raise StataSyntaxError(f"command '{command}' is not available yet (available: {known})")
     try:
-        return func(rest, data, **options)
+        res = func(rest, data, **options)
     except NUMERICAL_FAILURES as exc:
         raise numerical_failure(command, exc) from exc
+    announce(res)
+    return res
 
 
 def check_data(data: Any) -> None:
@@ -101,11 +116,35 @@ def guarded(command: str, func: Callable[..., Any]) -> Callable[..., Any]:
         if len(args) > 1 or "data" in kwargs:
             check_data(args[1] if len(args) > 1 else kwargs["data"])
         try:
-            return func(*args, **kwargs)
+            res = func(*args, **kwargs)
         except NUMERICAL_FAILURES as exc:
             raise numerical_failure(command, exc) from exc
+        announce(res)
+        return res
 
     return run
+
+
+# messages of ``res.warnings`` the engines already raise as ConvergenceWarning when they
+# arise (memodels.lmm.fit, memodels.glmm.fit, memodels.glmm.honesty)
+_RAISED_BY_ENGINE = ("convergence not achieved", NOT_CONCAVE, PERFECT)
+
+
+def announce(res: Any) -> None:
+    """Raise the results' problems (``res.warnings``: a variance component at the
+    boundary, a Hessian that is not negative semidefinite, ...) as
+    :class:`memodels.errors.ConvergenceWarning` (:class:`memodels.errors.BoundaryWarning`
+    for a variance at 0), for a Python caller; those the engine
+    raised already are not repeated.  Inside a session (Stata syntax) the notes under
+    the table are the report, as in Stata."""
+    if in_stata_context():
+        return
+    for text in getattr(res, "warnings", None) or []:
+        if text in _RAISED_BY_ENGINE or "is below the fixed-effects model's" in text:
+            continue
+        category = BoundaryWarning if "at the boundary" in text else ConvergenceWarning
+        warnings.warn(f"{getattr(res, 'command', 'estimation')}: {text}", category,
+                      stacklevel=3)
 
 
 def numerical_failure(command: str, exc: BaseException) -> EstimationError:

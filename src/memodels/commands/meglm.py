@@ -18,7 +18,8 @@ import pandas as pd
 from ..design import build_design
 from ..errors import DataError, OptionError
 from ..lmm.terms import engine_terms
-from ..output.console import console
+from ..output.iterlog import IterationLog, iteration_log
+from ..postestimation.groups import group_tables
 from ..results.glmm import EFORM_OPTIONS, GLMMResults, build_glmm_results
 from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
@@ -270,23 +271,24 @@ def integration(opts: dict[str, Any], crossed: bool) -> tuple[str, int, list[str
 
 
 # ---------------------------------------------------------------------- the log
-def make_log(stream=None, criterion: str = "log likelihood"):
+def make_log(out=None, criterion: str = "log likelihood"):
     """Stata's iteration log: stage header, blank line, then
     ``Iteration 0:   log likelihood = -1228.5263`` (``Grid node 0:`` when refining;
-    ``log pseudolikelihood`` with a robust VCE)."""
-    out = stream if stream is not None else console()
+    ``log pseudolikelihood`` with a robust VCE).  ``out``: the line writer
+    (:class:`memodels.output.iterlog.IterationLog`; by default one that prints)."""
+    out = out if out is not None else IterationLog(True)
     state: dict[str, Any] = {"stage": None}
 
     def log(stage: str, iteration: int, ll: float, flag: str = "") -> None:
         if stage != state["stage"]:
             if state["stage"] is not None:
-                print("", file=out)
-            print(stage, file=out)
-            print("", file=out)
+                out("")
+            out(stage)
+            out("")
             state["stage"] = stage
         word = STAGE_LINE.get(stage, "Iteration")
         tail = f" {flag}" if flag else ""
-        print(f"{word} {iteration}:   {criterion} = {ll:.8g}  {tail}", file=out)
+        out(f"{word} {iteration}:   {criterion} = {ll:.8g}  {tail}")
 
     return log
 
@@ -309,8 +311,7 @@ def maximize_options(opts: dict[str, Any], command: str,
     from ..optimize.maximize import from_options
 
     mx = from_options(opts, command, techniques=techniques)
-    show = not opts.get("nolog") and opts.get("log", True)
-    return mx.with_echo((lambda line: print(line, file=console())) if show else None)
+    return mx.with_echo(iteration_log(opts))
 
 
 # ------------------------------------------------------------------------ glue
@@ -358,22 +359,21 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     terms = engine_terms(design.terms)
     vce, weights, level_weights = me_vce.prepare(opts, design, terms, method, crossed)
     start = me_start.start_spec(opts, from_value, matrices, design, terms, family)
-    log = None
-    if not opts.get("nolog") and opts.get("log", True):
-        log = make_log(criterion="log pseudolikelihood" if vce.robust else "log likelihood")
+    out = iteration_log(opts)
+    log = make_log(out, criterion="log pseudolikelihood" if vce.robust else "log likelihood")
     fit = fit_scaled(fit_glmm, y, design.X, terms, family, offset=offset,
                    intmethod=method, intpoints=points, log=log, start_spec=start,
                    noestimate=bool(opts.get("noestimate")),
                    **me_constraints.engine_kwargs(cons),
                    **me_vce.weight_kwargs(weights, level_weights),
                    **_engine_kwargs(opts, fit_glmm))
-    if log is not None:
-        print("", file=console())
+    out("")
     me_vce.apply_vce(fit, design, terms, vce)
     res = build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",
                              options=opts, family=family, spec=model, notes=notes)
     me_vce.decorate_results(res, design, vce)
     # the call, with a reference to the data (not a copy), for estat quadchk's refits
+    res.extra["group_ids"] = group_tables(design, data)
     res.extra["estimation_call"] = {"function": fit_me, "command": command, "spec": spec,
                                     "options": call_options, "data": data}
     if not terms:

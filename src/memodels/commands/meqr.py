@@ -17,7 +17,8 @@ import pandas as pd
 from ..design import build_design
 from ..errors import OptionError
 from ..lmm.terms import engine_terms
-from ..output.console import console
+from ..output.iterlog import iteration_log
+from ..postestimation.groups import group_tables
 from ..results.meqr import MeqrResults, build_meqr_results
 from ..syntax import parse_model
 from . import me_start
@@ -137,18 +138,19 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
     method = "laplace" if points == 1 else "mcaghermite"
     if isinstance(points, tuple) and len(terms) == 1:
         points = points[0]
-    log = None if opts.get("nolog") or not opts.get("log", True) else make_log()
+    out = iteration_log(opts)
+    log = make_log(out)
     start = me_start.start_spec(opts, from_value, matrices, design, terms, family)
     fit = fit_scaled(fit_glmm, y, design.X, terms, family, offset=offset, intmethod=method,
                      intpoints=points, log=log, resolve_modes=True, start_spec=start,
                      maximize=maximize_options(opts, command),
                      re_options=_meqr_engine_options(
                          opts, command, method == "laplace" and len(terms) > 1))
-    if log is not None:
-        print("", file=console())
+    out("")
     res = build_meqr_results(design, fit, command=command, cmdline=f"{command} {spec}",
                              options=opts, family_obj=family)
     # the call, with a reference to the data (not a copy), for estat quadchk's refits
+    res.extra["group_ids"] = group_tables(design, data)
     res.extra["estimation_call"] = {"function": _fit_meqr, "command": command, "spec": spec,
                                     "options": call_options, "data": data}
     return res

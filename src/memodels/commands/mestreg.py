@@ -26,7 +26,8 @@ import pandas as pd
 from ..design import build_design
 from ..errors import DataError
 from ..lmm.terms import engine_terms
-from ..output.console import console
+from ..output.iterlog import iteration_log
+from ..postestimation.groups import group_tables
 from ..results.base import LRTest
 from ..results.glmm import build_glmm_results
 from ..survival.metrics import display_eform, make_distribution
@@ -150,20 +151,19 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
     vce, weights, level_weights = me_vce.prepare(opts, design, terms, method, crossed)
 
     start = me_start.start_spec(opts, from_value, matrices, design, terms, family)
-    log = None
-    if not opts.get("nolog") and opts.get("log", True):
-        if not opts.get("noshow"):
-            print("\n".join(st.header_lines()), file=console())
-            print("", file=console())
-        log = make_log(criterion="log pseudolikelihood" if vce.robust else "log likelihood")
+    out = iteration_log(opts)
+    if not opts.get("noshow"):
+        for line in st.header_lines():
+            out(line)
+        out("")
+    log = make_log(out, criterion="log pseudolikelihood" if vce.robust else "log likelihood")
     fit = fit_scaled(fit_glmm, y, design.X, terms, family, offset=offset,
                    intmethod=method, intpoints=points, log=log, start_spec=start,
                    noestimate=bool(opts.get("noestimate")),
                    **me_constraints.engine_kwargs(cons),
                    **me_vce.weight_kwargs(weights, level_weights),
                    **_engine_kwargs(opts, fit_glmm))
-    if log is not None:
-        print("", file=console())
+    out("")
     me_vce.apply_vce(fit, design, terms, vce)
     base = build_glmm_results(design, fit, command="mestreg", cmdline=f"mestreg {spec}",
                               options=opts, family=family, spec=model, notes=notes)
@@ -173,13 +173,14 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
         label = family.label[:1].upper() + family.label[1:]
         res.title = f"{label} {'PH' if family.metric == 'ph' else 'AFT'} regression"
     res.st = st
-    res.st_shown = log is not None and not opts.get("noshow")
+    res.st_shown = out.show and not opts.get("noshow")
     res.distribution = family.name
     res.frm2 = "hazard" if family.metric == "ph" else "time"
     if res.lr_test is not None:
         lr = res.lr_test
         res.lr_test = LRTest(f"LR test vs. {family.label} model", lr.kind, lr.stat, lr.df)
     me_vce.decorate_results(res, design, vce)
+    res.extra["group_ids"] = group_tables(design, data)
     return res
 
 

@@ -25,6 +25,8 @@ from ..lmm.robust_residual import residual_robust_vcov
 from ..lmm.terms import engine_terms
 from ..lmm.weighted import WeightedTwoLevel, scale_weights
 from ..output.console import console
+from ..output.iterlog import IterationLog, iteration_log, shows_log
+from ..postestimation.groups import group_tables
 from ..results.mixed import MixedResults, apply_ddf, build_mixed_results
 from ..syntax import parse_model, parse_residuals
 
@@ -93,36 +95,34 @@ def _maximize(opts: dict[str, Any]):
     mx = from_options(opts, "mixed", allow=("nonrtolerance", "difficult", "trace",
                                             "gradient", "hessian", "showstep",
                                             "showtolerance"))
-    show = not opts.get("nolog") and opts.get("log", True)
     mx = replace(mx, nrscale=NRSCALE)
-    return mx.with_echo((lambda line: print(line, file=console())) if show else None)
+    return mx.with_echo(iteration_log(opts))
 
 
 def _em_logger(opts: dict[str, Any], reml: bool):
     """``emlog`` (the EM iteration log, shown by default with ``emonly``) and ``emdots``
     (one dot per EM iteration) ([ME] mixed, Options, EM options)."""
-    show = not opts.get("nolog") and opts.get("log", True)
     dots = bool(opts.get("emdots"))
-    lines = bool(opts.get("emlog")) or (bool(opts.get("emonly")) and show)
+    lines = bool(opts.get("emlog")) or (bool(opts.get("emonly")) and shows_log(opts))
     if not (dots or lines):
         return None
     label = "log restricted-likelihood" if reml else "log likelihood"
     state = {"started": False, "dots": 0}
 
+    out = IterationLog(True)  # asked for explicitly (emlog, emdots) or emonly with the log
+
     def em_log(it: int, val: float) -> None:
-        con = console()
         if not state["started"]:
             state["started"] = True
-            print("Performing EM optimization: ", file=con)
-            print("", file=con)
+            out("Performing EM optimization: ")
+            out("")
         if it < 0:
-            print("note: no EM iterations were performed (memodels uses EM starting values "
-                  "only for unweighted two-level models with independent residuals)",
-                  file=con)
+            out("note: no EM iterations were performed (memodels uses EM starting values "
+                "only for unweighted two-level models with independent residuals)")
         elif lines:
-            print(f"Iteration {it}:   {label} = {val:.8g}  ", file=con)
+            out(f"Iteration {it}:   {label} = {val:.8g}  ")
         else:
-            print(".", end="", file=con)
+            print(".", end="", file=console())
             state["dots"] += 1
 
     def finish() -> None:
@@ -131,7 +131,7 @@ def _em_logger(opts: dict[str, Any], reml: bool):
             state["dots"] = 0
         if state["started"] and not state.get("finished"):
             state["finished"] = True
-            print("", file=console())
+            out("")
 
     em_log.finish = finish  # type: ignore[attr-defined]
     return em_log
@@ -313,6 +313,12 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     crossed effects, random coefficients, residual-error structures (``residuals()``),
     denominator degrees of freedom (``dfmethod()``), weights and robust standard errors.
 
+    From Python the fit is quiet: the iteration log goes to the ``logging`` logger
+    ``"memodels"`` and is printed only with ``log=True`` (``nolog`` always hides it; a
+    :class:`memodels.session.Session` prints it as Stata does).  Problems of the fit
+    (convergence, a variance at the boundary) are raised as
+    :class:`memodels.errors.ConvergenceWarning` and listed in ``res.warnings``.
+
     Parameters
     ----------
     spec : str
@@ -352,26 +358,25 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     _check_supported(opts, design)
     check_lmm_sample(design)
     reml = bool(opts.get("reml"))
-    log = None
+    out = iteration_log(opts)
     em_log = _em_logger(opts, reml)
-    if not opts.get("nolog") and opts.get("log", True):
-        label = "log restricted-likelihood" if reml else "log likelihood"
-        header = [False]
+    label = "log restricted-likelihood" if reml else "log likelihood"
+    header = [False]
 
-        def gradient_header() -> None:
-            header[0] = True
-            if em_log is not None:
-                em_log.finish()
-            print("Performing gradient-based optimization: ", file=console())
-            print("", file=console())
+    def gradient_header() -> None:
+        header[0] = True
+        if em_log is not None:
+            em_log.finish()
+        out("Performing gradient-based optimization: ")
+        out("")
 
-        if em_log is None:
+    if em_log is None:
+        gradient_header()
+
+    def log(it: int, val: float) -> None:
+        if not header[0]:  # after the EM log
             gradient_header()
-
-        def log(it: int, val: float) -> None:
-            if not header[0]:  # after the EM log
-                gradient_header()
-            print(f"Iteration {it}:   {label} = {val:.8g}  ", file=console())
+        out(f"Iteration {it}:   {label} = {val:.8g}  ")
 
     kwargs: dict[str, Any] = {"maximize": _maximize(opts)}
     if em_log is not None:
@@ -419,10 +424,9 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
             "specification") from exc
     if em_log is not None:
         em_log.finish()
-    if log is not None:
-        print("", file=console())
-        print("Computing standard errors:", file=console())
-        print("", file=console())
+    out("")
+    out("Computing standard errors:")
+    out("")
     cmdline = f"mixed {spec}"
     robust = pweights or kind_vce != "oim"
     if robust:
@@ -453,4 +457,5 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
             res.ll_label = "Log pseudolikelihood"
     if opts.get("dfmethod"):
         apply_ddf(res, str(opts["dfmethod"]))
+    res.extra["group_ids"] = group_tables(design, data)
     return res

@@ -27,6 +27,7 @@ from ..design.types import Design
 from ..design.variables import ALL, is_categorical
 from ..errors import DataError
 from ..lmm.terms import EngineTerm, engine_terms
+from .newdata import active_group_ids, check_factor_levels, map_groups
 
 
 @dataclass
@@ -38,6 +39,9 @@ class Frame:
     Z: list[np.ndarray]  # per engine term: n x q covariates (NaN where missing)
     in_sample: bool
     offset: np.ndarray | None = None
+    # new data (memodels.postestimation.newdata): groups not seen in estimation (code -1)
+    # contribute random effects 0
+    new_groups_zero: bool = False
 
     @property
     def n(self) -> int:
@@ -136,6 +140,8 @@ def engine_frame(design: Design, data: pd.DataFrame | None):
     eterms = engine_terms(design.terms)
     if data is None:
         return eterms, [et.groups for et in eterms], [et.Z for et in eterms]
+    if active_group_ids() is not None:
+        return eterms, *_new_data_groups(design, data, eterms)
     missing = design.index.difference(data.index)
     n = len(data)
     groups_out, z_out = [], []
@@ -177,6 +183,29 @@ def engine_frame(design: Design, data: pd.DataFrame | None):
         groups_out.append(g)
         z_out.append(term_covariates(term, data))
     return eterms, groups_out, z_out
+
+
+def _new_data_groups(design: Design, data: pd.DataFrame, eterms):
+    """Groups and Z of each engine term on new data, matched through the estimation
+    groups' identifiers (:mod:`memodels.postestimation.newdata`)."""
+    groups_out, z_out = [], []
+    for k, et in enumerate(eterms):
+        term = design.terms[et.source]
+        keys = _term_keys(term)
+        for key in keys:
+            _column(data, key)
+        identity_r = term.rfactor is not None and term.covariance == "identity"
+        if not keys and not identity_r:
+            g = np.zeros(len(data), dtype=np.int64)  # _all: one group
+        else:
+            rows = _key_frame(data, keys)
+            if identity_r:  # the engine's groups are the level x R.var cells
+                rnew = _column(data, term.rfactor).to_numpy(dtype=object)
+                rows = [key + (rnew[i],) for i, key in enumerate(rows)]
+            g = map_groups(k, rows)
+        groups_out.append(g)
+        z_out.append(term_covariates(term, data))
+    return groups_out, z_out
 
 
 def term_covariates(term, data: pd.DataFrame) -> np.ndarray:
@@ -232,6 +261,9 @@ def build_frame(design: Design, data: pd.DataFrame | None, *, need_groups: bool,
         return fr, eterms
     if getattr(design, "derived", None):  # offset(log(x)) and other formula transforms
         data = derive_again(design.derived, data)
+    new_data = active_group_ids() is not None
+    if new_data:
+        check_factor_levels(design, data)
     X = fixed_matrix(design, data)
     y = _numeric(data[design.depvar]) if design.depvar in data.columns else None
     if need_groups:
@@ -248,4 +280,4 @@ def build_frame(design: Design, data: pd.DataFrame | None, *, need_groups: bool,
         with np.errstate(divide="ignore", invalid="ignore"):
             off = np.where(vals > 0, np.log(np.where(vals > 0, vals, 1.0)), np.nan) \
                 if kind == "exposure" else vals
-    return Frame(data.index, X, y, groups, zs, False, off), eterms
+    return Frame(data.index, X, y, groups, zs, False, off, new_groups_zero=new_data), eterms

@@ -86,6 +86,9 @@ def _re_contribution(frame, us: list[np.ndarray], use: list[int]) -> np.ndarray:
         ok = g >= 0
         val = np.full(frame.n, np.nan)
         val[ok] = np.einsum("ij,ij->i", z[ok], u[g[ok]])
+        if frame.new_groups_zero:  # a group not seen in estimation: random effects 0
+            new = (g == -1) & np.all(np.isfinite(z), axis=1)
+            val[new] = 0.0
         out = out + val
     return out
 

@@ -150,12 +150,19 @@ class EstimationResults:
 
     # --------------------------------------------------------------- display
     def summary(self, **display_options: Any) -> str:
-        """Stata's output; keyword display options (``noci=True``,
-        ``cformat="%9.2f"``, ``coeflegend=True``, ``level=90``...) give the replay
-        ``mixed, noci cformat(%9.2f)`` would print (see :meth:`replay`)."""
+        """Stata's output, as a :class:`memodels.output.summary.Summary`: a ``str`` that
+        displays as an HTML table in a notebook, with ``as_html()`` and ``as_latex()``.
+        Keyword display options (``noci=True``, ``cformat="%9.2f"``,
+        ``coeflegend=True``, ``level=90``...) give the replay ``mixed, noci
+        cformat(%9.2f)`` would print (see :meth:`replay`)."""
+        from ..output.summary import Summary
+
         if display_options:
             return self.replay(**display_options).summary()
-        return self._render()
+        return Summary(self._render())
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()  # type: ignore[attr-defined]
 
     def _render(self) -> str:
         from ..output.stata_text import render
@@ -177,14 +184,121 @@ class EstimationResults:
         return replay_copy(self, display_options)
 
     def __str__(self) -> str:
-        return self.summary()
+        return str.__str__(self.summary())
+
+    # ---------------------------------------- statsmodels / lme4-style surface
+    # (memodels.postestimation.surface, memodels.postestimation.groups)
+    @property
+    def tvalues(self) -> pd.Series:
+        """z statistics of the fixed effects (t with ``dfmethod()``); NaN elsewhere."""
+        from ..postestimation import surface
+
+        return surface.tvalues(self)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values of the fixed effects, as printed (NaN elsewhere)."""
+        from ..postestimation import surface
+
+        return surface.pvalues(self)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Stata's (1 - alpha) confidence intervals of ``params`` (``lower``,
+        ``upper``): normal (t with ``dfmethod()``) for the fixed effects, Stata's
+        transformed metrics for the variance components."""
+        from ..postestimation import surface
+
+        return surface.conf_int(self, alpha)
+
+    @property
+    def fittedvalues(self):
+        """Predictions given the random effects on the estimation sample (``fitted``
+        after mixed, ``mu`` after the me commands, ``mean`` after mestreg)."""
+        from ..postestimation import surface
+
+        return surface.fittedvalues(self)
+
+    @property
+    def resid(self) -> pd.Series:
+        """Response residuals y - fittedvalues (not after ordinal or survival models)."""
+        from ..postestimation import surface
+
+        return surface.resid(self)
+
+    @property
+    def df_resid(self) -> float:
+        """Observations minus estimated parameters (lme4's ``df.residual``)."""
+        from ..postestimation import surface
+
+        return surface.df_resid(self)
+
+    @property
+    def fixed_effects(self) -> pd.DataFrame:
+        """The fixed-effects rows as displayed: estimate, se, z, p, CI."""
+        from ..postestimation import surface
+
+        return surface.fixed_effects(self)
+
+    @property
+    def variance_components(self) -> pd.DataFrame:
+        """The random-effects, residual and ancillary rows, tidy."""
+        from ..postestimation import surface
+
+        return surface.variance_components(self)
+
+    @property
+    def random_effects(self) -> dict[str, pd.DataFrame]:
+        """Per level, one row per group: the EB predictions of the random effects and
+        their standard errors (lme4's ``ranef(condVar = TRUE)``); see
+        :mod:`memodels.postestimation.groups`."""
+        from ..postestimation.groups import random_effects
+
+        return random_effects(self)
+
+    def save(self, path) -> Any:
+        """Write the results to ``path`` in memodels' versioned results format (a ZIP of
+        JSON and NumPy arrays; :mod:`memodels.results.persist`); read them back with
+        :func:`memodels.load`.  Loaded results display, replay and test without the
+        data; prediction needs a refit."""
+        from .persist import save
+
+        return save(self, path)
+
+    def _require_fit(self, what: str) -> None:
+        """Results read by memodels.load have no fit: ``what`` needs the data."""
+        if (self.extra or {}).get("loaded_from") is not None:
+            from ..errors import MemodelsError
+
+            raise MemodelsError(f"{what} needs the fitted model and its data; these results "
+                                f"were loaded from {self.extra['loaded_from']}: refit the "
+                                "model to use it")
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every displayed row, tidy (as :meth:`table`)."""
+        return self.table()
 
     # --------------------------------------------------------- postestimation
     def predict(self, statistic: str | None = None, **options: Any):
         """Stata's ``predict`` (default ``xb`` after mixed, ``mu`` after the me commands);
-        see :mod:`memodels.postestimation.predict`."""
-        from ..postestimation import predict
+        see :mod:`memodels.postestimation.predict`.
 
+        ``data=df``: rows that augment the estimation data (Stata's rule: the random
+        effects of a group come from its estimation rows).  ``newdata=df``: any rows,
+        lme4's ``allow.new.levels`` rule -- a row of a group seen in estimation gets
+        that group's empirical Bayes prediction, a row of a new group the prediction
+        with its random effects at 0 (the fixed portion at that level; ``reffects`` and
+        ``reses`` are NaN there); a factor level not seen in estimation is a
+        :class:`memodels.errors.DataError` (:mod:`memodels.postestimation.newdata`)."""
+        from ..postestimation import predict
+        from ..postestimation.newdata import check_statistic, predict_on
+
+        check_statistic(statistic)
+        self._require_fit("predict")
+        if options.get("newdata") is not None:
+            newdata = options.pop("newdata")
+            return predict_on(self, lambda stat, **o: predict(self, stat, **o), statistic,
+                              newdata, options)
+        options.pop("newdata", None)
         return predict(self, statistic, **options)
 
     def margins(self, data, **options: Any):
@@ -193,6 +307,7 @@ class EstimationResults:
         DataFrame."""
         from ..postestimation.margins import margins
 
+        self._require_fit("margins")
         return margins(self, data=data, **options)
 
     def estat(self, name: str, **options: Any):

@@ -93,8 +93,15 @@ class MEStregResults(GLMMResults):
         ``eta``, ``xb``, ``stdp``, ``reffects``, ``reses``, ``scores``, with
         ``conditional=`` ebmeans/ebmodes/fixedonly or ``marginal=True``; see
         :mod:`memodels.postestimation.predict_survival`."""
+        from ..postestimation.newdata import check_statistic, predict_on
         from ..postestimation.predict_survival import predict_mestreg
 
+        check_statistic(statistic)
+        self._require_fit("predict")
+        newdata = options.pop("newdata", None)
+        if newdata is not None:  # lme4's allow.new.levels rule: see EstimationResults
+            return predict_on(self, lambda stat, data=None, **o: predict_mestreg(
+                self, stat, data, relevel, o), statistic, newdata, dict(options, data=data))
         return predict_mestreg(self, statistic, data, relevel, options)
 
     def margins_prediction(self, predict: str | None):
@@ -124,3 +131,40 @@ class MEStregResults(GLMMResults):
 
 
 __all__ = ["MEStregResults", "title_for"]
+
+
+# ------------------------------------------------------------- res.save / load
+def _encode_saved(res: MEStregResults) -> dict:
+    """What memodels.results.persist cannot save itself: the stset settings (for the
+    header) and the distribution's metric (for the hr/tratio display)."""
+    st = None
+    if res.st is not None:
+        st = {f.name: getattr(res.st, f.name) for f in fields(res.st)}
+        if st.get("failure_values") is not None:
+            st["failure_values"] = list(st["failure_values"])
+    return {"st": st, "time": bool(getattr(res.family_obj, "metric", "ph") == "aft")}
+
+
+def _decode_saved(res: MEStregResults, ext: dict) -> None:
+    from .metrics import make_distribution
+    from .stset import StSettings
+
+    st = ext.get("st")
+    if st is not None:
+        if st.get("failure_values") is not None:
+            st["failure_values"] = tuple(st["failure_values"])
+        res.st = StSettings(**st)
+    name = res.distribution
+    try:
+        res.family_obj = make_distribution(name, time=bool(ext.get("time")))
+    except OptionError:  # distributions with the AFT metric only
+        res.family_obj = make_distribution(name)
+
+
+def _register() -> None:
+    from ..results.persist import register
+
+    register(MEStregResults, _encode_saved, _decode_saved)
+
+
+_register()
