@@ -11,6 +11,7 @@ import re
 import pytest
 
 import memodels
+from memodels.output.iterlog import stata_log
 from support import load_dataset
 
 MODEL = "mixed weight week || id: week"
@@ -18,7 +19,7 @@ MODEL = "mixed weight week || id: week"
 
 def _log(cmd: str, dataset: str = "pig"):
     buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
+    with contextlib.redirect_stdout(buf), stata_log(True):  # as a do-file runs it
         res = memodels.fit(cmd, load_dataset(dataset))
     return res, buf.getvalue()
 

@@ -88,8 +88,35 @@ def _cell(v: Any, kind: str, width: int) -> str:
 def compare(*results: Any, names: Sequence[str] | None = None, b: bool = True,
             se: bool = False, p: bool = False,
             stats: Sequence[str] = ("N", "ll", "aic", "bic")) -> ComparisonTable:
-    """Side-by-side table of estimation results (Stata's ``estimates table``); see the
-    module docstring.  ``names``: column titles (default ``model1``, ``model2``, ...)."""
+    """Side-by-side table of estimation results (Stata's ``estimates table``).
+
+    Parameters
+    ----------
+    *results : results
+        Fitted models (any estimation command), or one list of them.
+    names : sequence of str, optional
+        Column titles (default ``model1``, ``model2``, ...).
+    b, se, p : bool
+        Rows shown per parameter: the estimate (default), its standard error, its p-value.
+    stats : sequence of str
+        Model statistics under the table (``N``, ``ll``, ``aic``, ``bic``, ``k``,
+        ``chi2``, ``p``).
+
+    Returns
+    -------
+    ComparisonTable
+        ``print()`` shows Stata's layout; ``.frame`` is the table as a DataFrame.
+
+    Examples
+    --------
+    >>> import memodels
+    >>> pig = memodels.datasets.load("pig")
+    >>> m1 = memodels.mixed("weight week || id:", pig)
+    >>> m2 = memodels.mixed("weight week || id: week", pig)
+    >>> table = memodels.compare(m1, m2, se=True, stats=("N", "ll"))
+    >>> "var(week[id])" in str(table)
+    True
+    """
     if not results:
         raise OptionError("compare: give at least one estimation result")
     if len(results) == 1 and isinstance(results[0], (list, tuple)):
