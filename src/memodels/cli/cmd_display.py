@@ -132,6 +132,20 @@ def _value(expr: str, session: Session) -> Any:
     return values[0] if len(values) else np.nan
 
 
+def evaluate_scalar(expr: str, session: Session) -> Any:
+    """The value of an expression as ``display`` computes it (``_b[]``, ``e()``, ``r()``,
+    matrix elements and ``_rc`` replaced; variables at the first observation): a float or
+    a string.  Used by ``local x = exp`` and ``if exp {``."""
+    if not expr.strip():
+        raise SessionError("expression required", 198)
+    value = _value(substitute(expr, session), session)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return float(value)
+    return float(value)
+
+
 def display(session: Session, rest: str) -> str:
     """``display "LR = " %9.2f r(chi2)``, ``display exp(_b[week])``, ``display e(ll)``."""
     text = substitute(rest, session)
@@ -165,4 +179,4 @@ def display(session: Session, rest: str) -> str:
     return "".join(out)
 
 
-__all__ = ["display", "e_scalars", "number", "substitute"]
+__all__ = ["display", "e_scalars", "evaluate_scalar", "number", "substitute"]
