@@ -57,6 +57,7 @@ import pandas as pd
 from .cli import (
     cmd_bootstrap,
     cmd_by,
+    cmd_contrast,
     cmd_data,
     cmd_estimates,
     cmd_margins,
@@ -90,6 +91,8 @@ COMMANDS: dict[str, tuple[int, Handler]] = {
     "nlcom": (5, cmd_postest.nlcom),
     "predict": (7, cmd_predict.predict),
     "margins": (7, cmd_margins.margins),
+    "contrast": (4, cmd_contrast.contrast_),
+    "pwcompare": (9, cmd_contrast.pwcompare_),
     "matrix": (3, cmd_matrix.matrix),
     "use": (3, cmd_data.use),
     "webuse": (6, cmd_data.webuse),

@@ -43,7 +43,10 @@ from .frame import fixed_matrix
 
 def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None = None,
             over: str | None = None, dydx: str | None = None, predict: str | None = None,
-            level: float | None = None) -> pd.DataFrame:
+            level: float | None = None, subset: Any = None) -> pd.DataFrame:
+    """The margins table (see the module docstring); ``subset`` (a boolean array or
+    Series over the rows of ``data``: ``margins if/in``) restricts the observations
+    averaged to those of the estimation sample it selects."""
     # a results class may supply its own prediction (mestreg: mean/median survival time,
     # marginal over the random effects): an object with average(), vcov and expression
     hook = getattr(res, "margins_prediction", None)
@@ -75,10 +78,18 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
             raise OptionError(f"margins: at(): variable {unknown[0]} not found")
         values = [np.atleast_1d(at[k]).tolist() for k in keys]
         at_rows = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
-    groups = [(None, np.ones(len(sample), bool))]
+    keep = np.ones(len(sample), bool)
+    if subset is not None:
+        keep = np.asarray(pd.Series(np.asarray(subset, dtype=bool), index=data.index)
+                          .loc[design.index], dtype=bool)
+        if not keep.any():
+            raise OptionError("margins: no observations (if/in selects none of the "
+                              "estimation sample)")
+    groups = [(None, keep)]
     if over is not None:
         codes = sample[over]
-        groups = [(g, (codes == g).to_numpy()) for g in sorted(codes.dropna().unique())]
+        groups = [(g, (codes == g).to_numpy() & keep)
+                  for g in sorted(codes[keep].dropna().unique())]
 
     def average(pred, frame: pd.DataFrame, mask: np.ndarray) -> tuple[float, np.ndarray]:
         if pred is not None:
@@ -144,6 +155,11 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
     out.attrs["expression"] = (custom.expression if custom is not None
                                else "Linear prediction, fixed portion")
     return out
+
+
+def fixed_variables(design) -> list[str]:
+    """The data columns the fixed-effects columns are computed from."""
+    return _fixed_variables(design)
 
 
 def _fixed_variables(design) -> list[str]:
