@@ -167,3 +167,25 @@ def test_margins_pwcompare_and_refusals():
                      ("vce(unconditional)", "unconditional"), ("eyex(x)", "eyex")]:
         with pytest.raises(OptionError, match=msg):
             s.run(f"margins, {opt}")
+
+
+@functools.cache
+def _binary() -> pd.DataFrame:
+    rng = np.random.default_rng(2)
+    n = 400
+    df = pd.DataFrame({"g": rng.integers(0, 40, n), "a": rng.integers(1, 4, n),
+                       "x": rng.normal(size=n)})
+    eta = 0.5 * df.a + df.x + rng.normal(size=40)[df.g]
+    df["yb"] = (eta + rng.logistic(size=n) > 1).astype(int)
+    df["yo"] = np.digitize(eta + rng.logistic(size=n), [0, 1.5])
+    return df
+
+
+@pytest.mark.parametrize("cmd", ["melogit yb i.a x || g:", "meologit yo i.a x || g:"])
+def test_contrast_after_me_commands_is_testparm(cmd):
+    s = Session(_binary())
+    s.run("quietly " + cmd)
+    s.run("contrast a")
+    chi2 = s.last.terms[0].chi2
+    s.run("testparm i.a")
+    assert chi2 == pytest.approx(s.r["chi2"], rel=1e-9)
