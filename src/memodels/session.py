@@ -67,6 +67,7 @@ from .cli import (
     cmd_predict,
     cmd_predictnl,
     cmd_program,
+    cmd_svy,
     cmd_tabulate,
     macros,
     matrix_define,
@@ -116,6 +117,8 @@ COMMANDS: dict[str, tuple[int, Handler]] = {
     "xtset": (5, cmd_program.xtset),
     "tsset": (5, cmd_program.tsset),
     "sort": (4, cmd_by.sort),
+    "svyset": (6, cmd_svy.svyset),
+    "svy": (3, cmd_svy.svy),
     "tabulate": (2, cmd_tabulate.tabulate),
     "mkmat": (5, matrix_define.mkmat),
     "version": (4, cmd_data.ignored),
@@ -265,6 +268,7 @@ class Session:
         self.constraints: dict[int, str] = {}  # constraint define
         # xtset/tsset: (panel variable or None, time variable, delta)
         self.timevars: tuple[str | None, str, float] | None = None
+        self.svy: Any = None  # svyset (memodels.cli.cmd_svy.SvySettings)
 
     # ---------------------------------------------------------------- state
     def require_data(self) -> pd.DataFrame:
