@@ -61,6 +61,7 @@ from .cli import (
     cmd_data,
     cmd_estat_more,
     cmd_estimates,
+    cmd_graph,
     cmd_margins,
     cmd_matrix,
     cmd_postest,
@@ -96,6 +97,8 @@ COMMANDS: dict[str, tuple[int, Handler]] = {
     "predict": (7, cmd_predict.predict),
     "predictnl": (9, cmd_predictnl.predictnl),
     "margins": (7, cmd_margins.margins),
+    "marginsplot": (11, cmd_graph.marginsplot),
+    "graph": (2, cmd_graph.graph),
     "contrast": (4, cmd_contrast.contrast_),
     "pwcompare": (9, cmd_contrast.pwcompare_),
     "matrix": (3, cmd_matrix.matrix),
@@ -269,6 +272,7 @@ class Session:
         # xtset/tsset: (panel variable or None, time variable, delta)
         self.timevars: tuple[str | None, str, float] | None = None
         self.svy: Any = None  # svyset (memodels.cli.cmd_svy.SvySettings)
+        self.graph: Any = None  # the current graph (marginsplot): a matplotlib Figure
 
     # ---------------------------------------------------------------- state
     def require_data(self) -> pd.DataFrame:

@@ -240,8 +240,11 @@ class JointVCE:
 def marginsplot(table: pd.DataFrame, x: str | None = None, ax=None):
     """Plot margins against an at() variable with confidence intervals; returns the
     matplotlib Figure."""
-    import matplotlib
-
+    try:
+        import matplotlib
+    except ImportError:
+        raise OptionError("marginsplot needs matplotlib: pip install 'memodels[plot]'") \
+            from None
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
