@@ -70,6 +70,7 @@ from .cli import (
     cmd_program,
     cmd_svy,
     cmd_tabulate,
+    jackknife,
     macros,
     matrix_define,
 )
@@ -85,6 +86,7 @@ Handler = Callable[["Session", str], str]
 COMMANDS: dict[str, tuple[int, Handler]] = {
     "bootstrap": (4, cmd_bootstrap.bootstrap),
     "bs": (2, cmd_bootstrap.bootstrap),
+    "jackknife": (4, jackknife.jackknife_prefix),
     "estimates": (3, cmd_estimates.estimates),
     "lrtest": (6, cmd_estimates.lrtest),
     "hausman": (4, cmd_estat_more.hausman),
