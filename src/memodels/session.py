@@ -68,6 +68,7 @@ from .cli import (
     cmd_predict,
     cmd_predictnl,
     cmd_program,
+    cmd_scalar,
     cmd_svy,
     cmd_tabulate,
     jackknife,
@@ -122,6 +123,9 @@ COMMANDS: dict[str, tuple[int, Handler]] = {
     "xtset": (5, cmd_program.xtset),
     "tsset": (5, cmd_program.tsset),
     "sort": (4, cmd_by.sort),
+    "scalar": (3, cmd_scalar.scalar),
+    "return": (3, cmd_scalar.return_),
+    "ereturn": (4, cmd_scalar.ereturn),
     "svyset": (6, cmd_svy.svyset),
     "svy": (3, cmd_svy.svy),
     "tabulate": (2, cmd_tabulate.tabulate),
@@ -274,6 +278,7 @@ class Session:
         # xtset/tsset: (panel variable or None, time variable, delta)
         self.timevars: tuple[str | None, str, float] | None = None
         self.svy: Any = None  # svyset (memodels.cli.cmd_svy.SvySettings)
+        self.scalars: dict[str, Any] = {}  # scalar define
         self.graph: Any = None  # the current graph (marginsplot): a matplotlib Figure
 
     # ---------------------------------------------------------------- state

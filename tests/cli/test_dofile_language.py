@@ -348,3 +348,25 @@ def test_matrix_define_input_and_names():
         s.run("matrix input F = (1 x)")
     with pytest.raises(SessionError, match="2 names required"):
         s.run("matrix rownames A = one")
+
+
+# ----------------------------------------------------------------------- scalars, r(), e()
+def test_scalars_and_return_lists():
+    s = Session(pd.DataFrame({"week": [3.0, 4.0]}))
+    log = s.run_script("""
+scalar a = 1/4
+scalar define b = a * 8
+display a + b " " scalar(b) " " week
+local c = b - 1
+display "`c'"
+if b > 1 display "big"
+return list
+""")
+    assert _outputs(log)[:3] == ["2.25 2 3", "1", "big"]
+    assert s.scalars == {"a": 0.25, "b": 2.0}
+    with pytest.raises(SessionError, match="scalar nosuch not found"):
+        s.run("display scalar(nosuch)")
+    s.run("scalar drop _all")
+    assert s.scalars == {}
+    with pytest.raises(SessionError, match="last estimates not found"):
+        s.run("ereturn list")

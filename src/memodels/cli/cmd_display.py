@@ -64,7 +64,35 @@ def substitute(text: str, session: Session) -> str:
         return _literal(value)
 
     text = _EL.sub(lambda m: _element(m, session), text)
-    return _REFS.sub(repl, _coefficients(text, session))
+    return _scalars(_REFS.sub(repl, _coefficients(text, session)), session)
+
+
+_SCALAR_FN = re.compile(r"\bscalar\(\s*([A-Za-z_]\w*)\s*\)")
+
+
+def _scalars(text: str, session: Session) -> str:
+    """``scalar(name)`` and, outside string literals, the bare name of a scalar that is
+    not a variable ([P] scalar: "scalars can be referred to by name")."""
+    table = getattr(session, "scalars", None) or {}
+    if not table:
+        if _SCALAR_FN.search(text):
+            m = _SCALAR_FN.search(text)
+            raise SessionError(f"scalar {m.group(1) if m else ''} not found", 111)
+        return text
+
+    def value(name: str) -> str:
+        if name not in table:
+            raise SessionError(f"scalar {name} not found", 111)
+        return _literal(table[name])
+
+    columns = set() if session.data is None else {str(c) for c in session.data.columns}
+    pieces = re.split(r'("[^"]*")', text)
+    for k in range(0, len(pieces), 2):  # outside quotes
+        piece = _SCALAR_FN.sub(lambda m: value(m.group(1)), pieces[k])
+        pieces[k] = re.sub(r"(?<![\w.\[])([A-Za-z_]\w*)(?![\w(\[])",
+                           lambda m: value(m.group(1)) if m.group(1) in table
+                           and m.group(1) not in columns else m.group(1), piece)
+    return "".join(pieces)
 
 
 def _coefficients(text: str, session: Session) -> str:
