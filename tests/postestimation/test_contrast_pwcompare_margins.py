@@ -164,7 +164,7 @@ def test_margins_pwcompare_and_refusals():
     line = next(ln for ln in text.splitlines() if ln.strip().startswith("3 vs 2"))
     assert f"{est:.7f}"[:7].lstrip("0") in line and f"{se:.7f}"[:7].lstrip("0") in line
     for opt, msg in [("post", "post is not supported"),
-                     ("vce(unconditional)", "unconditional"), ("eyex(x)", "eyex")]:
+                     ("vce(unconditional)", "unconditional"), ("eyex(a)", "factor")]:
         with pytest.raises(OptionError, match=msg):
             s.run(f"margins, {opt}")
 
@@ -189,3 +189,31 @@ def test_contrast_after_me_commands_is_testparm(cmd):
     chi2 = s.last.terms[0].chi2
     s.run("testparm i.a")
     assert chi2 == pytest.approx(s.r["chi2"], rel=1e-9)
+
+
+def test_margins_elasticities_of_the_linear_prediction():
+    s = _session(MAIN)
+    res = s.e
+    df = _data()
+    xb = res.predict("xb").to_numpy()
+    bx = res.params["x"]
+    x = df["x"].to_numpy()
+    names = list(res.fe_params.index)
+    v = res.vcov.loc[names, names].to_numpy()
+    xmat = np.column_stack([(df.a == 2), (df.a == 3), (df.b == 2), x, np.ones(len(df))])
+    xmat = xmat.astype(float)
+    assert names == ["2.a", "3.a", "2.b", "x", "_cons"]
+    ex = np.zeros(5)
+    ex[3] = 1.0
+    cases = {
+        "dyex": (np.mean(x * bx), (x[:, None] * ex).mean(0)),
+        "eydx": (np.mean(bx / xb), (ex / xb[:, None] - (bx / xb ** 2)[:, None] * xmat)
+                 .mean(0)),
+        "eyex": (np.mean(x * bx / xb), (x[:, None] * (ex / xb[:, None] - (bx / xb ** 2)
+                                                       [:, None] * xmat)).mean(0)),
+    }
+    for kind, (est, grad) in cases.items():
+        text = s.run(f"margins, {kind}(x)")
+        assert s.last["margin"].iloc[0] == pytest.approx(est, rel=1e-6), kind
+        assert s.last["se"].iloc[0] == pytest.approx(np.sqrt(grad @ v @ grad), rel=1e-5)
+        assert f"{kind[:2]}/{kind[2:]} w.r.t. : x" in text

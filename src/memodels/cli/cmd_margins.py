@@ -15,9 +15,9 @@ covariates to that statistic of the estimation sample (of the if/in subsample);
 factor covariate not in ``at()``, ``atmeans`` is exact for the linear prediction (the
 mean of the indicators gives the average prediction) and refused for a nonlinear one.
 ``if``/``in`` restrict the observations averaged.  ``pwcompare`` adds the pairwise
-differences of the margins with their delta-method standard errors.  ``post``,
-``vce(unconditional)`` and the elasticities ``eyex()``/``dyex()``/``eydx()``/``eydx()``
-are refused with a message.
+differences of the margins with their delta-method standard errors.  ``eyex()``,
+``dyex()`` and ``eydx()`` give average elasticities of the linear prediction.  ``post``
+and ``vce(unconditional)`` are refused with a message.
 """
 
 from __future__ import annotations
@@ -55,9 +55,6 @@ OPTIONS = OptionTable([arg("at"), arg("over"), arg("dydx", 4), arg("predict", 4)
 _REFUSED = {
     "post": "margins, post is not supported: the margins are kept in the session's last "
             "results (matrix list r(table)); test and lincom apply to the model's e(b)",
-    "eyex": "margins, eyex() is not supported (elasticities); dydx() is",
-    "dyex": "margins, dyex() is not supported (semielasticities); dydx() is",
-    "eydx": "margins, eydx() is not supported (semielasticities); dydx() is",
 }
 _STAT = re.compile(r"\(\s*(mean|median|p\d{1,2}|min|max)\s*\)\s*([^()=]*?)"
                    r"(?=\s*(?:\(|[A-Za-z_]\w*\s*=|$))")
@@ -75,6 +72,7 @@ class Spec:
     predict: str | None = None
     level: float | None = None
     atmeans: bool = False
+    elasticity: str | None = None  # eyex, dyex or eydx (with dydx holding the variables)
     pwcompare: str | None = None  # "" or "effects"
     subset: Any = None
 
@@ -179,7 +177,11 @@ def parse(res: Any, data: pd.DataFrame, rest: str) -> Spec:
             spec.ats.append(typed_values(parse_assignments(text, columns, "at"), data))
         elif key == "over":
             spec.over = _resolve(text.strip(), columns, "over()")
-        elif key == "dydx":
+        elif key in ("dydx", "eyex", "dyex", "eydx"):
+            if spec.dydx:
+                raise OptionError("margins: only one of dydx(), eyex(), dyex() and eydx() "
+                                  "may be given")
+            spec.elasticity = None if key == "dydx" else key
             words = text.split()
             if words in (["*"], ["_all"]):
                 words = _covariates(res)
@@ -208,6 +210,8 @@ def margins(session: Session, rest: str) -> str:
     for k, at in enumerate(spec.ats or [{}]):
         values = {**base, **at}
         for dv in spec.dydx or [None]:
+            if spec.elasticity:
+                extra["elasticity"] = spec.elasticity
             t = res.margins(data, at=values or None, over=spec.over, dydx=dv,
                             predict=spec.predict, level=spec.level, **extra)
             t["_set"] = k
@@ -335,7 +339,9 @@ def render(res: Any, table: pd.DataFrame, spec: Spec) -> str:
     lines = [header_pair(title, "Number of obs", f"{res.nobs:,}"), ""]
     lines.append(f"Expression   : {table.attrs.get('expression', '')}")
     if spec.dydx:
-        lines.append(f"dy/dx w.r.t. : {' '.join(spec.dydx)}")
+        what = {"eyex": "ey/ex", "dyex": "dy/ex", "eydx": "ey/dx"}.get(
+            spec.elasticity or "", "dy/dx")
+        lines.append(f"{what} w.r.t. : {' '.join(spec.dydx)}")
     outcomes = _outcomes(table)
     if outcomes:  # meologit/meoprobit: one prediction per outcome ([R] margins, _predict)
         lines.append("")
@@ -347,7 +353,9 @@ def render(res: Any, table: pd.DataFrame, spec: Spec) -> str:
     if patterns and patterns != [()]:
         lines += [""] + _legend(patterns)
     lev = table.attrs.get("level", res.level)
-    stat = "dy/dx" if spec.dydx else "Margin"
+    stat = ({"eyex": "ey/ex", "dyex": "dy/ex", "eydx": "ey/dx"}.get(spec.elasticity or "",
+                                                                   "dy/dx")
+            if spec.dydx else "Margin")
     lines += ["", RULE, f"{'':>12} |            Delta-method",
               f"{'':>12} |{stat:>11}   Std. Err.      z    P>|z|     [{lev:g}% Conf. Interval]",
               SEP]
