@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from ..session import Session
 
 MACRO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,30}$")
-_INNER_LOCAL = re.compile(r"(?<!\\)`([^`']*)'")
+# ```name'`` (innermost first); ```"`` opens a compound double quote, not a macro
+_INNER_LOCAL = re.compile(r"(?<!\\)`(?!\")([^`']*)'")
 _GLOBAL = re.compile(r"(?<!\\)\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))")
 _MAX_EXPANSIONS = 10_000
 
@@ -95,7 +96,7 @@ def expand(text: str, session: Session) -> str:
 # ----------------------------------------------------------------- commands
 def _unquote(text: str) -> str:
     t = text.strip()
-    if t.startswith('`"') and t.endswith("\"'"):
+    if t.startswith('`"') and t.endswith("\"'") and t.count('`"') == 1:
         return t[2:-2]
     if len(t) >= 2 and t[0] == t[-1] == '"' and t.count('"') == 2:
         return t[1:-1]
@@ -103,8 +104,10 @@ def _unquote(text: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    """Words of a macro's text, a ``"quoted phrase"`` being one word."""
-    return [a or b for a, b in re.findall(r'"([^"]*)"|(\S+)', text)]
+    """Words of a macro's text, a ``"quoted phrase"`` or a ```"compound quoted"'``
+    phrase being one word."""
+    found = re.findall(r'`"(.*?)"\'|"([^"]*)"|(\S+)', text)
+    return [a or b or c for a, b, c in found]
 
 
 def extended(text: str, session: Session) -> str:
