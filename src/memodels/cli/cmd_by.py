@@ -123,7 +123,7 @@ def by(session: Session, word: str, rest: str) -> str:
                 pieces.append(session.data)
             else:
                 head = "-" * 78 + "\n" + _label(sub, keys, sub.iloc[0])
-                outputs.append(head + ("\n" + text.strip("\n") if text.strip() else ""))
+                outputs.append(head + ("\n\n" + text.strip("\n") if text.strip() else ""))
     except Exception:
         session.data = original
         raise
