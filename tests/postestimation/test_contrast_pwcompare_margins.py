@@ -217,3 +217,22 @@ def test_margins_elasticities_of_the_linear_prediction():
         assert s.last["margin"].iloc[0] == pytest.approx(est, rel=1e-6), kind
         assert s.last["se"].iloc[0] == pytest.approx(np.sqrt(grad @ v @ grad), rel=1e-5)
         assert f"{kind[:2]}/{kind[2:]} w.r.t. : x" in text
+
+
+def test_base_level_and_value_label_order():
+    df = _data().copy()
+    df["c"] = pd.Categorical(df["a"].map({1: "low", 2: "mid", 3: "high"}),
+                             categories=["low", "mid", "high"])
+    s = Session(df)
+    s.run("quietly mixed y ib2.a x || g:")
+    s.run("contrast a, effects")
+    table = s.last.terms[0].table
+    assert list(table["label"]) == ["(1 vs base)", "(3 vs base)"]
+    est, _ = _lin(s.e, {"1.a": 1.0})
+    assert table["contrast"].iloc[0] == pytest.approx(est)
+    s.run("quietly mixed y i.c x || g:")
+    s.run("pwcompare c")
+    assert list(s.last.terms[0].table["label"]) == ["mid vs low", "high vs low",
+                                                    "high vs mid"]
+    s.run("margins c")
+    assert list(s.last["c"]) == ["low", "mid", "high"]

@@ -202,7 +202,9 @@ def margins(session: Session, rest: str) -> str:
     sample = data.loc[res.design.index] if getattr(res, "design", None) is not None else data
     if spec.subset is not None:
         sample = sample.loc[spec.subset[data.index.get_indexer(sample.index)]]
-    base = {f: sorted(sample[f].dropna().unique().tolist()) for f in spec.factors}
+    from ..postestimation.contrast import level_order
+
+    base = {f: level_order(sample[f]) for f in spec.factors}
     if spec.atmeans:
         spec.ats = [{**_means(res, sample, spec, at), **at} for at in spec.ats or [{}]]
     tables = []

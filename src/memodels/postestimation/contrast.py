@@ -71,7 +71,7 @@ def factors(res, sample: pd.DataFrame) -> dict[str, Factor]:
             level, var = part.rsplit(".", 1)
             level = level.rstrip("bno")
             if var not in out and var in sample.columns:
-                levels = sorted(sample[var].dropna().unique().tolist())
+                levels = level_order(sample[var])
                 out[var] = Factor(var, levels, [_label(v) for v in levels])
             if col.status == "base" and "#" not in col.name:
                 bases[var] = level
@@ -81,6 +81,15 @@ def factors(res, sample: pd.DataFrame) -> dict[str, Factor]:
             if v in out[var].levels:
                 out[var].base = out[var].levels.index(v)
     return out
+
+
+def level_order(col: pd.Series) -> list:
+    """The levels present in a column, in the order Stata lists them: numeric order, or
+    the categories' order of a pandas Categorical (value-label order)."""
+    present = col.dropna().unique().tolist()
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return [c for c in col.cat.categories if c in set(present)]
+    return sorted(present)
 
 
 def _label(v) -> str:
@@ -284,4 +293,4 @@ def pwcompare(res, data: pd.DataFrame, terms: list[list[str]], *,
 
 
 __all__ = ["MCOMPARE", "OPERATORS", "ContrastResult", "Factor", "TermResult", "contrast",
-           "factors", "marginal_rows", "operator_matrix", "pwcompare"]
+           "factors", "level_order", "marginal_rows", "operator_matrix", "pwcompare"]
