@@ -123,6 +123,7 @@ COMMANDS: dict[str, tuple[int, Handler]] = {
     "xtset": (5, cmd_program.xtset),
     "tsset": (5, cmd_program.tsset),
     "sort": (4, cmd_by.sort),
+    "statsby": (7, cmd_by.statsby),
     "scalar": (3, cmd_scalar.scalar),
     "return": (3, cmd_scalar.return_),
     "ereturn": (4, cmd_scalar.ereturn),

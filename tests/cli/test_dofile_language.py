@@ -370,3 +370,17 @@ return list
     assert s.scalars == {}
     with pytest.raises(SessionError, match="last estimates not found"):
         s.run("ereturn list")
+
+
+def test_statsby_collects_each_groups_coefficients():
+    pig = load_dataset("pig")
+    pig["half"] = (pig["id"] > 24).astype(int)
+    s = Session(pig)
+    with pytest.raises(SessionError, match="clear"):
+        s.run("statsby, by(half): mixed weight week || id:")
+    s.run("statsby _b _se, by(half) clear: mixed weight week || id:")
+    assert list(s.data["half"]) == [0, 1]
+    for k in (0, 1):
+        res = memodels.fit("mixed weight week || id:", pig[pig["half"] == k])
+        assert s.data["_b_week"].iloc[k] == pytest.approx(res.params["week"], rel=1e-6)
+        assert s.data["_se_cons"].iloc[k] == pytest.approx(res.bse["_cons"], rel=1e-6)

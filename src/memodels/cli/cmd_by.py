@@ -164,4 +164,54 @@ def _data_message(name: str, before: pd.DataFrame, after: pd.DataFrame, inner: s
     return f"({changed:,} real change{'s' if changed != 1 else ''} made)"
 
 
-__all__ = ["by", "sort", "sort_frame"]
+
+
+def statsby(session: Session, rest: str) -> str:
+    """``statsby [_b | _se | _b _se], by(varlist) clear: command`` ([D] statsby): the
+    command is run on each group and the data are replaced by one observation per group
+    with the group's values and the coefficients (``_b_name``) and/or standard errors
+    (``_se_name``) of memodels' e(b) (variance components as reported, ``var(...)``;
+    Stata's e(b) holds them as log standard deviations), names formed as Stata forms them
+    (non-alphanumeric characters as ``_``)."""
+    from ..syntax.options import OptionTable
+    from .parsing import arg, flag, parse_opts
+
+    data = session.require_data()
+    head, colon, command = rest.partition(":")
+    if not colon or not command.strip():
+        raise SessionError("statsby: the command follows a colon (statsby, by(g) clear: "
+                           "mixed ...)", 198)
+    exps, options = split_options(head)
+    opts = parse_opts(options, OptionTable([arg("by"), flag("clear"), flag("nodots")]),
+                      "statsby")
+    if not opts.get("by"):
+        raise SessionError("statsby: by() required", 198)
+    if not opts.get("clear"):
+        raise SessionError("statsby: the data in memory would be replaced; specify clear",
+                           4)
+    what = exps.split() or ["_b"]
+    for w in what:
+        if w not in ("_b", "_se"):
+            raise SessionError(f"statsby: {w}: only _b and _se are supported", 198)
+    keys = resolve_varlist(str(opts["by"]), [str(c) for c in data.columns])
+    rows = []
+    try:
+        for _, idx in data.groupby(keys, sort=True, dropna=False).indices.items():
+            sub = data.iloc[np.sort(idx)].reset_index(drop=True)
+            session.data = sub
+            session.execute("quietly " + command.strip())
+            res = session.require_e()
+            row = {k: sub[k].iloc[0] for k in keys}
+            for w in what:
+                values = res.params if w == "_b" else res.bse
+                for name, v in values.items():
+                    row[w + "_" + re.sub(r"\W", "_", str(name)).strip("_")] = float(v)
+            rows.append(row)
+    except Exception:
+        session.data = data
+        raise
+    session.data = pd.DataFrame(rows)
+    return f"(statsby: {len(rows)} groups)"
+
+
+__all__ = ["by", "sort", "sort_frame", "statsby"]
