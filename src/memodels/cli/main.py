@@ -18,8 +18,8 @@ quietly, capture, noisily, by/bysort, bootstrap, jackknife, statsby, svy.  A do-
 holds one command per line: ``*`` and ``//`` start comments, ``/* */`` is a comment,
 ``///`` continues a command on the next line (or ``#delimit ;`` ends commands at
 ``;``), ``foreach``/``forvalues``/``while``/``if``/``else`` open blocks in braces,
-``exit`` ends the script.  Each command is echoed as ``. command`` followed by its output, as in Stata's
-log.  Data files: .csv, .dta (value labels kept) or .parquet; SCRIPT ``-`` reads standard
+``exit`` ends the script.  Each command is echoed as ``. command`` followed by its
+output, as in Stata's log.  Data files: .csv, .dta (value labels kept) or .parquet; SCRIPT ``-`` reads standard
 input.  The first failing command stops the run (exit status 2), as a do-file stops;
 prefix a command with ``capture`` to go on regardless.  Every error is one line on
 standard error naming the script line and Stata's return code; an internal error (a bug)
