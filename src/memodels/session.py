@@ -24,9 +24,14 @@ icc|group|sd|recovariance|wcorrelation|ic|df``; ``test``, ``testparm``, ``testnl
 ``nlcom``; ``predict``; ``margins``; ``marginsplot``, ``stcurve``, ``graph export``;
 ``help``; ``use``, ``webuse`` (shipped datasets), ``stset``,
 ``list``, ``summarize``, ``generate``, ``replace``, ``drop``, ``keep``, ``display``,
-``set seed``; ``version``, ``set more``, ``log`` are accepted and ignored.  Prefixes
-``quietly`` (no output), ``capture`` (errors ignored, ``_rc`` set; output suppressed
-unless ``noisily``) and ``noisily``.
+``set seed``, ``sort``, ``tabulate`` (one-way, ``generate()``), ``mkmat``, ``matrix``
+(:mod:`memodels.cli.cmd_matrix`), ``constraint``, ``xtset``/``tsset`` with ``L.``/``F.``/
+``D.``/``S.`` operators (:mod:`memodels.cli.cmd_program`); ``version``, ``set more``,
+``log`` are accepted and ignored.  Prefixes ``quietly`` (no output), ``capture`` (errors
+ignored, ``_rc`` set; output suppressed unless ``noisily``), ``noisily`` and
+``by``/``bysort`` (:mod:`memodels.cli.cmd_by`).  The do-file language: local and global
+macros (:mod:`memodels.cli.macros`), ``foreach``, ``forvalues``, ``while``, ``if``/``else``
+and ``quietly``/``capture`` blocks (:mod:`memodels.cli.control`), ``#delimit``.
 
 :meth:`Session.run` raises the command's error (a :class:`memodels.errors.MemodelsError`;
 the session is unchanged and usable).  :meth:`Session.run_script` runs a do-file and
@@ -52,7 +57,9 @@ import pandas as pd
 
 from .cli import (
     cmd_bootstrap,
+    cmd_by,
     cmd_data,
+    cmd_estat_more,
     cmd_estimates,
     cmd_graph,
     cmd_help,
@@ -60,8 +67,17 @@ from .cli import (
     cmd_matrix,
     cmd_postest,
     cmd_predict,
+    cmd_predictnl,
+    cmd_program,
+    cmd_scalar,
+    cmd_svy,
+    cmd_tabulate,
+    jackknife,
+    macros,
+    matrix_define,
 )
 from .cli.common import ScriptError, SessionError, as_session_error, no_estimates
+from .cli.control import ExitScript, Interpreter, echo_block, first_word, statement_end
 from .cli.script import ScriptLine, parse_script
 from .errors import MemodelsError
 from .output.console import writing_to
@@ -74,8 +90,10 @@ Handler = Callable[["Session", str], str]
 COMMANDS: dict[str, tuple[int, Handler]] = {
     "bootstrap": (4, cmd_bootstrap.bootstrap),
     "bs": (2, cmd_bootstrap.bootstrap),
+    "jackknife": (4, jackknife.jackknife_prefix),
     "estimates": (3, cmd_estimates.estimates),
     "lrtest": (6, cmd_estimates.lrtest),
+    "hausman": (4, cmd_estat_more.hausman),
     "estat": (5, cmd_postest.estat),
     "test": (4, cmd_postest.test),
     "testparm": (8, cmd_postest.testparm),
@@ -83,6 +101,7 @@ COMMANDS: dict[str, tuple[int, Handler]] = {
     "lincom": (6, cmd_postest.lincom),
     "nlcom": (5, cmd_postest.nlcom),
     "predict": (7, cmd_predict.predict),
+    "predictnl": (9, cmd_predictnl.predictnl),
     "margins": (7, cmd_margins.margins),
     "marginsplot": (11, cmd_graph.marginsplot),
     "graph": (2, cmd_graph.graph),
@@ -100,6 +119,21 @@ COMMANDS: dict[str, tuple[int, Handler]] = {
     "keep": (4, cmd_data.keep),
     "display": (2, cmd_data.display),
     "set": (3, cmd_data.set_),
+    "local": (3, macros.local),
+    "global": (2, macros.global_),
+    "macro": (3, macros.macro),
+    "constraint": (10, cmd_program.constraint),
+    "xtset": (5, cmd_program.xtset),
+    "tsset": (5, cmd_program.tsset),
+    "sort": (4, cmd_by.sort),
+    "statsby": (7, cmd_by.statsby),
+    "scalar": (3, cmd_scalar.scalar),
+    "return": (3, cmd_scalar.return_),
+    "ereturn": (4, cmd_scalar.ereturn),
+    "svyset": (6, cmd_svy.svyset),
+    "svy": (3, cmd_svy.svy),
+    "tabulate": (2, cmd_tabulate.tabulate),
+    "mkmat": (5, matrix_define.mkmat),
     "version": (4, cmd_data.ignored),
     "log": (3, cmd_data.ignored),
 }
@@ -133,6 +167,29 @@ def split_prefixes(line: str) -> tuple[set[str], str]:
             return found, text
         found.add(name)
         text = text[m.end():]
+
+
+# constraints(numlist) in any abbreviation (c, co, ..., constraints)
+_CONSTRAINTS_OPTION = re.compile(
+    "(?<![\\w.])(?:" + "|".join("constraints"[:k] for k in range(11, 0, -1)) + ")\\(")
+_CONTROL = ("if", "else", "foreach", "forvalues", "forval", "while", "continue", "exit")
+
+
+def is_command_word(word: str) -> bool:
+    """Whether ``word`` starts a command (for the one-line ``if exp command``)."""
+    if word in _CONTROL or word in ("by", "bys", "bysort") or _abbrev(word, _PREFIXES):
+        return True
+    if _estimation_name(word) is not None:
+        return True
+    return _abbrev(word, {k: v[0] for k, v in COMMANDS.items()}) is not None
+
+
+def resolve_command(word: str) -> tuple[str | None, bool]:
+    """(the session command ``word`` abbreviates or None, whether it is an estimation
+    command)."""
+    if _estimation_name(word) is not None:
+        return _estimation_name(word), True
+    return _abbrev(word, {k: v[0] for k, v in COMMANDS.items()}), False
 
 
 def _command_word(text: str) -> tuple[str, str]:
@@ -244,6 +301,13 @@ class Session:
         self.rc = 0  # _rc of the last capture
         self.seed: int | None = None
         self.last: Any = None  # what the last postestimation command computed
+        self.locals: dict[str, str] = {}  # local macros (`name')
+        self.globals: dict[str, str] = {}  # global macros ($name)
+        self.constraints: dict[int, str] = {}  # constraint define
+        # xtset/tsset: (panel variable or None, time variable, delta)
+        self.timevars: tuple[str | None, str, float] | None = None
+        self.svy: Any = None  # svyset (memodels.cli.cmd_svy.SvySettings)
+        self.scalars: dict[str, Any] = {}  # scalar define
         self.graph: Any = None  # the current graph (a matplotlib Figure): graph export
         self.linesize = 80  # set linesize #: the width tables may stretch to (lstretch)
 
@@ -263,10 +327,14 @@ class Session:
         """Run one command and return what it prints.  ``//`` comments and ``///``
         continuations are allowed; errors are raised (the session stays usable)."""
         commands = parse_script(line)
-        if len(commands) > 1:
-            raise SessionError("run() takes one command; use run_script() for several")
         if not commands:
             return ""
+        if first_word(commands[0].text) in _CONTROL or commands[0].text.rstrip().endswith("{"):
+            if statement_end(commands, 0) != len(commands):
+                raise SessionError("run() takes one command; use run_script() for several")
+            return self.run_script(line, echo=False).strip("\n")
+        if len(commands) > 1:
+            raise SessionError("run() takes one command; use run_script() for several")
         return self._execute(commands[0].text)
 
     def run_script(self, text: str, *, out: TextIO | None = None, echo: bool = True) -> str:
@@ -275,27 +343,61 @@ class Session:
         failing command (not under ``capture``) stops the script: :class:`ScriptError`
         carries its line, the return code and the log.  ``exit`` ends the script."""
         log = _Log(out)
-        for k, cmd in enumerate(parse_script(text)):
-            if k:
-                log.write("\n")
-            if echo:
-                log.write(f". {cmd.text}\n")
-            if cmd.text.strip() in ("exit", "exit, clear"):
-                break
-            self._run_logged(cmd, log)
+        lines = parse_script(text)
+        interp = Interpreter(self, lambda cmd, prefix, report: self._run_logged(
+            cmd, log, prefix, report, lead=""))
+        i = 0
+        try:
+            while i < len(lines):
+                cmd = lines[i]
+                if i:
+                    log.write("\n")
+                try:
+                    j = statement_end(lines, i)
+                except SessionError as exc:
+                    log.write(f". {cmd.text}\n{_message(exc)}\nr({exc.rc});\n")
+                    raise ScriptError(_message(exc), exc.rc, cmd.lineno, cmd.text,
+                                      log.text) from exc
+                block = j > i + 1 or cmd.text.rstrip().endswith("{")
+                if echo:
+                    log.write(echo_block(lines[i:j]) if block else f". {cmd.text}\n")
+                if block or first_word(cmd.text) in _CONTROL:
+                    try:
+                        interp.run_lines(lines[i:j])
+                    except (ScriptError, ExitScript):
+                        raise
+                    except CAUGHT as exc:
+                        rc = as_session_error(exc).rc
+                        log.write(f"{_message(exc)}\nr({rc});\n")
+                        raise ScriptError(_message(exc), rc, cmd.lineno, cmd.text,
+                                          log.text) from exc
+                else:
+                    self._run_logged(cmd, log)
+                i = j
+        except ExitScript:
+            pass
         return log.text
 
-    def _run_logged(self, cmd: ScriptLine, log: _Log) -> None:
+    def _run_logged(self, cmd: ScriptLine, log: _Log, prefix: str = "",
+                    report: bool = True, lead: str = "\n") -> None:
         try:
-            self._execute(cmd.text, live=log, lead="\n")
+            self._execute(prefix + cmd.text, live=log, lead=lead)
         except CAUGHT as exc:
             rc = as_session_error(exc).rc
+            if not report:
+                raise as_session_error(exc) from exc
             log.write(f"{_message(exc)}\nr({rc});\n")
             cause = exc.__cause__ if isinstance(exc, SessionError) and \
                 exc.__cause__ is not None else exc
             raise ScriptError(_message(exc), rc, cmd.lineno, cmd.text, log.text) from cause
 
+    def execute(self, line: str) -> str:
+        """Run one command line (prefixes and macros included) and return its output;
+        errors are raised.  For commands that run others (``by``)."""
+        return self._execute(line)
+
     def _execute(self, line: str, live: TextIO | None = None, lead: str = "") -> str:
+        line = macros.expand(line, self)
         prefixes, body = split_prefixes(line)
         capture = "capture" in prefixes
         quiet = "quietly" in prefixes or (capture and "noisily" not in prefixes)
@@ -332,6 +434,8 @@ class Session:
 
     def _dispatch(self, body: str) -> str:
         word, rest = _command_word(body)
+        if word in ("by", "bys", "bysort"):
+            return cmd_by.by(self, word, rest)
         estimation = _estimation_name(word)
         if estimation is not None:
             return self._estimation(estimation, body, rest)
@@ -346,8 +450,17 @@ class Session:
 
         if is_replay(rest):
             return cmd_estimates.replay(self, command, rest)
-        extra = {"matrices": dict(self.matrices)} if self.matrices and command != "mixed" else {}
-        res = fit(body, self.require_data(), **extra)
+        extra: dict[str, Any] = {}
+        if self.matrices and command != "mixed":
+            extra["matrices"] = dict(self.matrices)
+        data = self.require_data()
+        if command != "mixed" and _CONSTRAINTS_OPTION.search(body.partition(",")[2]):
+            if not self.constraints:
+                raise SessionError("constraints(): no constraints defined (constraint define "
+                                   "# exp = exp first)", 111)
+            extra["constraints"] = dict(self.constraints)
+        body, data = cmd_program.time_series_operators(self, body, data)
+        res = fit(body, data, **extra)
         self.e = res
         return "\n" + res.summary()
 
@@ -358,4 +471,5 @@ def _message(exc: BaseException) -> str:
     return str(as_session_error(exc))
 
 
-__all__ = ["COMMANDS", "ScriptError", "Session", "SessionError", "split_prefixes"]
+__all__ = ["COMMANDS", "ScriptError", "Session", "SessionError", "is_command_word",
+           "resolve_command", "split_prefixes"]

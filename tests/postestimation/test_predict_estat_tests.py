@@ -86,8 +86,8 @@ def test_predict_errors_are_clear():
         res.predict("xb", relevel="id")
     with pytest.raises(OptionError, match="level not found"):
         res.predict("reffects", relevel="school")
-    with pytest.raises(NotImplementedError):
-        res.predict("scores")
+    with pytest.raises(OptionError, match="relevel"):  # scores: test_scores_mixed.py
+        res.predict("scores", relevel="id")
     with pytest.raises(OptionError):
         res.estat("nonsense")
 

@@ -17,6 +17,7 @@ from ..syntax.options import OptionTable
 from ..syntax.varlist import resolve_varlist
 from .cmd_display import display, substitute
 from .cmd_list import list_, summarize
+from .cmd_program import time_series_operators
 from .common import SessionError
 from .parsing import (
     NAME_RX,
@@ -130,7 +131,8 @@ def generate(session: Session, rest: str) -> str:
         raise SessionError(f"{name} invalid name")
     if name in data.columns:
         raise SessionError(f"variable {name} already defined", 110)
-    values = _evaluate(expr, data)
+    expr, frame = time_series_operators(session, expr, data)
+    values = _evaluate(expr, frame)
     mask = qualifier_mask(data, parts)
     if values.dtype == object:
         data[name] = np.where(mask, values, "")
@@ -148,7 +150,8 @@ def replace(session: Session, rest: str) -> str:
     name, expr, parts = _assignment(substitute(rest, session), "replace")
     if name not in data.columns:
         raise SessionError(f"variable {name} not found", 111)
-    values = _evaluate(expr, data)
+    expr, frame = time_series_operators(session, expr, data)
+    values = _evaluate(expr, frame)
     mask = qualifier_mask(data, parts)
     old = data[name]
     is_str = not pd.api.types.is_numeric_dtype(old.dtype)

@@ -64,7 +64,35 @@ def substitute(text: str, session: Session) -> str:
         return _literal(value)
 
     text = _EL.sub(lambda m: _element(m, session), text)
-    return _REFS.sub(repl, _coefficients(text, session))
+    return _scalars(_REFS.sub(repl, _coefficients(text, session)), session)
+
+
+_SCALAR_FN = re.compile(r"\bscalar\(\s*([A-Za-z_]\w*)\s*\)")
+
+
+def _scalars(text: str, session: Session) -> str:
+    """``scalar(name)`` and, outside string literals, the bare name of a scalar that is
+    not a variable ([P] scalar: "scalars can be referred to by name")."""
+    table = getattr(session, "scalars", None) or {}
+    if not table:
+        if _SCALAR_FN.search(text):
+            m = _SCALAR_FN.search(text)
+            raise SessionError(f"scalar {m.group(1) if m else ''} not found", 111)
+        return text
+
+    def value(name: str) -> str:
+        if name not in table:
+            raise SessionError(f"scalar {name} not found", 111)
+        return _literal(table[name])
+
+    columns = set() if session.data is None else {str(c) for c in session.data.columns}
+    pieces = re.split(r'("[^"]*")', text)
+    for k in range(0, len(pieces), 2):  # outside quotes
+        piece = _SCALAR_FN.sub(lambda m: value(m.group(1)), pieces[k])
+        pieces[k] = re.sub(r"(?<![\w.\[])([A-Za-z_]\w*)(?![\w(\[])",
+                           lambda m: value(m.group(1)) if m.group(1) in table
+                           and m.group(1) not in columns else m.group(1), piece)
+    return "".join(pieces)
 
 
 def _coefficients(text: str, session: Session) -> str:
@@ -136,6 +164,20 @@ def _value(expr: str, session: Session) -> Any:
     return values[0] if len(values) else np.nan
 
 
+def evaluate_scalar(expr: str, session: Session) -> Any:
+    """The value of an expression as ``display`` computes it (``_b[]``, ``e()``, ``r()``,
+    matrix elements and ``_rc`` replaced; variables at the first observation): a float or
+    a string.  Used by ``local x = exp`` and ``if exp {``."""
+    if not expr.strip():
+        raise SessionError("expression required", 198)
+    value = _value(substitute(expr, session), session)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return float(value)
+    return float(value)
+
+
 def display(session: Session, rest: str) -> str:
     """``display "LR = " %9.2f r(chi2)``, ``display exp(_b[week])``, ``display e(ll)``."""
     text = substitute(rest, session)
@@ -169,4 +211,4 @@ def display(session: Session, rest: str) -> str:
     return "".join(out)
 
 
-__all__ = ["display", "e_scalars", "number", "substitute"]
+__all__ = ["display", "e_scalars", "evaluate_scalar", "number", "substitute"]

@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from ..session import Session
 
 FORMATS = ("png", "pdf", "svg", "eps", "ps", "jpg", "jpeg", "tif", "tiff")
-MARGINSPLOT = OptionTable([arg("xdimension", 4), flag("noci"), arg("title"), arg("saving")])
+MARGINSPLOT = OptionTable([arg("xdimension", 4), flag("noci"), arg("title"), arg("subtitle"),
+                           arg("xtitle"), arg("ytitle"), arg("saving")])
+
+
+def _text(value: str) -> str:
+    """A title as Stata quotes it: ``"a" "b"`` are two lines."""
+    parts = [p for p in value.split('"') if p.strip()] if '"' in value else [value]
+    return "\n".join(p.strip() for p in parts)
 EXPORT = OptionTable([flag("replace"), arg("width", 0, to_int), arg("as")])
 
 
@@ -78,12 +85,21 @@ def marginsplot(session: Session, rest: str) -> str:
     opts = parse_opts(rest.strip().lstrip(","), MARGINSPLOT, "marginsplot")
     ax = draw(table, opts.get("xdimension"), ci=not opts.get("noci", False), pyplot=False)
     if "title" in opts:
-        ax.set_title(str(opts["title"]).strip().strip('"'))
+        ax.set_title(_text(str(opts["title"])))
+    if opts.get("subtitle"):
+        ax.figure.suptitle(_text(str(opts["subtitle"])), fontsize="small")
+    if opts.get("xtitle"):
+        ax.set_xlabel(_text(str(opts["xtitle"])))
+    if opts.get("ytitle"):
+        ax.set_ylabel(_text(str(opts["ytitle"])))
     session.graph = ax.figure
+    cols = [c for c in table.columns if c not in ("margin", "se", "z", "t", "p", "ci_lower",
+                                                   "ci_upper", "term", "_set")]
+    out = f"Variables that uniquely identify margins: {' '.join(cols)}" if cols else ""
     if "saving" in opts:
         path, replace = _target(str(opts["saving"]))
-        return _save(ax.figure, path, replace)
-    return ""
+        out = (out + "\n" + _save(ax.figure, path, replace)).strip("\n")
+    return out
 
 
 STCURVE = OptionTable([flag("survival", 4), flag("hazard", 3), flag("cumhaz", 3),

@@ -1,13 +1,23 @@
 """``margins`` in a session: Stata's syntax mapped to the results' ``margins`` method
 (:mod:`memodels.postestimation.margins`) and its table printed as Stata prints it.
 
-    margins [fvarlist] [, at(var=# var=(numlist) ...) [at(...) ...] over(var)
-             dydx(varlist) predict(xb | mu | ...) level(#)]
+    margins [fvarlist] [if] [in] [, at(var=# var=(numlist) (stat) varlist ...) [at(...)
+             ...] atmeans over(var) dydx(varlist) predict(xb | mu | ...) level(#)
+             pwcompare[(effects)]]
 
 ``margins f`` gives the predictive margins at each level of ``f`` (as ``at(f=(levels))``,
-labelled by the level); each ``at()`` option is a separate set of margins; ``dydx()``
-with several variables gives one block per variable (``*`` or ``_all``: every
-covariate of the fixed effects).
+labelled by the level) and ``margins a#b`` at each cell of the interaction; each ``at()``
+option is a separate set of margins; ``dydx()`` with several variables gives one block
+per variable (``*`` or ``_all``: every covariate of the fixed effects).  In ``at()``,
+``(mean) x z``, ``(median) x``, ``(p#) x``, ``(min) x``, ``(max) x`` set continuous
+covariates to that statistic of the estimation sample (of the if/in subsample);
+``atmeans`` sets every continuous covariate not named in ``at()`` to its mean.  With a
+factor covariate not in ``at()``, ``atmeans`` is exact for the linear prediction (the
+mean of the indicators gives the average prediction) and refused for a nonlinear one.
+``if``/``in`` restrict the observations averaged.  ``pwcompare`` adds the pairwise
+differences of the margins with their delta-method standard errors.  ``eyex()``,
+``dyex()`` and ``eydx()`` give average elasticities of the linear prediction.  ``post``
+and ``vce(unconditional)`` are refused with a message.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import OptionError
@@ -24,12 +35,29 @@ from ..output import numfmt
 from ..syntax.options import OptionTable, apply_def, iter_option_items
 from ..syntax.varlist import resolve_name
 from .common import RULE, SEP, coef_line, header_pair
-from .parsing import LEVEL, arg, parse_assignments, split_qualifiers, typed_values
+from .parsing import (
+    LEVEL,
+    arg,
+    flag,
+    optional_arg,
+    parse_assignments,
+    qualifier_mask,
+    split_qualifiers,
+    typed_values,
+)
 
 if TYPE_CHECKING:
     from ..session import Session
 
-OPTIONS = OptionTable([arg("at"), arg("over"), arg("dydx", 4), arg("predict", 4), LEVEL])
+OPTIONS = OptionTable([arg("at"), arg("over"), arg("dydx", 4), arg("predict", 4), LEVEL,
+                       flag("atmeans"), optional_arg("pwcompare", 4), flag("post"),
+                       arg("vce"), arg("eyex"), arg("dyex"), arg("eydx")])
+_REFUSED = {
+    "post": "margins, post is not supported: the margins are kept in the session's last "
+            "results (matrix list r(table)); test and lincom apply to the model's e(b)",
+}
+_STAT = re.compile(r"\(\s*(mean|median|p\d{1,2}|min|max)\s*\)\s*([^()=]*?)"
+                   r"(?=\s*(?:\(|[A-Za-z_]\w*\s*=|$))")
 _STATS = ("margin", "se", "z", "p", "ci_lower", "ci_upper", "term", "_set")
 
 
@@ -43,6 +71,10 @@ class Spec:
     dydx: list[str] = field(default_factory=list)
     predict: str | None = None
     level: float | None = None
+    atmeans: bool = False
+    elasticity: str | None = None  # eyex, dyex or eydx (with dydx holding the variables)
+    pwcompare: str | None = None  # "" or "effects"
+    subset: Any = None
 
 
 def _resolve(name: str, columns: list[str], what: str) -> str:
@@ -70,25 +102,86 @@ def _covariates(res: Any) -> list[str]:
     return out
 
 
+def _statistic(stat: str, values: pd.Series) -> float:
+    x = pd.to_numeric(values, errors="coerce").dropna()
+    if stat == "mean":
+        return float(x.mean())
+    if stat == "min":
+        return float(x.min())
+    if stat == "max":
+        return float(x.max())
+    q = 50 if stat == "median" else int(stat[1:])
+    return float(np.percentile(x.to_numpy(float), q, method="inverted_cdf")) if q != 50 \
+        else float(x.median())
+
+
+def _at_statistics(text: str, sample: pd.DataFrame, columns: list[str]) -> str:
+    """``(mean) x z y=1`` -> ``x=<mean> z=<mean> y=1`` (the estimation sample's values)."""
+
+    def repl(m: re.Match[str]) -> str:
+        names = m.group(2).split()
+        if not names:
+            raise OptionError(f"at(({m.group(1)})): a varlist must follow the statistic")
+        out = []
+        for nm in names:
+            var = _resolve(nm, columns, "at()")
+            col = sample[var]
+            if not pd.api.types.is_numeric_dtype(col) or isinstance(col.dtype,
+                                                                  pd.CategoricalDtype):
+                raise OptionError(f"at(({m.group(1)}) {var}): {var} is not numeric")
+            out.append(f"{var}={_statistic(m.group(1), col)!r}")
+        return " ".join(out) + " "
+
+    return _STAT.sub(repl, text)
+
+
 def parse(res: Any, data: pd.DataFrame, rest: str) -> Spec:
     parts = split_qualifiers(rest)
-    if parts.if_expr is not None or parts.in_range is not None:
-        raise OptionError("margins: if and in are not supported; use over()")
     columns = [str(c) for c in data.columns]
     spec = Spec()
+    sample = data.loc[res.design.index] if getattr(res, "design", None) is not None else data
+    if parts.if_expr is not None or parts.in_range is not None:
+        spec.subset = qualifier_mask(data, parts)
+        sample = sample.loc[spec.subset[data.index.get_indexer(sample.index)]]
     for word in parts.body.split():
-        spec.factors.append(_resolve(word[2:] if word.startswith("i.") else word, columns,
-                                     "margins"))
+        for piece in word.split("#"):
+            name = piece[2:] if piece.startswith(("i.", "c.")) else piece
+            spec.factors.append(_resolve(name, columns, "margins"))
     for name, value in iter_option_items(parts.options):
         d = OPTIONS.find(name)
         if d is None:
             raise OptionError(f"margins: option {name} not allowed")
         key, text = apply_def(d, value, name)
+        if key in _REFUSED:
+            raise OptionError(_REFUSED[key])
+        if key == "vce":
+            if str(text).strip().lower().startswith("unc"):
+                raise OptionError("margins, vce(unconditional) is not supported (it needs "
+                                  "the observation-level scores of a survey or clustered "
+                                  "fit); the default vce(delta) is")
+            if str(text).strip().lower() != "delta":
+                raise OptionError(f"margins: vce({text}) not allowed (delta is)")
+            continue
+        if key == "atmeans":
+            spec.atmeans = True
+            continue
+        if key == "pwcompare":
+            value_text = (text or "").strip()
+            if value_text not in ("", "effects", "eff", "effe", "effec", "effect"):
+                raise OptionError(f"margins, pwcompare({value_text}): only effects is "
+                                  "supported")
+            spec.pwcompare = "effects" if value_text else ""
+            continue
         if key == "at":
+            text = _at_statistics(text, sample, columns)
             spec.ats.append(typed_values(parse_assignments(text, columns, "at"), data))
         elif key == "over":
             spec.over = _resolve(text.strip(), columns, "over()")
-        elif key == "dydx":
+        elif key in ("dydx", "eyex", "dyex", "eydx"):
+            if spec.dydx:
+                raise OptionError("margins: only one of dydx(), eyex(), dyex() and eydx() "
+                                  "may be given")
+            spec.elasticity = None if key == "dydx" else key
             words = text.split()
             if words in (["*"], ["_all"]):
                 words = _covariates(res)
@@ -107,13 +200,22 @@ def margins(session: Session, rest: str) -> str:
     data = session.require_data()
     spec = parse(res, data, rest)
     sample = data.loc[res.design.index] if getattr(res, "design", None) is not None else data
-    base = {f: sorted(sample[f].dropna().unique().tolist()) for f in spec.factors}
+    if spec.subset is not None:
+        sample = sample.loc[spec.subset[data.index.get_indexer(sample.index)]]
+    from ..postestimation.contrast import level_order
+
+    base = {f: level_order(sample[f]) for f in spec.factors}
+    if spec.atmeans:
+        spec.ats = [{**_means(res, sample, spec, at), **at} for at in spec.ats or [{}]]
     tables = []
+    extra = {"subset": spec.subset} if spec.subset is not None else {}
     for k, at in enumerate(spec.ats or [{}]):
         values = {**base, **at}
         for dv in spec.dydx or [None]:
+            if spec.elasticity:
+                extra["elasticity"] = spec.elasticity
             t = res.margins(data, at=values or None, over=spec.over, dydx=dv,
-                            predict=spec.predict, level=spec.level)
+                            predict=spec.predict, level=spec.level, **extra)
             t["_set"] = k
             tables.append(t)
     attrs = dict(tables[0].attrs)
@@ -124,7 +226,77 @@ def margins(session: Session, rest: str) -> str:
     table = pd.concat(tables, ignore_index=True)
     table.attrs = attrs
     session.last = table
-    return render(res, table, spec)
+    text = render(res, table, spec)
+    if spec.pwcompare is not None:
+        text += "\n\n" + _pairwise(table, spec)
+    return text
+
+
+def _means(res: Any, sample: pd.DataFrame, spec: Spec, at: dict) -> dict[str, list]:
+    """``atmeans``: every continuous covariate not in ``at()``, the factors or
+    ``dydx()`` at its mean; a factor covariate left free is exact only for a linear
+    prediction."""
+    from ..postestimation.contrast import factors
+    from ..postestimation.margins import fixed_variables
+
+    fac = factors(res, sample)
+    fixed = [v for v in fixed_variables(res.design) if v in sample.columns]
+    chosen = set(at) | set(spec.factors) | {d.removeprefix("i.") for d in spec.dydx}
+    if spec.over:
+        chosen.add(spec.over)
+    free_factors = [v for v in fixed if v in fac and v not in chosen]
+    linear = (spec.predict or "xb").strip().lower().startswith("xb") and (
+        getattr(res, "margins_prediction", None) is None
+        or res.margins_prediction(spec.predict) is None)
+    if free_factors and not linear:
+        raise OptionError(f"margins, atmeans: the factor covariate {free_factors[0]} would "
+                          "be held at the means of its indicators, which is supported for "
+                          "the linear prediction only; put it in at() or in the margins "
+                          "varlist")
+    return {v: [float(pd.to_numeric(sample[v], errors="coerce").mean())] for v in fixed
+            if v not in fac and v not in chosen}
+
+
+def _pairwise(table: pd.DataFrame, spec: Spec) -> str:
+    """``margins, pwcompare``: every difference of two margins, with the delta-method
+    standard error from the margins' joint VCE ([R] margins, pwcompare)."""
+    from scipy import stats
+
+    vce = table.attrs.get("vcov")
+    if vce is None:
+        raise OptionError("margins, pwcompare: the margins come from separate at() or "
+                          "dydx() sets without a joint VCE; use one at() or one dydx()")
+    v = np.asarray(vce, dtype=float)
+    est = table["margin"].to_numpy(float)
+    labels = [str(k + 1) for k in range(len(est))]
+    if spec.factors:
+        labels = ["#".join(_show(r[f]) for f in spec.factors)
+                  for r in table.to_dict("records")]
+    lev = table.attrs.get("level", 95.0)
+    crit = float(stats.norm.isf((1 - lev / 100) / 2))
+    effects = spec.pwcompare == "effects"
+    head = "   Contrast   Std. Err.      z    P>|z|     [" if effects else \
+        "   Contrast   Std. Err.     ["
+    lines = ["Pairwise comparisons of " + ("average marginal effects" if spec.dydx
+                                           else "predictive margins"), "", RULE,
+             f"{'':>12} |" + (" " * 40 if effects else " " * 26) + "Unadjusted",
+             f"{'':>12} |{head}{lev:g}% Conf. Interval]", SEP]
+    dims = "#".join(spec.factors) if spec.factors else "_at"
+    lines.append(f"{dims[-12:]:>12} |")
+    for i in range(len(est)):
+        for j in range(i + 1, len(est)):
+            d = est[j] - est[i]
+            se = math.sqrt(max(v[i, i] + v[j, j] - 2 * v[i, j], 0.0))
+            z = d / se if se > 0 else float("nan")
+            p = 2 * stats.norm.sf(abs(z)) if se > 0 else float("nan")
+            label = f"{labels[j]} vs {labels[i]}  "
+            if effects:
+                lines.append(coef_line(label, d, se, z, p, d - crit * se, d + crit * se))
+            else:
+                lines.append(f"{label[-12:]:>12} |{numfmt.g9(d):>11}{numfmt.g9(se):>11}"
+                             f"{numfmt.g9(d - crit * se):>14}{numfmt.g9(d + crit * se):>12}")
+    lines.append(RULE)
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- display
@@ -169,7 +341,9 @@ def render(res: Any, table: pd.DataFrame, spec: Spec) -> str:
     lines = [header_pair(title, "Number of obs", f"{res.nobs:,}"), ""]
     lines.append(f"Expression   : {table.attrs.get('expression', '')}")
     if spec.dydx:
-        lines.append(f"dy/dx w.r.t. : {' '.join(spec.dydx)}")
+        what = {"eyex": "ey/ex", "dyex": "dy/ex", "eydx": "ey/dx"}.get(
+            spec.elasticity or "", "dy/dx")
+        lines.append(f"{what} w.r.t. : {' '.join(spec.dydx)}")
     outcomes = _outcomes(table)
     if outcomes:  # meologit/meoprobit: one prediction per outcome ([R] margins, _predict)
         lines.append("")
@@ -181,7 +355,9 @@ def render(res: Any, table: pd.DataFrame, spec: Spec) -> str:
     if patterns and patterns != [()]:
         lines += [""] + _legend(patterns)
     lev = table.attrs.get("level", res.level)
-    stat = "dy/dx" if spec.dydx else "Margin"
+    stat = ({"eyex": "ey/ex", "dyex": "dy/ex", "eydx": "ey/dx"}.get(spec.elasticity or "",
+                                                                   "dy/dx")
+            if spec.dydx else "Margin")
     lines += ["", RULE, f"{'':>12} |            Delta-method",
               f"{'':>12} |{stat:>11}   Std. Err.      z    P>|z|     [{lev:g}% Conf. Interval]",
               SEP]

@@ -1,7 +1,15 @@
-"""``matrix`` in a session: keep a fit's coefficient vector or VCE under a name and list
-it ([P] matrix define, matrix list).  Its use in the me commands is ``from(name)``
-(starting values, [ME] meglm, Remarks: Obtaining better starting values) and
-``covariance(fixed(name))`` / ``covariance(pattern(name))``."""
+"""``matrix`` in a session: keep a fit's coefficient vector or VCE under a name, define
+a matrix from its elements, and list it ([P] matrix define, [P] matrix input, [P] matrix
+rownames, matrix list).
+
+``matrix [define] A = (1, 0 \\ ., 2)`` (``\\`` separates rows, ``.`` is missing, elements
+may be expressions), ``matrix input A = (1 0 \\ . 2)``, ``matrix A = I(3)``, ``matrix A =
+J(2, 2, .)``, ``matrix A = B``, ``matrix A = B'`` (transpose), ``matrix colnames A = names``,
+``matrix rownames A = names``, ``matrix drop A | _all``, ``matrix dir``.  A matrix with one
+row (and several columns) is passed to ``from()`` as a vector labelled by its column
+names.  Its use in the me commands is ``from(name)`` (starting values, [ME] meglm,
+Remarks: Obtaining better starting values) and ``covariance(fixed(name))`` /
+``covariance(pattern(name))``."""
 
 from __future__ import annotations
 
@@ -10,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..errors import StataSyntaxError
 from ..postestimation.coefnames import stata_eb
 from .common import SessionError
 
@@ -44,8 +51,9 @@ def matrix(session: Session, rest: str) -> str:
         return ""
     m = _DEFINE.match(rest)
     if not m:
-        raise StataSyntaxError(f"matrix {rest.strip()}: only matrix name = e(b), "
-                               "matrix name = e(V) and matrix list name are available")
+        from .matrix_define import define_matrix
+
+        return define_matrix(session, rest)
     name, what = m.groups()
     b, V = stata_eb(session.require_e())  # Stata's stripes and (mixed) estimation metric
     session.matrices[name] = b if what == "b" else V
@@ -62,7 +70,8 @@ def _r_matrix(session: Session, name: str):
 def _show(name: str, value) -> str:
     if isinstance(value, pd.Series):
         frame = value.to_frame(name="y1").T
-        return f"\n{name}[1,{value.size}]\n" + frame.to_string(float_format=lambda v: f"{v:.8g}")
+        return f"\n{name}[1,{value.size}]\n" + frame.to_string(
+            float_format=lambda v: f"{v:.8g}", na_rep=".")
     frame = pd.DataFrame(value)
     return f"\n{name}[{frame.shape[0]},{frame.shape[1]}]\n" + frame.to_string(
-        float_format=lambda v: f"{v:.8g}")
+        float_format=lambda v: f"{v:.8g}", na_rep=".")

@@ -53,10 +53,23 @@ def estat(session: Session, rest: str) -> str:
     res = session.require_e()
     body, options = split_options(rest)
     words = body.split()
+    if len(words) > 1 and len(words[0]) >= 3 and "summarize".startswith(words[0].lower()):
+        from .cmd_estat_more import estat_summarize
+
+        return estat_summarize(session, " ".join(words[1:]) + (f", {options}" if options
+                                                                else ""))
     if len(words) != 1:
         raise SessionError("estat: one subcommand required (group, icc, sd, recovariance, "
                            "wcorrelation, ic, df, quadchk)")
     word = words[0].lower()
+    if word == "vce":
+        from .cmd_estat_more import estat_vce
+
+        return estat_vce(session, options)
+    if len(word) >= 3 and "summarize".startswith(word):
+        from .cmd_estat_more import estat_summarize
+
+        return estat_summarize(session, options and f", {options}" or "")
     sub = next((s for s, (k, _) in ESTAT.items() if s.startswith(word) and len(word) >= k),
                None)
     if sub is None:  # the library names what is available

@@ -9,18 +9,22 @@
     memodels datasets [NAME] [--save FILE]                  describe or save a shipped dataset
     memodels help [COMMAND]                                 a command's syntax and options
 
-Commands run in one session (:mod:`memodels.session`): estimation commands (mixed,
-meglm, melogit, ..., mestreg, meqrlogit), their replay, estimates store/restore/stats,
-lrtest, estat, test, testparm, lincom, nlcom, predict, margins, use, webuse, stset, list,
-summarize, generate, replace, drop, keep, display, set seed; prefixes quietly, capture,
-noisily.  A do-file holds one command per line: ``*`` and ``//`` start comments,
-``/* */`` is a comment, ``///`` continues a command on the next line, ``exit`` ends the
-script.  Each command is echoed as ``. command`` followed by its output, as in Stata's
-log.  Data files: .csv, .dta (value labels kept) or .parquet; SCRIPT ``-`` reads standard
-input.  The first failing command stops the run (exit status 2), as a do-file stops;
-prefix a command with ``capture`` to go on regardless.  Every error is one line on
-standard error naming the script line and Stata's return code; an internal error (a bug)
-is reported the same way (set ``MEMODELS_DEBUG=1`` to see its Python traceback).
+Commands run in one session (:mod:`memodels.session`): estimation commands (mixed, meglm,
+melogit, ..., mestreg, meqrlogit), their replay, estimates store/restore/stats, lrtest,
+hausman, estat (vce and summarize too), test, testparm, testnl, lincom, nlcom, predict,
+predictnl, margins, marginsplot, graph export, contrast, pwcompare, use, webuse, stset,
+xtset, tsset, svyset, list, summarize, tabulate, sort, generate, replace, drop, keep,
+display, scalar, matrix, mkmat, constraint, local, global, set seed; prefixes quietly,
+capture, noisily, by/bysort, bootstrap, jackknife, statsby, svy. A do-file holds one
+command per line: ``*`` and ``//`` start comments, ``/* */`` is a comment, ``///``
+continues a command on the next line (or ``#delimit ;`` ends commands at ``;``),
+``foreach``/``forvalues``/``while``/``if``/``else`` open blocks in braces, ``exit`` ends
+the script. Each command is echoed as ``. command`` followed by its output, as in Stata's
+log. Data files: .csv, .dta (value labels kept) or .parquet; SCRIPT ``-`` reads standard
+input. The first failing command stops the run (exit status 2), as a do-file stops; prefix
+a command with ``capture`` to go on regardless. Every error is one line on standard error
+naming the script line and Stata's return code; an internal error (a bug) is reported the
+same way (set ``MEMODELS_DEBUG=1`` to see its Python traceback).
 """
 
 from __future__ import annotations

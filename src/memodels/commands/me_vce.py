@@ -17,6 +17,7 @@ passes to the engine and how the results change ([ME] meglm, Syntax: weight,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,7 @@ class MEVce:
     clustvar: str | None = None
     pweighted: bool = False
     n_clusters: int = 0
+    survey: Any = None  # svy: the design's counts (memodels.glmm.survey.SurveyInfo)
 
     @property
     def robust(self) -> bool:
@@ -159,10 +161,35 @@ def apply_vce(fit: GLMMFit, design: Design, terms: list[EngineTerm], vce: MEVce)
         vce.clustvar = design.terms[0].level
 
 
+def apply_survey(fit: GLMMFit, design: Design, terms: list[EngineTerm], survey) -> MEVce:
+    """``svy:``: replace the fit's VCE by the linearized one of the survey design
+    (:mod:`memodels.glmm.survey`); the design's counts go to the results."""
+    from ..glmm.survey import linearized_vcov
+
+    if not terms:
+        raise OptionError("svy: the model has no random effects (use the fixed-effects "
+                          "estimator's own svy support)")
+    top = terms[0]
+    v, info = linearized_vcov(fit, top.groups, top.n_groups, design.index, survey)
+    fit.extra["vcov_oim"] = fit.vcov
+    fit.vcov = v
+    return MEVce(kind="linearized", pweighted=True, n_clusters=info.n_psu, survey=info)
+
+
 def decorate_results(res, design: Design, vce: MEVce) -> None:
     """Stata's e(vce), e(vcetype), e(clustvar), e(wtype) and the robust display."""
     res.extra["vce"] = vce.kind
     res.extra["wtype"] = design.weight_kind
+    if vce.kind == "linearized":
+        info = vce.survey
+        res.extra.update({"vcetype": "Linearized", "se_label": "Linearized",
+                          "N_strata": info.n_strata, "N_psu": info.n_psu,
+                          "df_r": info.design_df,
+                          "vce_note": (f"(Survey: {info.n_strata} strata, {info.n_psu} "
+                                       f"PSUs, design df {info.design_df}; z statistics)")})
+        res.ll_label = "Log pseudolikelihood"
+        res.lr_test = None
+        return
     if not vce.robust:
         return
     res.extra["vcetype"] = "Robust"
@@ -178,4 +205,4 @@ def decorate_results(res, design: Design, vce: MEVce) -> None:
 
 __all__ = ["MEVce", "prepare", "vce_spec", "engine_weights", "weight_kwargs",
            "check_weights_and_vce",
-           "cluster_codes", "apply_vce", "decorate_results"]
+           "cluster_codes", "apply_vce", "apply_survey", "decorate_results"]

@@ -324,6 +324,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     call_options = dict(options)
     options, matrices, definitions = me_constraints.pop_python_options(options)
     from_value = options.pop("from_", None)
+    survey = options.pop("survey", None)  # svy: (memodels.glmm.survey.SurveyDesign)
     model = parse_model(spec, command, data, options=options)
     opts = dict(model.options)
     _check_table_options(command, model, opts)
@@ -368,7 +369,10 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
                    **me_vce.weight_kwargs(weights, level_weights),
                    **_engine_kwargs(opts, fit_glmm))
     out("")
-    me_vce.apply_vce(fit, design, terms, vce)
+    if survey is not None:
+        vce = me_vce.apply_survey(fit, design, terms, survey)
+    else:
+        me_vce.apply_vce(fit, design, terms, vce)
     res = build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",
                              options=opts, family=family, spec=model, notes=notes)
     me_vce.decorate_results(res, design, vce)

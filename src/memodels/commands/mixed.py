@@ -21,6 +21,7 @@ from ..lmm.fit import fit_lmm
 from ..lmm.fit_residual import fit_lmm_residual
 from ..lmm.polish import NRSCALE
 from ..lmm.robust import robust_vcov
+from ..lmm.robust_multilevel import multilevel_robust_vcov
 from ..lmm.robust_residual import residual_robust_vcov
 from ..lmm.terms import engine_terms
 from ..lmm.weighted import WeightedTwoLevel, scale_weights
@@ -161,8 +162,14 @@ def _weighted_model(design, opts, kind_vce, X: np.ndarray):
         return None, False
     terms = engine_terms(design.terms)
     if len(terms) != 1 or len(design.terms) != 1:
-        raise OptionError("weights at higher levels, pweights and vce(robust|cluster) are "
-                          "implemented for two-level models only")
+        if not (pweights or level_w or design.weights is not None):
+            # vce(robust|cluster) at 3+ levels: memodels.lmm.robust_multilevel
+            if opts.get("reml"):
+                raise OptionError("vce(robust|cluster) is not allowed with REML")
+            return None, False
+        raise OptionError("weights at higher levels and pweights are implemented for "
+                          "two-level models only (vce(robust|cluster) alone works at any "
+                          "number of levels)")
     if opts.get("reml") and (pweights or kind_vce != "oim"):
         raise OptionError("pweights and vce(robust|cluster) are not allowed with REML")
     term = terms[0]
@@ -431,8 +438,12 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     robust = pweights or kind_vce != "oim"
     if robust:
         try:
-            vc = (residual_robust_vcov(design.y, X, fit, resid, clusters)
-                  if resid is not None else robust_vcov(wmodel, fit, clusters))
+            if resid is not None:
+                vc = residual_robust_vcov(design.y, X, fit, resid, clusters)
+            elif wmodel is None:  # three or more levels, no weights
+                vc = multilevel_robust_vcov(design.y, X, fit, clusters)
+            else:
+                vc = robust_vcov(wmodel, fit, clusters)
         except np.linalg.LinAlgError as exc:
             raise EstimationError(f"mixed: the robust VCE could not be computed ({exc}): the "
                                   "Hessian of the pseudolikelihood is singular") from exc

@@ -87,6 +87,11 @@ def robust_vcov(fit: GLMMFit, clusters: np.ndarray | None = None) -> np.ndarray:
     return jac @ v_opt @ jac.T
 
 
+def optimizer_metric(fit: GLMMFit) -> tuple[np.ndarray | None, np.ndarray]:
+    """Public name of :func:`_optimizer_metric` (used by :mod:`memodels.glmm.survey`)."""
+    return _optimizer_metric(fit)
+
+
 def _optimizer_metric(fit: GLMMFit) -> tuple[np.ndarray | None, np.ndarray]:
     """(d engine params / d optimizer params or None when they are the same, d estimation
     metric / d optimizer params).  Under constraints() or fixed()/pattern() covariances
@@ -158,4 +163,5 @@ def _numeric_cluster_scores(quad, params: np.ndarray) -> np.ndarray:
     return numdiff.jacobian(per_cluster, params, rel=1e-5)
 
 
-__all__ = ["sandwich", "cluster_map", "cluster_scores", "robust_vcov", "apply_robust"]
+__all__ = ["sandwich", "cluster_map", "cluster_scores", "robust_vcov", "apply_robust",
+           "optimizer_metric"]

@@ -15,7 +15,9 @@ import numpy as np
 from ..optimize import numdiff
 
 
-def robust_vcov(wmodel, fit, clusters: np.ndarray | None = None) -> np.ndarray:
+def cluster_loglik_function(wmodel, fit):
+    """(psi -> the groups' log likelihoods, the fitted psi) with psi = (beta, phi) in
+    Stata's estimation metric (``predict, scores`` and the robust VCE use it)."""
     structs = [t.structure for t in fit.terms]
     nb = fit.beta.size
     psi = np.concatenate([fit.beta, fit.phi])
@@ -27,6 +29,11 @@ def robust_vcov(wmodel, fit, clusters: np.ndarray | None = None) -> np.ndarray:
         theta = st.theta_from_sigma(st.sigma_from_phi(phi[:-1]) / s2)
         return wmodel.cluster_loglik(beta, theta, s2)
 
+    return per_cluster, psi
+
+
+def robust_vcov(wmodel, fit, clusters: np.ndarray | None = None) -> np.ndarray:
+    per_cluster, psi = cluster_loglik_function(wmodel, fit)
     return sandwich(per_cluster, psi, clusters)
 
 

@@ -44,7 +44,14 @@ from .frame import fixed_matrix
 
 def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None = None,
             over: str | None = None, dydx: str | None = None, predict: str | None = None,
-            level: float | None = None) -> pd.DataFrame:
+            level: float | None = None, subset: Any = None,
+            elasticity: str | None = None) -> pd.DataFrame:
+    """The margins table (see the module docstring); ``subset`` (a boolean array or
+    Series over the rows of ``data``: ``margins if/in``) restricts the observations
+    averaged to those of the estimation sample it selects.  ``elasticity`` with
+    ``dydx``: ``"eyex"`` averages (dy/dx)(x/y), ``"dyex"`` (dy/dx) x and ``"eydx"``
+    (dy/dx)/y over the observations ([R] margins, eyex()/dyex()/eydx()), for the linear
+    prediction (after mixed and the meqr commands, or ``predict(xb)``)."""
     # a results class may supply its own prediction (mestreg: mean/median survival time,
     # marginal over the random effects): an object with average(), vcov and expression
     hook = getattr(res, "margins_prediction", None)
@@ -76,10 +83,18 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
             raise OptionError(f"margins: at(): variable {unknown[0]} not found")
         values = [np.atleast_1d(at[k]).tolist() for k in keys]
         at_rows = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
-    groups = [(None, np.ones(len(sample), bool))]
+    keep = np.ones(len(sample), bool)
+    if subset is not None:
+        keep = np.asarray(pd.Series(np.asarray(subset, dtype=bool), index=data.index)
+                          .loc[design.index], dtype=bool)
+        if not keep.any():
+            raise OptionError("margins: no observations (if/in selects none of the "
+                              "estimation sample)")
+    groups = [(None, keep)]
     if over is not None:
         codes = sample[over]
-        groups = [(g, (codes == g).to_numpy()) for g in sorted(codes.dropna().unique())]
+        groups = [(g, (codes == g).to_numpy() & keep)
+                  for g in sorted(codes[keep].dropna().unique())]
 
     def average(pred, frame: pd.DataFrame, mask: np.ndarray) -> tuple[float, np.ndarray]:
         if pred is not None:
@@ -114,8 +129,14 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
             continue
         var = dydx[2:] if dydx.startswith("i.") else dydx
         col = frame[var]
+        if elasticity is not None and pred is not None:
+            raise OptionError(f"margins, {elasticity}() is supported for the linear "
+                              "prediction (xb) only")
         is_factor = dydx.startswith("i.") or not pd.api.types.is_numeric_dtype(col) or \
             _enters_as_factor(var, design)
+        if is_factor and elasticity is not None:
+            raise OptionError(f"margins, {elasticity}(): {var} is a factor variable; "
+                              "elasticities are for continuous covariates")
         if is_factor:
             levels = sorted(col.dropna().unique())
             base_m, base_g = average_of(frame.assign(**{var: levels[0]}), mask)
@@ -123,6 +144,9 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
                 m, g = average_of(frame.assign(**{var: lv}), mask)
                 rows.append({**label, "term": f"{lv}.{var}", "margin": m - base_m,
                              "_grad": g - base_g})
+        elif elasticity is not None:
+            rows.append({**label, "term": var,
+                         **_elasticity(elasticity, design, frame, var, mask, beta, offset)})
         else:
             vals = col.to_numpy(float)
             h = 1e-5 * max(float(np.nanstd(vals)), 1.0)
@@ -152,6 +176,31 @@ def margins(res, *, data: pd.DataFrame | None = None, at: dict[str, Any] | None 
     out.attrs["expression"] = (custom.expression if custom is not None
                                else "Linear prediction, fixed portion")
     return out
+
+
+def _elasticity(kind: str, design, frame: pd.DataFrame, var: str, mask: np.ndarray,
+                beta: np.ndarray, offset: np.ndarray | None) -> dict[str, Any]:
+    """The average elasticity of the linear prediction and its gradient in beta."""
+    col = pd.to_numeric(frame[var], errors="coerce")
+    h = 1e-5 * max(float(np.nanstd(col.to_numpy(float))), 1.0)
+    x0 = fixed_matrix(design, frame)[mask]
+    dx = (fixed_matrix(design, frame.assign(**{var: col + h}))[mask]
+          - fixed_matrix(design, frame.assign(**{var: col - h}))[mask]) / (2 * h)
+    eta = x0 @ beta + (0.0 if offset is None else offset[mask])
+    v = col.to_numpy(float)[mask]
+    d = dx @ beta
+    if kind == "dyex":
+        return {"margin": float(np.mean(v * d)), "_grad": (v[:, None] * dx).mean(0)}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = dx / eta[:, None] - (d / eta ** 2)[:, None] * x0
+        if kind == "eydx":
+            return {"margin": float(np.mean(d / eta)), "_grad": per.mean(0)}
+        return {"margin": float(np.mean(v * d / eta)), "_grad": (v[:, None] * per).mean(0)}
+
+
+def fixed_variables(design) -> list[str]:
+    """The data columns the fixed-effects columns are computed from."""
+    return _fixed_variables(design)
 
 
 def _fixed_variables(design) -> list[str]:

@@ -150,7 +150,11 @@ def _predict_mixed(res, statistic, data, relevel, options):
     if options:
         raise OptionError(f"predict after mixed: option(s) {', '.join(options)} not allowed")
     if stat == "scores":
-        raise NotImplementedError("predict, scores is not implemented yet after mixed")
+        from .scores_mixed import mixed_scores
+
+        if relevel is not None:
+            raise OptionError("relevel() not allowed with predict, scores")
+        return mixed_scores(res, res.design.index if data is None else data.index)
     if relevel is not None and stat in ("xb", "stdp"):
         raise OptionError(f"relevel() not allowed with predict, {stat}")
     design, fit = res.design, res.fit

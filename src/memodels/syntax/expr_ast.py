@@ -65,6 +65,8 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "round": (1, 2),
     "floor": (1, 1),
     "ceil": (1, 1),
+    "mod": (2, 2),
+    "sum": (1, 1),
     "min": (1, None),
     "max": (1, None),
     "cond": (3, 3),

@@ -235,6 +235,11 @@ def _eval_call(node: Call, args: list[_Value], n: int) -> _Value:
             r = np.floor(x)
         elif name == "ceil":
             r = np.ceil(x)
+        elif name == "mod":  # [FN] mod(x, y) = x - y*floor(x/y); missing when y <= 0
+            y = _num(args[1], "mod()")
+            r = np.where(y > 0, x - y * np.floor(x / np.where(y > 0, y, 1.0)), np.nan)
+        elif name == "sum":  # [FN] sum(x): running sum, missing treated as 0
+            r = np.cumsum(np.where(np.isnan(x), 0.0, x))
         elif name in _UNIT:
             r = _UNIT[name](x)
         else:  # pragma: no cover

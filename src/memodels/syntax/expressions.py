@@ -30,7 +30,8 @@ Stata semantics reproduced here:
 
 Functions: ``missing(x, ...)`` (alias ``mi``), ``inlist(z, a, ...)``,
 ``inrange(z, a, b)``, ``abs``, ``log``/``ln``, ``log10``, ``exp``, ``sqrt``, ``int``,
-``round(x[, y])``, ``floor``, ``ceil``, ``min(...)``, ``max(...)`` (ignoring missing),
+``round(x[, y])``, ``floor``, ``ceil``, ``mod(x, y)``, ``sum(x)`` (running sum),
+``min(...)``, ``max(...)`` (ignoring missing),
 ``cond(c, a, b)``, ``invlogit``, ``logit``, ``normal``, ``invnormal``, ``tanh``, ``atanh``,
 ``sin``, ``cos``, ``tan``; system variables ``_n`` and ``_N``.  Evaluation is iterative
 (:mod:`memodels.syntax.expr_eval`), so long sums work; parentheses may nest

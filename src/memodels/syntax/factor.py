@@ -100,7 +100,10 @@ def _parse_op(stream: TokenStream, text: str) -> _Op | None:
         op = _op_from_name(name)
         if op is None:
             if _TS_OP.match(name):
-                raise StataSyntaxError(f"time-series operator {name}. not supported")
+                raise StataSyntaxError(
+                    f"time-series operator {name}. not supported in a model formula; in a "
+                    "session or do-file, xtset/tsset the data and the operators become "
+                    "variables (memodels.cli.cmd_program)")
             raise StataSyntaxError(f"invalid factor-variable operator {name}.")
         stream.next()
         stream.next()

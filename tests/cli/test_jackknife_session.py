@@ -1,0 +1,30 @@
+"""The jackknife prefix ([R] jackknife): delete-one-cluster refits and the jackknife VCE,
+against leave-one-out fits computed here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import memodels
+from memodels.errors import OptionError
+from memodels.session import Session
+from support import load_dataset
+
+
+def test_cluster_jackknife_vce_matches_leave_one_out_fits():
+    pig = load_dataset("pig")
+    pig = pig[pig["id"] <= 12].copy()
+    s = Session(pig)
+    text = s.run("jackknife, cluster(id): mixed weight week || id:")
+    ests = np.vstack([memodels.fit("mixed weight week || id:", pig[pig["id"] != g])
+                      .params.to_numpy() for g in range(1, 13)])
+    dev = ests - ests.mean(axis=0)
+    v = 11 / 12 * dev.T @ dev
+    np.testing.assert_allclose(s.e.vcov.to_numpy(), v, rtol=1e-5)
+    np.testing.assert_allclose(s.e.bse.to_numpy(), np.sqrt(np.diag(v)), rtol=1e-5)
+    assert "Jackknife: 12 of 12 clusters in id" in text
+    b, vw = s.e.params["week"], v[0, 0]
+    assert s.e.wald[0] == pytest.approx(b * b / vw, rel=1e-5)
+    with pytest.raises(OptionError, match="expression lists"):
+        s.run("jackknife _b[week]: mixed weight week || id:")
