@@ -58,6 +58,7 @@ import pandas as pd
 from .cli import (
     cmd_bootstrap,
     cmd_by,
+    cmd_contrast,
     cmd_data,
     cmd_estat_more,
     cmd_estimates,
@@ -107,6 +108,8 @@ COMMANDS: dict[str, tuple[int, Handler]] = {
     "graph": (2, cmd_graph.graph),
     "stcurve": (7, cmd_graph.stcurve),
     "help": (1, cmd_help.help_),
+    "contrast": (4, cmd_contrast.contrast_),
+    "pwcompare": (9, cmd_contrast.pwcompare_),
     "matrix": (3, cmd_matrix.matrix),
     "use": (3, cmd_data.use),
     "webuse": (6, cmd_data.webuse),
