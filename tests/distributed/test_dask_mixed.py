@@ -1,0 +1,123 @@
+"""``mixed`` on a Dask DataFrame (issue #15) against the in-memory fit of the same data.
+
+One 2-worker LocalCluster (processes) for the module.  The in-memory fit is the
+independent computation: the Dask engine rebuilds the likelihood from per-group
+cross-products computed on the workers, so equality to 1e-8 (and the same iteration
+count) checks the statistics, their placement and the sample rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+import memodels  # noqa: E402
+from memodels.errors import MemodelsError  # noqa: E402
+
+RTOL = 1e-8
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+    cl = distributed.Client(cluster)
+    yield cl
+    cl.close()
+    cluster.close()
+
+
+def _data(seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n_cls, m = 60, 8
+    cls = np.repeat(np.arange(n_cls), m)
+    school = cls // 6
+    x = rng.normal(size=cls.size)
+    f = rng.integers(1, 4, size=cls.size)
+    y = (1 + 0.5 * x + 0.3 * (f == 2) + rng.normal(size=n_cls)[cls]
+         + 0.7 * rng.normal(size=10)[school] + 0.4 * rng.normal(size=n_cls)[cls] * x
+         + rng.normal(size=cls.size))
+    df = pd.DataFrame({"y": y, "x": x, "f": f, "school": school, "cls": cls % 6,
+                       "id": cls, "t": np.tile(np.arange(m), n_cls)})
+    df.loc[[3, 50], "x"] = np.nan  # listwise deletion counted
+    return df
+
+
+@pytest.fixture(scope="module")
+def frames(client):
+    df = _data()
+    return df, dd.from_pandas(df, npartitions=3)
+
+
+def _close(a, b, rtol=RTOL):
+    np.testing.assert_allclose(np.asarray(b, float), np.asarray(a, float), rtol=rtol, atol=0)
+
+
+CASES = [
+    "y x i.f || id:",
+    "y x i.f || id: x, covariance(unstructured)",
+    "y x || school: || cls:",
+    "y x i.f || school: x || cls:, reml",
+    "y x if f > 1 || id: x",
+]
+
+
+@pytest.mark.parametrize("spec", CASES)
+def test_dask_mixed_equals_memory(frames, spec):
+    df, ddf = frames
+    a = memodels.mixed(spec, df, nolog=True)
+    b = memodels.mixed(spec, ddf, nolog=True)
+    assert b.nobs == a.nobs and b.n_dropped == a.n_dropped
+    assert b.iterations == a.iterations
+    _close(a.llf, b.llf)
+    _close(a.params, b.params)
+    _close(a.bse, b.bse)
+    assert [lv.n_groups for lv in b.levels] == [lv.n_groups for lv in a.levels]
+    assert [(lv.min, lv.max) for lv in b.levels] == [(lv.min, lv.max) for lv in a.levels]
+
+
+def test_dask_mixed_predict(frames):
+    df, ddf = frames
+    spec = "y x i.f || school: x || cls:, reml"
+    a = memodels.mixed(spec, df, nolog=True)
+    b = memodels.mixed(spec, ddf, nolog=True)
+    for stat in ("xb", "fitted", "residuals", "rstandard"):
+        pb = b.predict(stat)
+        assert isinstance(pb, dd.Series)
+        assert pb.npartitions == b.extra["dask_frame"].npartitions
+        got = pb.compute()
+        pa = a.predict(stat)
+        assert got.isna().sum() == len(df) - len(pa)  # NaN outside the sample
+        _close(pa, got.reindex(pa.index), rtol=1e-8)
+    # postestimation on the result as in memory
+    _close(a.lincom("x + _cons").estimate, b.lincom("x + _cons").estimate)
+    _close(a.test("x").chi2, b.test("x").chi2)
+
+
+def test_dask_mixed_fit_entry_and_refusals(frames):
+    df, ddf = frames
+    a = memodels.fit("mixed y x || id:", df, nolog=True)
+    b = memodels.fit("mixed y x || id:", ddf, nolog=True)
+    _close(a.llf, b.llf)
+    with pytest.raises(MemodelsError, match="in range"):
+        memodels.mixed("y x in 1/100 || id:", ddf, nolog=True)
+    with pytest.raises(MemodelsError, match="crossed"):
+        memodels.mixed("y x || _all: R.school || id:", ddf, nolog=True)
+    # a model the rows alone can answer (e(sample)) refuses rather than guessing
+    with pytest.raises(MemodelsError, match="Dask"):
+        np.asarray(b.design.y)
+
+
+@pytest.mark.parametrize("spec", ["y nosuch || id:", "s x || id:", "y x || nosuch:"])
+def test_dask_bad_input_same_error(frames, spec):
+    df, ddf = frames
+    df = df.assign(s=np.where(df["x"] > 0, "a", "b"))
+    ddf = ddf.assign(s=ddf["x"].map(lambda v: "a" if v > 0 else "b", meta=("s", object)))
+    with pytest.raises(MemodelsError) as mem:
+        memodels.mixed(spec, df, nolog=True)
+    with pytest.raises(type(mem.value)) as dsk:
+        memodels.mixed(spec, ddf, nolog=True)
+    assert str(dsk.value) == str(mem.value)
