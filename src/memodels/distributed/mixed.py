@@ -49,7 +49,10 @@ def part_moments(d) -> tuple[dict, list, list[dict]]:
     return colmod.moments(d.X, d.y), (d.columns if d.n else []), zmom
 
 
-def _moments(prep: Prepared):
+def pooled_moments(prep: Prepared) -> tuple[dict, list[dict]]:
+    """Pass: pooled moments of [X, y] and of each equation's random-effects covariates,
+    the partitions' column codings checked against the template, and collinear
+    random-effects covariates refused."""
     import dask
     from dask import delayed
 
@@ -69,10 +72,12 @@ def _moments(prep: Prepared):
                 f"random-effects covariate(s) {' '.join(names)} at level {term.level} are "
                 "collinear (in memory they would be omitted): drop them from the equation "
                 "to fit on a Dask DataFrame")
-    return reduce(colmod.pool, [o[0] for o in out])
+    zmoms = [reduce(colmod.pool, [o[2][t] for o in out]) for t in range(len(plans))]
+    return reduce(colmod.pool, [o[0] for o in out]), zmoms
 
 
-def _fixed_columns(prep: Prepared, mom: dict, constant: bool) -> tuple[list, np.ndarray, list]:
+def fixed_columns(prep: Prepared, mom: dict, constant: bool,
+                  command: str = "mixed") -> tuple[list, np.ndarray, list]:
     """Template columns with collinearity decided globally; mask of kept candidate
     columns; notes."""
     cols = [FixedColumn(c.name, c.status, c.term, c.level_labels) for c in prep.columns]
@@ -87,7 +92,7 @@ def _fixed_columns(prep: Prepared, mom: dict, constant: bool) -> tuple[list, np.
     keep = np.ones(len(ok_cols), bool)
     keep[:p_cand] = ~omit
     if constant:
-        colmod.check_location(mom, [c.name for c in ok_cols], np.r_[~omit, False], "mixed")
+        colmod.check_location(mom, [c.name for c in ok_cols], np.r_[~omit, False], command)
     return cols, keep, notes
 
 
@@ -106,7 +111,9 @@ def _ols(mom: dict, keep: np.ndarray, constant: bool) -> np.ndarray:
     return np.linalg.lstsq(G[np.ix_(idx, idx)], G[idx, -1], rcond=None)[0]
 
 
-def _levels(spec, stats: Stats, sources: list[int], design_terms) -> list[LevelInfo]:
+def levels_of(spec, sizes: list[np.ndarray], sources: list[int],
+              design_terms) -> list[LevelInfo]:
+    """The group table (:func:`memodels.design.groups.level_table`) from group sizes."""
     plans = plan_levels(spec.equations)
     rows, seen = [], set()
     by_source = {s: i for i, s in enumerate(sources)}
@@ -114,7 +121,7 @@ def _levels(spec, stats: Stats, sources: list[int], design_terms) -> list[LevelI
         if plan.distinct in seen or ti not in by_source:
             continue
         seen.add(plan.distinct)
-        sz = stats.sizes[by_source[ti]]
+        sz = sizes[by_source[ti]]
         g = sz.size
         rows.append(LevelInfo(term.level, term.path, g, int(sz.min()) if g else 0,
                               float(sz.sum()) / g if g else 0.0, int(sz.max()) if g else 0))
@@ -165,8 +172,8 @@ def mixed_dask(spec: str, ddf, *, check_supported: Callable, maximize: Callable,
     reml = bool(opts.get("reml"))
     check_supported(opts, meta)
     constant = not model.noconstant
-    mom = _moments(prep)
-    cols, keep, notes = _fixed_columns(prep, mom, constant)
+    mom, _ = pooled_moments(prep)
+    cols, keep, notes = fixed_columns(prep, mom, constant)
     b0 = _ols(mom, keep, constant)
     design_terms = meta.terms
     sources = [i for i, t in enumerate(design_terms) if t.Z is not None and t.Z.shape[1]]
@@ -213,7 +220,7 @@ def mixed_dask(spec: str, ddf, *, check_supported: Callable, maximize: Callable,
         print("", file=console())
     design = Design(
         depvar=model.depvar, y=y_stub, X=x_stub, columns=cols,
-        terms=design_terms, levels=_levels(model, stats, sources, design_terms),
+        terms=design_terms, levels=levels_of(model, stats.sizes, sources, design_terms),
         index=RemoteRows((n,), "the estimation sample's index"),
         sample=RemoteRows((n,), "e(sample)"), n_dropped=prep.n_dropped,
         notes=notes, extra={}, value_labels={})

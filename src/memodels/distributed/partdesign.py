@@ -47,6 +47,7 @@ class PartDesign:
     index: pd.Index
     sample: np.ndarray  # over the partition's rows
     n_dropped: int
+    extra: dict | None = None  # option variables (offset, exposure, ...), sample rows
 
     @property
     def n(self) -> int:
@@ -90,7 +91,8 @@ def partition_design(spec: ModelSpec, pdf: pd.DataFrame, proto: pd.DataFrame) ->
     return PartDesign(
         y=np.asarray(d.y, float)[k:], X=np.asarray(d.X, float)[k:], columns=d.columns,
         groups=groups, n_groups=n_groups, keys=keys, Z=zs, index=pdf.index[sample],
-        sample=sample, n_dropped=int(d.n_dropped))
+        sample=sample, n_dropped=int(d.n_dropped),
+        extra={name: np.asarray(v)[k:] for name, v in d.extra.items()})
 
 
 def _empty(spec: ModelSpec, pdf: pd.DataFrame, proto: pd.DataFrame) -> PartDesign:

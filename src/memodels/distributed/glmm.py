@@ -1,0 +1,289 @@
+"""The me commands on a Dask DataFrame ([ME] meglm, Methods and formulas), client side.
+
+The stages of :mod:`memodels.glmm.fit`, with the likelihood evaluated on the workers
+(:mod:`.glmm_parts`): "Fitting fixed-effects model" (:func:`memodels.glm.fit.fit_glm`
+on the sums of the partitions' log likelihood, gradient and Hessian), "Refining starting
+values" (grid node 0), "Fitting full model" (:func:`memodels.glmm.newton.run`, Stata's
+Newton-Raphson with the adaptive parameters held fixed within an iteration and updated
+between iterations, each partition adapting its own groups' parameters and keeping them
+on its worker), then :func:`memodels.glmm.fit.assemble` for the VCE in Stata's metric.
+Each iteration sends the parameter vector to the workers and receives one scalar, one
+gradient and one Hessian per partition.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from ..covariance.structures import CovStructure
+from ..design.types import Design, FixedColumn
+from ..errors import ConvergenceWarning, DataError, OptionError
+from ..glm.fit import fit_glm, start_values
+from ..glmm import newton
+from ..glmm.fit import assemble
+from ..glmm.scaling import design_scaling, re_scaling
+from ..glmm.start import StartSpec, grid_search, initial_params
+from ..lmm.terms import EngineTerm
+from ..output.console import console
+from ..results.glmm import build_glmm_results
+from ..syntax import parse_model
+from . import glmm_parts as gp
+from .frame import prepare
+from .lmm_stats import global_codes
+from .mixed import fixed_columns, levels_of, pooled_moments
+from .remote import RemoteRows
+
+SUPPORTED = ("bernoulli", "poisson", "nbinomial", "gaussian")
+REFUSED = ("vce", "startvalues", "startgrid", "noestimate", "constraints", "pweight",
+           "fweight", "iweight", "laplace", "dnumerical")
+
+
+def _sum(results):
+    ll = sum(float(r[0]) for r in results)
+    g = sum(np.asarray(r[1], float) for r in results)
+    h = sum(np.asarray(r[2], float) for r in results)
+    return ll, g, h
+
+
+class DaskGLM:
+    """The fixed-effects GLM as sums over the partitions (``fit_glm(model=...)``)."""
+
+    def __init__(self, parts: list, p: int, a: int, family, start_model) -> None:
+        self.parts, self.p, self.a, self.family = parts, p, a, family
+        self._start_model = start_model
+
+    def start(self) -> np.ndarray:
+        return start_values(self._start_model)
+
+    def loglik(self, theta: np.ndarray) -> float:
+        import dask
+        from dask import delayed
+
+        vals = dask.compute(*[delayed(gp.glm_loglik)(m, theta) for m in self.parts])
+        total = float(sum(vals))
+        return total if np.isfinite(total) else -np.inf
+
+    def evaluate(self, theta: np.ndarray):
+        import dask
+        from dask import delayed
+
+        ll, g, h = _sum(dask.compute(*[delayed(gp.glm_evaluate)(m, theta)
+                                       for m in self.parts]))
+        return (ll if np.isfinite(ll) else -np.inf), g, h
+
+
+class DaskQuadrature:
+    """The GLMM likelihood as sums over the partitions, with the interface
+    :func:`memodels.glmm.newton.run` and :func:`memodels.glmm.fit.assemble` use.  The
+    adaptive parameters are a list of persisted per-partition objects (on the workers)."""
+
+    def __init__(self, parts: list, p: int, n_aux: int, k: int, method: str) -> None:
+        self.parts, self.p, self.n_aux, self.k = parts, p, n_aux, k
+        self.method = method
+
+    @property
+    def n_params(self) -> int:
+        return self.k
+
+    def adapt(self, params: np.ndarray, ad, tol: float = 1e-8, maxiter: int = 100):
+        import dask
+        from dask import delayed
+
+        prev = ad if ad is not None else [None] * len(self.parts)
+        if self.method != "mvaghermite":
+            return list(dask.persist(*[delayed(gp.quad_adapt)(m, params, a)
+                                       for m, a in zip(self.parts, prev, strict=True)]))
+        # the in-memory fixed-point loop, iterated by all partitions together: it stops
+        # when the largest change over all groups is below tol
+        for _ in range(maxiter):
+            new = list(dask.persist(*[delayed(gp.quad_adapt_step)(m, params, a)
+                                      for m, a in zip(self.parts, prev, strict=True)]))
+            change = max(dask.compute(*[delayed(gp.adapt_change)(m, n, a) for m, n, a
+                                        in zip(self.parts, new, prev, strict=True)]))
+            prev = new
+            if change < tol:
+                break
+        return prev
+
+    def loglik(self, params: np.ndarray, ad) -> float:
+        import dask
+        from dask import delayed
+
+        vals = dask.compute(*[delayed(gp.quad_loglik)(m, params, a)
+                              for m, a in zip(self.parts, ad, strict=True)])
+        total = float(sum(vals))
+        return total if np.isfinite(total) else -np.inf
+
+    def derivatives(self, params: np.ndarray, ad):
+        import dask
+        from dask import delayed
+
+        return _sum(dask.compute(*[delayed(gp.quad_derivatives)(m, params, a)
+                                   for m, a in zip(self.parts, ad, strict=True)]))
+
+
+def _check_options(command: str, opts: dict, model) -> None:
+    for key in REFUSED:
+        if opts.get(key) not in (None, False, ""):
+            raise OptionError(f"option {key}() not supported with {command} on a Dask "
+                              "DataFrame (fit in memory)")
+    if model.weight is not None or any(eq.weight is not None for eq in model.equations):
+        raise OptionError(f"weights are not supported with {command} on a Dask DataFrame")
+    if opts.get("intmethod") == "laplace" or str(opts.get("intpoints", "")) == "1":
+        raise OptionError(f"intmethod(laplace) is not supported with {command} on a Dask "
+                          "DataFrame: use adaptive quadrature (mvaghermite, mcaghermite)")
+
+
+def _fake_rows(mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """Two rows with these column means and (population) standard deviations."""
+    return np.vstack([mean - sd, mean + sd])
+
+
+def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
+                check_supported, partitioned: bool = False):
+    """One me command on a Dask DataFrame; see the module docstring."""
+    import dask
+    from dask import delayed
+
+    from ..commands import meglm as me  # the shared glue of the me commands
+
+    options = dict(options)
+    for key in ("from_", "matrices", "constraints"):
+        if options.get(key) is not None:
+            raise OptionError(f"{key} not supported on a Dask DataFrame (fit in memory)")
+    model = parse_model(spec, command, list(ddf.columns), options=options)
+    opts = dict(model.options)
+    _check_options(command, opts, model)
+    fam, args, link = me.family_choice(command, opts)
+    if fam not in SUPPORTED or (fam == "binomial"):
+        raise OptionError(f"{command}: family {fam} is not supported on a Dask DataFrame yet "
+                          "(supported: " + ", ".join(SUPPORTED) + ")")
+    prep = prepare(model, ddf, command, partitioned=partitioned)
+    tmpl = prep.template
+    check_supported(command, opts, tmpl)
+    family = me.make_family_for(fam, args, link, tmpl)
+    method, points, notes = me.integration(opts, False)
+    if method == "laplace":
+        raise OptionError(f"intmethod(laplace) is not supported with {command} on a Dask "
+                          "DataFrame: use adaptive quadrature (mvaghermite, mcaghermite)")
+    constant = not model.noconstant
+    mom, zmoms = pooled_moments(prep)
+    cols, keep, col_notes = fixed_columns(prep, mom, constant, command)
+    p = int(keep.sum())
+    sources = [i for i, t in enumerate(tmpl.terms) if t.Z is not None and t.Z.shape[1]]
+    structs = [CovStructure(tmpl.terms[i].covariance, tmpl.terms[i].Z.shape[1])
+               for i in sources]
+    levels_seen = [tmpl.terms[i].path for i in sources]
+    if len(set(levels_seen)) < len(levels_seen):
+        raise OptionError(f"{command} on a Dask DataFrame: repeated equations at one level "
+                          "are not supported (fit in memory)")
+    # the in-memory design scaling (memodels.glmm.scaling) would transform: refuse
+    idx = np.flatnonzero(keep)
+    sd_x = np.sqrt(np.clip(np.diag(mom["C"])[idx] / max(mom["n"], 1), 0, None))
+    x2 = _fake_rows(mom["mean"][idx], sd_x)
+    if constant:
+        x2[:, -1] = 1.0
+    eterms_fake = []
+    for st, i in zip(structs, sources, strict=True):
+        zm = zmoms[i]
+        q = tmpl.terms[i].Z.shape[1]
+        zsd = np.sqrt(np.clip(np.diag(zm["C"])[:q] / max(zm["n"], 1), 0, None))
+        eterms_fake.append(EngineTerm(np.zeros(2, np.int64), 1,
+                                      _fake_rows(zm["mean"][:q], zsd), st, i))
+    if design_scaling(x2, family) is not None or re_scaling(eterms_fake, None) is not None:
+        raise OptionError(f"{command} on a Dask DataFrame: the covariates are badly scaled "
+                          "(in memory they would be centred and rescaled internally); "
+                          "centre and rescale them (e.g. to standard deviation 1) first")
+    a = len(family.aux_names)
+    k = p + a + sum(s.n_theta for s in structs)
+    parts = [delayed(gp.build_part)(d, keep, family, model.depvar, me.offset_for, opts,
+                                    method, points, structs, sources, k)
+             for d in prep.designs]
+    parts = list(dask.persist(*parts))
+    sums = dask.compute(*[delayed(gp.summary)(m) for m in parts])
+    n = sum(s["n"] for s in sums)
+    values = np.unique(np.concatenate([s["values"] for s in sums]))
+    from ..commands.me_checks import check_outcome, check_sample_size
+
+    check_sample_size(n)
+    me_y = np.r_[values, values[:1]] if values.size == 1 else values
+    check_outcome(fam, family, me_y, model.depvar)
+    ybar = sum(s["sy"] for s in sums) / n
+    ysd = np.sqrt(max(sum(s["syy"] for s in sums) / n - ybar ** 2, 0.0))
+    moff = sum(s["soff"] for s in sums) / n
+    start_model = SimpleNamespace(
+        family=family, X=np.vstack([np.r_[np.zeros(p - 1), 1.0] if constant else
+                                    np.zeros(p)] * 2),
+        y=np.array([ybar - ysd, ybar + ysd]), w=None, offset=np.array([moff, moff]),
+        p=p, a=a)
+    log = None
+    if not opts.get("nolog") and opts.get("log", True):
+        log = me.make_log()
+    history: list = []
+
+    def note(stage: str, it: int, val: float, flag: str = "") -> None:
+        history.append((stage, it, val))
+        if log is not None:
+            log(stage, it, val, flag) if flag else log(stage, it, val)
+
+    import warnings
+
+    glm = fit_glm(None, None, family, model=DaskGLM(parts, p, a, family, start_model))
+    for it, val in glm.log:
+        note("Fitting fixed-effects model:", it, val)
+    terms = [EngineTerm(np.zeros(0, np.int64), 0, np.zeros((0, s.q)), s, i)
+             for s, i in zip(structs, sources, strict=True)]
+    theta0 = [t.structure.start_theta(1.0) for t in terms]
+    x_stub = RemoteRows((n, p), "the fixed-effects design")
+    y_stub = RemoteRows((n,), "the outcome")
+    params = initial_params(StartSpec(), y_stub, x_stub, terms, family, None, glm, None,
+                            theta0)
+    quad = DaskQuadrature(parts, p, a, k, method)
+    cache: dict = {}
+
+    def at_start(par: np.ndarray) -> float:
+        try:
+            ad_q = quad.adapt(par, None)
+            ll_q = quad.loglik(par, ad_q)
+        except (FloatingPointError, ValueError, np.linalg.LinAlgError):
+            return -np.inf
+        cache[par.tobytes()] = ad_q
+        return ll_q
+
+    resid = p if getattr(family, "name", "") == "gaussian" else None
+    params = grid_search(StartSpec(), params, terms, p + a, at_start,
+                         lambda it, ll: note("Refining starting values:", it, ll), resid)
+    ad = cache.get(params.tobytes()) or quad.adapt(params, None)
+    mx = me.maximize_options(opts, command)
+    run = newton.run(quad, params, ad, mx,
+                     lambda i, v, flag: note("Fitting full model:", i, v, flag))
+    params, ad, converged, it = run.params, run.adaptive, run.converged, run.iterations
+    if not converged:
+        warnings.warn("convergence not achieved", ConvergenceWarning, stacklevel=3)
+    ad = quad.adapt(params, ad)
+    llf, grad, hess = quad.derivatives(params, ad)
+    fit = assemble(quad, params, ad, llf, grad, hess, glm, family, terms, history,
+                   converged, it, method, points)
+    if log is not None:
+        print("", file=console())
+    infos = dask.compute(*[delayed(gp.group_info)(d, sources) for d in prep.designs])
+    _, n_groups, sizes = global_codes(list(infos), len(sources))
+    design = Design(
+        depvar=model.depvar, y=y_stub, X=x_stub, columns=cols, terms=tmpl.terms,
+        levels=levels_of(model, sizes, sources, tmpl.terms), index=RemoteRows((n,), "index"),
+        sample=RemoteRows((n,), "e(sample)"), n_dropped=prep.n_dropped, notes=col_notes,
+        extra={}, value_labels={})
+    res = build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",
+                             options=opts, family=family, spec=model, notes=notes)
+    res.extra["vce"] = "oim"
+    res.extra["dask_frame"] = prep.ddf
+    res.extra["dask_parts"] = parts
+    res.extra["dask_designs"] = prep.designs
+    res.extra["dask_keep"] = keep
+    return res
+
+
+__all__ = ["fit_me_dask", "DataError", "FixedColumn"]
