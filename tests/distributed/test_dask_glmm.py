@@ -41,7 +41,11 @@ def frames(client):
     yb = (rng.random(gid.size) < 1 / (1 + np.exp(-eta))).astype(float)
     yc = rng.poisson(np.exp(0.2 + 0.3 * x + 0.6 * rng.normal(size=n_id)[gid]
                             + 0.3 * rng.normal(size=n_id)[gid] * x))
-    df = pd.DataFrame({"yb": yb, "yc": yc, "x": x, "school": school, "id": gid})
+    lat = 0.7 * x + rng.normal(size=n_id)[gid] + rng.logistic(size=gid.size)
+    yo = np.digitize(lat, [-1.0, 0.3, 1.5])
+    f = rng.integers(1, 3, size=gid.size)
+    df = pd.DataFrame({"yb": yb, "yc": yc, "yo": yo, "f": f, "x": x, "school": school,
+                       "id": gid})
     df.loc[[5, 77], "x"] = np.nan
     return df, dd.from_pandas(df, npartitions=3)
 
@@ -51,6 +55,7 @@ CASES = [
     ("melogit", "yb x || school: || id:", {}),
     ("melogit", "yb x || id:", {"intmethod": "ghermite", "intpoints": 5}),
     ("mepoisson", "yc x || id: x, covariance(unstructured)", {}),
+    ("meologit", "yo x i.f || id:", {}),
 ]
 
 
@@ -66,8 +71,22 @@ def test_dask_me_equals_memory(frames, cmd, spec, opts):
     np.testing.assert_allclose(b.params, a.params, rtol=RTOL)
     np.testing.assert_allclose(b.bse, a.bse, rtol=RTOL)
     assert [lv.n_groups for lv in b.levels] == [lv.n_groups for lv in a.levels]
-    np.testing.assert_allclose(b.lincom("x + _cons").estimate,
-                               a.lincom("x + _cons").estimate, rtol=RTOL)
+    np.testing.assert_allclose(b.lincom("2 * x").estimate, a.lincom("2 * x").estimate,
+                               rtol=RTOL)
+
+
+@pytest.mark.parametrize(("cmd", "spec"), [("melogit", "yb x || school: || id:"),
+                                           ("mepoisson", "yc x || id:")])
+def test_dask_me_predict(frames, cmd, spec):
+    df, ddf = frames
+    func = getattr(memodels, cmd)
+    a = func(spec, df, nolog=True)
+    b = func(spec, ddf, nolog=True)
+    for stat in ("xb", "mu", "eta"):  # eta and mu: with the empirical Bayes means
+        pb = b.predict(stat)
+        assert isinstance(pb, dd.Series)
+        pa = a.predict(stat)
+        np.testing.assert_allclose(pb.compute().reindex(pa.index), pa, rtol=1e-8)
 
 
 def test_dask_me_refusals_and_errors(frames):

@@ -35,8 +35,9 @@ from .frame import prepare
 from .lmm_stats import global_codes
 from .mixed import fixed_columns, levels_of, pooled_moments
 from .remote import RemoteRows
+from .results import predict_dask
 
-SUPPORTED = ("bernoulli", "poisson", "nbinomial", "gaussian")
+SUPPORTED = ("bernoulli", "poisson", "nbinomial", "gaussian", "ordinal")
 REFUSED = ("vce", "startvalues", "startgrid", "noestimate", "constraints", "pweight",
            "fweight", "iweight", "laplace", "dnumerical")
 
@@ -137,6 +138,21 @@ def _check_options(command: str, opts: dict, model) -> None:
                           "DataFrame: use adaptive quadrature (mvaghermite, mcaghermite)")
 
 
+def _ordinal_categories(family, prep, depvar: str) -> None:
+    """The ordinal family learns the categories and their proportions of the whole
+    sample (in memory: ``family.validate(y)``)."""
+    import dask
+    from dask import delayed
+
+    found = dask.compute(*[delayed(gp.outcome_counts)(d) for d in prep.designs])
+    vals = np.unique(np.concatenate([f[0] for f in found]))
+    counts = np.zeros(vals.size)
+    for v, c in found:
+        counts[np.searchsorted(vals, v)] += c
+    family.validate(vals, depvar)  # the in-memory checks and the categories
+    family.proportions = counts / counts.sum()
+
+
 def _fake_rows(mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
     """Two rows with these column means and (population) standard deviations."""
     return np.vstack([mean - sd, mean + sd])
@@ -169,9 +185,20 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
     if method == "laplace":
         raise OptionError(f"intmethod(laplace) is not supported with {command} on a Dask "
                           "DataFrame: use adaptive quadrature (mvaghermite, mcaghermite)")
+    ordinal = fam == "ordinal"
+    if ordinal and model.noconstant:
+        raise OptionError(f"option noconstant not allowed with {command} (ordinal "
+                          "models have cutpoints instead of a constant)")
     constant = not model.noconstant
     mom, zmoms = pooled_moments(prep)
     cols, keep, col_notes = fixed_columns(prep, mom, constant, command)
+    if ordinal:  # the cutpoints absorb the constant ([ME] meologit, M&F); as in memory,
+        # it is removed after collinearity
+        cols = [c for c in cols if c.name != "_cons"]
+        keep = keep.copy()
+        keep[-1] = False
+        constant = False
+        _ordinal_categories(family, prep, model.depvar)
     p = int(keep.sum())
     sources = [i for i, t in enumerate(tmpl.terms) if t.Z is not None and t.Z.shape[1]]
     structs = [CovStructure(tmpl.terms[i].covariance, tmpl.terms[i].Z.shape[1])
@@ -210,7 +237,8 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
 
     check_sample_size(n)
     me_y = np.r_[values, values[:1]] if values.size == 1 else values
-    check_outcome(fam, family, me_y, model.depvar)
+    if not ordinal:  # (ordinal outcomes: checked by the family above)
+        check_outcome(fam, family, me_y, model.depvar)
     ybar = sum(s["sy"] for s in sums) / n
     ysd = np.sqrt(max(sum(s["syy"] for s in sums) / n - ybar ** 2, 0.0))
     moff = sum(s["soff"] for s in sums) / n
@@ -283,6 +311,7 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
     res.extra["dask_parts"] = parts
     res.extra["dask_designs"] = prep.designs
     res.extra["dask_keep"] = keep
+    res.extra["dask_predict"] = predict_dask
     return res
 
 

@@ -48,7 +48,10 @@ def build_part(d: PartDesign, keep: np.ndarray, family, depvar: str, offset_of,
     if d.n == 0:
         return PartGLMM(0, k, p, a)
     X = np.ascontiguousarray(d.X[:, keep])
-    y = family.validate(d.y, depvar)
+    if getattr(family, "name", "") == "ordinal":  # the categories of the whole sample
+        y = np.searchsorted(family.categories, d.y).astype(float)
+    else:
+        y = family.validate(d.y, depvar)
     offset = offset_of(opts, SimpleNamespace(extra=d.extra or {}))
     terms = [EngineTerm(d.groups[i], d.n_groups[i], d.Z[i], st, i)
              for st, i in zip(structures, sources, strict=True)]
@@ -128,3 +131,9 @@ def adapt_change(m: PartGLMM, new, old) -> float:
                else TwoLevelAdaptive.standard(m.quad.m, m.quad.q))
     return max((float(np.abs(a - b).max()) for a, b in zip(_arrays(new), _arrays(old),
                                                              strict=True)), default=0.0)
+
+
+def outcome_counts(d: PartDesign) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct outcome values of the partition's sample and their counts."""
+    vals, counts = np.unique(d.y, return_counts=True)
+    return vals, counts

@@ -40,8 +40,22 @@ def _shipped(res):
     likelihood object (its statistics can be large)."""
     light = copy.copy(res)
     light.extra = {k: v for k, v in res.extra.items() if not k.startswith("dask_")}
-    light.fit = replace(res.fit, model=None, evaluation=None)
+    if "dask_parts" in res.extra:  # the me commands: the engine's objects stay behind
+        drop = ("model", "adaptive", "eb_cache", "constrained")
+        light.fit = replace(res.fit, extra={k: v for k, v in res.fit.extra.items()
+                                            if k not in drop})
+    else:
+        light.fit = replace(res.fit, model=None, evaluation=None)
     return light
+
+
+def _part_design(d: PartDesign, g: Design, keep: np.ndarray) -> Design:
+    terms = [replace(t, groups=d.groups[i], n_groups=d.n_groups[i], Z=d.Z[i])
+             for i, t in enumerate(g.terms)]
+    return Design(depvar=g.depvar, y=d.y, X=np.ascontiguousarray(d.X[:, keep]),
+                  columns=g.columns, terms=terms, levels=[], index=d.index,
+                  sample=d.sample, n_dropped=d.n_dropped, notes=[], extra=d.extra or {},
+                  value_labels={})
 
 
 def part_predict(pdf: pd.DataFrame, d: PartDesign, res, keep: np.ndarray, stat: str,
@@ -52,17 +66,37 @@ def part_predict(pdf: pd.DataFrame, d: PartDesign, res, keep: np.ndarray, stat: 
     name = stat
     if d.n == 0:
         return pd.Series(np.nan, index=pdf.index, name=name, dtype=float)
-    g = res.design
-    terms = [replace(t, groups=d.groups[i], n_groups=d.n_groups[i], Z=d.Z[i])
-             for i, t in enumerate(g.terms)]
-    design = Design(depvar=g.depvar, y=d.y, X=np.ascontiguousarray(d.X[:, keep]),
-                    columns=g.columns, terms=terms, levels=[], index=d.index,
-                    sample=d.sample, n_dropped=d.n_dropped, notes=[], extra={},
-                    value_labels={})
+    design = _part_design(d, res.design, keep)
     part = copy.copy(res)
     part.design = design
-    part.fit = replace(res.fit, terms=engine_terms(terms))
+    part.fit = replace(res.fit, terms=engine_terms(design.terms))
     out = predict(part, stat, relevel=relevel, **options)
+    return pd.Series(out.reindex(pdf.index).to_numpy(float), index=pdf.index,
+                     name=out.name)
+
+
+def part_predict_me(pdf: pd.DataFrame, d: PartDesign, pg, ad, res, keep: np.ndarray,
+                    stat: str, relevel: str | None, options: dict[str, Any]) -> pd.Series:
+    """Worker: the in-memory predict after an me command on one partition, with the
+    partition's likelihood object and adaptive parameters in the fit's place (the
+    empirical Bayes predictions of a group depend on its rows and the estimates only)."""
+    from ..postestimation.predict import predict
+
+    if d.n == 0:
+        return pd.Series(np.nan, index=pdf.index, name=stat, dtype=float)
+    part = copy.copy(res)
+    part.design = _part_design(d, res.design, keep)
+    params = res.fit.extra["params_theta"]
+    extra = dict(res.fit.extra, model=pg.quad, adaptive=ad)
+    # as memodels.glmm.fit.assemble keeps them
+    if hasattr(pg.quad, "posterior"):
+        extra["eb_means"], extra["eb_cov"] = pg.quad.posterior(params, ad)
+        extra["eb_modes"], extra["eb_mode_cov"] = pg.quad.posterior_modes(params, ad)
+    part.fit = replace(res.fit, extra=extra)
+    part.extra = dict(res.extra)
+    out = predict(part, stat, relevel=relevel, **options)
+    if isinstance(out, pd.DataFrame):
+        raise OptionError(f"predict, {stat} on Dask: one statistic at a time")
     return pd.Series(out.reindex(pdf.index).to_numpy(float), index=pdf.index,
                      name=out.name)
 
@@ -77,12 +111,20 @@ def predict_dask(res, statistic: str | None = None, *, data=None, relevel: str |
     if data is not None:
         raise OptionError("predict after a fit on a Dask DataFrame: data= not supported; the "
                           "predictions are for the fit's frame (res.extra['dask_frame'])")
-    stat = str(statistic or "xb").lower().strip()
+    me = "dask_parts" in res.extra
+    stat = str(statistic or ("mu" if me else "xb")).lower().strip()
     ddf = res.extra["dask_frame"]
     light = _shipped(res)
     keep = res.extra["dask_keep"]
     parts = ddf.to_delayed()
-    tasks = [delayed(part_predict)(p, d, light, keep, stat, relevel, options)
-             for p, d in zip(parts, res.extra["dask_designs"], strict=True)]
+    designs = res.extra["dask_designs"]
+    if me:
+        ads = res.fit.extra["adaptive"]
+        tasks = [delayed(part_predict_me)(p, d, pg, ad, light, keep, stat, relevel, options)
+                 for p, d, pg, ad in zip(parts, designs, res.extra["dask_parts"], ads,
+                                         strict=True)]
+    else:
+        tasks = [delayed(part_predict)(p, d, light, keep, stat, relevel, options)
+                 for p, d in zip(parts, designs, strict=True)]
     meta = pd.Series(dtype=float, name=stat)
     return dd.from_delayed(tasks, meta=meta, divisions=ddf.divisions, verify_meta=False)
