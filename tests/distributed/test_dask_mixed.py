@@ -121,3 +121,18 @@ def test_dask_bad_input_same_error(frames, spec):
     with pytest.raises(type(mem.value)) as dsk:
         memodels.mixed(spec, ddf, nolog=True)
     assert str(dsk.value) == str(mem.value)
+
+
+def test_dask_bootstrap_client_same_replicates(client):
+    """Replications as Dask tasks: the per-replication seeds give the replicates of the
+    local run (n_jobs=1 computes exactly what the process pool computes)."""
+    rng = np.random.default_rng(3)
+    gid = np.repeat(np.arange(20), 5)
+    x = rng.normal(size=gid.size)
+    df = pd.DataFrame({"y": 1 + x + rng.normal(size=20)[gid] + rng.normal(size=gid.size),
+                       "x": x, "id": gid})
+    kw = {"reps": 4, "cluster": "id", "idcluster": "newid", "seed": 11, "progress": False}
+    local = memodels.bootstrap("mixed y x || newid:", df, n_jobs=1, **kw)
+    remote = memodels.bootstrap("mixed y x || newid:", df, client=client, **kw)
+    pd.testing.assert_frame_equal(remote.replicates, local.replicates)
+    assert remote.replicates["x"].std() > 0  # the replications did resample
