@@ -136,3 +136,30 @@ def test_dask_bootstrap_client_same_replicates(client):
     remote = memodels.bootstrap("mixed y x || newid:", df, client=client, **kw)
     pd.testing.assert_frame_equal(remote.replicates, local.replicates)
     assert remote.replicates["x"].std() > 0  # the replications did resample
+
+
+def test_dask_cli_parquet_scheduler(client, frames, tmp_path, capsys):
+    """memodels fit FOLDER "mixed ..." --scheduler ADDRESS: a Parquet folder read on the
+    cluster, the fit printed as in memory."""
+    from memodels.cli.main import main
+
+    df, _ = frames
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    for k in range(2):
+        df.iloc[k * 240:(k + 1) * 240].to_parquet(folder / f"part{k}.parquet")
+    rc = main(["fit", str(folder), "mixed y x || id:", "--scheduler",
+               client.scheduler.address])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    csv = tmp_path / "d.csv"
+    df.to_csv(csv, index=False)
+    assert main(["fit", str(csv), "mixed y x || id:"]) == 0
+    mem = capsys.readouterr().out
+
+    def table(text: str) -> list[str]:  # the header and coefficient table lines
+        return [ln for ln in text.splitlines() if "Log likelihood" in ln or "|" in ln]
+
+    assert table(out.out) == table(mem) and len(table(mem)) > 5
+    assert main(["fit", str(csv), "mixed y x || id:", "--dask", "local"]) == 2
+    assert "Parquet" in capsys.readouterr().err

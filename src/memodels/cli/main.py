@@ -101,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="[DATAFILE] SCRIPT: the data file (optional; else the script "
                             "loads its data with use or webuse) and the do-file ('-': "
                             "standard input)")
+    for p in (p_fit, p_run):  # the Dask engine (memodels[dask]; docs/dask.md)
+        p.add_argument("--scheduler", metavar="ADDRESS",
+                       help="fit on the Dask cluster at ADDRESS (tcp://host:8786); the data "
+                            "file is Parquet (a file, folder or glob) read on the workers")
+        p.add_argument("--dask", choices=["local"],
+                       help="--dask local: fit on a new Dask LocalCluster (Parquet data)")
     p_ex = sub.add_parser("example", help="run a manual example on a shipped dataset")
     p_ex.add_argument("name", nargs="?", default="pig", help=f"one of {', '.join(EXAMPLES)}")
     p_ex.add_argument("--list", action="store_true", help="list the examples")
@@ -112,20 +118,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _load(args, path: str):
+    """The data: in memory, or (``--dask``/``--scheduler``) a Dask DataFrame over Parquet
+    with a client connected for the run."""
+    if getattr(args, "scheduler", None) or getattr(args, "dask", None):
+        from ..distributed.cli import open_cluster, read_parquet
+
+        data = read_parquet(path)  # checked before any cluster is started
+        args.client = open_cluster(args.scheduler, args.dask == "local")
+        return data
+    from ..io import load_data_file
+
+    return load_data_file(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        if args.action == "fit":
-            from ..io import load_data_file
+        return _main(parser, args)
+    finally:
+        client = getattr(args, "client", None)
+        if client is not None:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None and args.dask == "local":
+                cluster.close()
 
-            return _run(load_data_file(args.datafile), "\n".join(args.command), "command")
+
+def _main(parser, args) -> int:
+    try:
+        if args.action == "fit":
+            return _run(_load(args, args.datafile), "\n".join(args.command), "command")
         if args.action == "run":
             if len(args.files) > 2:
                 parser.error("run takes at most two files: [DATAFILE] SCRIPT")
-            from ..io import load_data_file
-
-            data = load_data_file(args.files[0]) if len(args.files) == 2 else None
+            data = _load(args, args.files[0]) if len(args.files) == 2 else None
             script = args.files[-1]
             return _run(data, _read_script(script), f"{script}, line")
         if args.action == "datasets":
