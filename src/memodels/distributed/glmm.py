@@ -167,6 +167,7 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
     from ..commands import meglm as me  # the shared glue of the me commands
 
     options = dict(options)
+    partitioned = bool(options.pop("partitioned", partitioned))
     for key in ("from_", "matrices", "constraints"):
         if options.get(key) is not None:
             raise OptionError(f"{key} not supported on a Dask DataFrame (fit in memory)")
