@@ -79,6 +79,24 @@ def test_dask_mixed_equals_memory(frames, spec):
     assert [(lv.min, lv.max) for lv in b.levels] == [(lv.min, lv.max) for lv in a.levels]
 
 
+@pytest.mark.parametrize("spec", ["y x || id:, residuals(independent, by(f))",
+                                  "y x || school: || id:, residuals(ar 1, t(t))"])
+def test_dask_mixed_residual_structure(frames, spec):
+    """residuals(): one pass per value of the residual parameters.  The in-memory fit
+    differentiates its criterion numerically (L-BFGS-B 2-point, Newton on a finite-
+    difference Hessian), so two fits whose sums are added in different orders agree to
+    the optimizer's tolerance, not to rounding: rtol 1e-5."""
+    df, ddf = frames
+    a = memodels.mixed(spec, df, nolog=True)
+    b = memodels.mixed(spec, ddf, nolog=True)
+    _close(a.llf, b.llf, rtol=1e-9)
+    _close(a.params, b.params, rtol=1e-5)
+    _close(a.bse, b.bse, rtol=1e-5)
+    pa = a.predict("fitted")
+    pb = b.predict("fitted").compute().reindex(pa.index)
+    np.testing.assert_allclose(pb, pa, rtol=0, atol=1e-5 * float(np.abs(pa).max()))
+
+
 def test_dask_mixed_predict(frames):
     df, ddf = frames
     spec = "y x i.f || school: x || cls:, reml"

@@ -163,6 +163,18 @@ class Stats:
                       for g, q, s, src in zip(self.n_groups, qs, structures, sources,
                                               strict=True)]
 
+    def ols(self) -> np.ndarray:
+        """The OLS fit from X'X and X'y."""
+        return np.linalg.lstsq(self.xtx, self.xty, rcond=None)[0] if self.xtx.size else \
+            np.zeros(0)
+
+    def recentre(self, b0: np.ndarray) -> None:
+        """y -> y - X b0 in the statistics (they were computed with y uncentred)."""
+        xty = self.xty
+        self.yty = float(self.yty - 2.0 * b0 @ xty + b0 @ self.xtx @ b0)
+        self.xty = xty - self.xtx @ b0
+        self.zty = self.zty - self.ztx @ b0
+
     # -------------------------------------------------------------- the models
     def _common(self, obj, beta0: np.ndarray) -> None:
         obj.beta0 = beta0

@@ -25,17 +25,18 @@ from ..design.hierarchy import plan_levels
 from ..design.types import Design, FixedColumn, LevelInfo
 from ..errors import DataError, EstimationError, OptionError
 from ..lmm.fit import fit_lmm
+from ..lmm.fit_residual import fit_lmm_residual
 from ..output.console import console
 from ..results.mixed import build_mixed_results
-from ..syntax import parse_model
+from ..syntax import parse_model, parse_residuals
 from . import columns as colmod
+from . import residual as rmod
 from .frame import Prepared, check_columns, prepare
 from .lmm_stats import Stats, partition_stats
 from .remote import RemoteRows
 from .results import attach
 
 REFUSED = {
-    "residuals": "residuals() (the residual structure)",
     "vce": "vce()",
     "dfmethod": "dfmethod()",
     "pwscale": "pwscale()",
@@ -205,10 +206,25 @@ def mixed_dask(spec: str, ddf, *, check_supported: Callable, maximize: Callable,
     n = stats.n
     y_stub = RemoteRows((n,), "the outcome")
     x_stub = RemoteRows((n, p), "the fixed-effects design")
+    resid = _residual_info(opts, prep, list(ddf.columns), design_terms, stats, sources)
     try:
-        fit = fit_lmm(y_stub, x_stub, stats.terms, reml=reml, log=log,
-                      model=stats.model(b0), start=stats.moment_start(),
-                      linear=stats.linear(b0), **kwargs)
+        if resid is not None:
+            info, gs = resid
+            for key in ("emiterate", "emtolerance", "emonly"):
+                if key == "emonly" and kwargs.get(key):
+                    raise OptionError("option emonly not allowed with residuals(): emonly "
+                                      "is available only when residuals are independent "
+                                      "with constant variance")
+                kwargs.pop(key, None)
+            fit = fit_lmm_residual(
+                y_stub, x_stub, stats.terms, gs, reml=reml, log=log,
+                transformed=_transformer(prep, keep, info, len(design_terms) - 1, sources,
+                                         structs), start=stats.moment_start(),
+                linear=stats.linear(b0), **kwargs)
+        else:
+            fit = fit_lmm(y_stub, x_stub, stats.terms, reml=reml, log=log,
+                          model=stats.model(b0), start=stats.moment_start(),
+                          linear=stats.linear(b0), **kwargs)
     except np.linalg.LinAlgError as exc:
         raise EstimationError(
             f"mixed: numerical failure while fitting the model ({exc}); the variance "
@@ -225,4 +241,64 @@ def mixed_dask(spec: str, ddf, *, check_supported: Callable, maximize: Callable,
         sample=RemoteRows((n,), "e(sample)"), n_dropped=prep.n_dropped,
         notes=notes, extra={}, value_labels={})
     res = build_mixed_results(design, fit, cmdline=f"mixed {spec}", options=opts, spec=model)
-    return attach(res, prep, keep=keep, b0=b0)
+    res = attach(res, prep, keep=keep, b0=b0)
+    if resid is not None:
+        res.extra["dask_resid"] = (resid[0], len(design_terms) - 1)
+    return res
+
+
+def _residual_info(opts, prep: Prepared, columns, design_terms, stats: Stats,
+                   sources: list[int]):
+    """(ResidualInfo, the sample-wide structure) for residuals(), None without one; the
+    in-memory checks of ``mixed`` (identification with a random intercept at the panels'
+    level)."""
+    import dask
+    from dask import delayed
+
+    text = opts.get("residuals")
+    if not text:
+        return None
+    rs = parse_residuals(str(text), columns)
+    if rs.type == "independent" and rs.by is None:
+        return None
+    found = dask.compute(*[delayed(rmod.part_levels)(d, rs.t, rs.by) for d in prep.designs])
+    tl = np.unique(np.concatenate([f[0] for f in found])) if rs.t else np.zeros(0)
+    bv = np.unique(np.concatenate([f[1] for f in found])) if rs.by else np.zeros(0)
+    info = rmod.ResidualInfo(rs.type, rs.order, rs.t, rs.by, tl, bv, rmod.by_labels(bv))
+    gs = rmod.global_structure(info)
+    info.order = gs.order
+    absorbs = gs.kind in ("exchangeable", "unstructured")
+    if gs.kind == "banded":
+        absorbs = int(gs.order) >= gs.t_levels.size - 1
+    if gs.kind == "toeplitz" and gs.t_levels.size:
+        absorbs = int(gs.order) >= int(gs.t_levels.max() - gs.t_levels.min())
+    last = stats.n_groups[sources.index(len(design_terms) - 1)] if (
+        len(design_terms) - 1) in sources else None
+    for k, src in enumerate(sources):
+        if absorbs and stats.n_groups[k] == last and stats.constant_col[k]:
+            level = design_terms[src].level
+            raise EstimationError(
+                f"random intercept at level {level} with residuals({gs.kind}): the model "
+                f"is not identified, the {gs.kind} residual covariance within {level} "
+                f"already contains a common covariance; specify noconstant in the {level} "
+                "equation (as in [ME] mixed, example 9)")
+    return info, gs
+
+
+def _transformer(prep: Prepared, keep: np.ndarray, info, panel_term: int,
+                 sources: list[int], structs):
+    """rho -> (likelihood object of the transformed data, sum_j log|R_j|): one pass."""
+
+    def transformed(rho: np.ndarray):
+        import dask
+        from dask import delayed
+
+        out = dask.compute(*[delayed(rmod.resid_stats)(d, keep, info, panel_term, sources,
+                                                       rho) for d in prep.designs])
+        stats = Stats([o[0] for o in out], [prep.template.terms[i].Z.shape[1]
+                                           for i in sources], structs, sources)
+        b0 = stats.ols()
+        stats.recentre(b0)
+        return stats.model(b0), float(sum(o[1] for o in out))
+
+    return transformed

@@ -40,6 +40,8 @@ def _shipped(res):
     likelihood object (its statistics can be large)."""
     light = copy.copy(res)
     light.extra = {k: v for k, v in res.extra.items() if not k.startswith("dask_")}
+    if "dask_resid" in res.extra:
+        light.extra["dask_resid"] = res.extra["dask_resid"]
     if "dask_parts" in res.extra:  # the me commands: the engine's objects stay behind
         drop = ("model", "adaptive", "eb_cache", "constrained")
         light.fit = replace(res.fit, extra={k: v for k, v in res.fit.extra.items()
@@ -59,7 +61,7 @@ def _part_design(d: PartDesign, g: Design, keep: np.ndarray) -> Design:
 
 
 def part_predict(pdf: pd.DataFrame, d: PartDesign, res, keep: np.ndarray, stat: str,
-                 relevel: str | None, options: dict[str, Any]) -> pd.Series:
+                 relevel: str | None, options: dict[str, Any], resid=None) -> pd.Series:
     """Worker: the in-memory predict on one partition's design."""
     from ..postestimation.predict import predict
 
@@ -70,6 +72,10 @@ def part_predict(pdf: pd.DataFrame, d: PartDesign, res, keep: np.ndarray, stat: 
     part = copy.copy(res)
     part.design = design
     part.fit = replace(res.fit, terms=engine_terms(design.terms))
+    if resid is not None:  # residuals(): the partition's own panels
+        from .residual import part_structure
+
+        part.fit.resid = part_structure(d, resid[0], resid[1])
     out = predict(part, stat, relevel=relevel, **options)
     return pd.Series(out.reindex(pdf.index).to_numpy(float), index=pdf.index,
                      name=out.name)
@@ -124,7 +130,8 @@ def predict_dask(res, statistic: str | None = None, *, data=None, relevel: str |
                  for p, d, pg, ad in zip(parts, designs, res.extra["dask_parts"], ads,
                                          strict=True)]
     else:
-        tasks = [delayed(part_predict)(p, d, light, keep, stat, relevel, options)
+        resid = res.extra.get("dask_resid")
+        tasks = [delayed(part_predict)(p, d, light, keep, stat, relevel, options, resid)
                  for p, d in zip(parts, designs, strict=True)]
     meta = pd.Series(dtype=float, name=stat)
     return dd.from_delayed(tasks, meta=meta, divisions=ddf.divisions, verify_meta=False)
