@@ -1,9 +1,12 @@
-"""``mixed`` on a Dask DataFrame (issue #15) against the in-memory fit of the same data.
+"""Fits on a Dask DataFrame (issue #15) against the in-memory fit of the same data.
 
 One 2-worker LocalCluster (processes) for the module.  The in-memory fit is the
-independent computation: the Dask engine rebuilds the likelihood from per-group
-cross-products computed on the workers, so equality to 1e-8 (and the same iteration
-count) checks the statistics, their placement and the sample rules."""
+independent computation.  For ``mixed`` the Dask engine rebuilds the likelihood from
+per-group cross-products computed on the workers; for the me commands the workers
+evaluate the in-memory likelihood objects on their partitions and the client runs the
+in-memory Newton-Raphson on the sums, with the adaptive quadrature fixed point iterated
+by all partitions together.  Equality to 1e-8 (and the same iteration count) checks the
+statistics, their placement and the sample rules."""
 
 from __future__ import annotations
 
@@ -47,7 +50,7 @@ def _data(seed: int = 1) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def frames(client):
+def lmm_frames(client):
     df = _data()
     return df, dd.from_pandas(df, npartitions=3)
 
@@ -66,8 +69,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("spec", CASES)
-def test_dask_mixed_equals_memory(frames, spec):
-    df, ddf = frames
+def test_dask_mixed_equals_memory(lmm_frames, spec):
+    df, ddf = lmm_frames
     a = memodels.mixed(spec, df, nolog=True)
     b = memodels.mixed(spec, ddf, nolog=True)
     assert b.nobs == a.nobs and b.n_dropped == a.n_dropped
@@ -79,14 +82,13 @@ def test_dask_mixed_equals_memory(frames, spec):
     assert [(lv.min, lv.max) for lv in b.levels] == [(lv.min, lv.max) for lv in a.levels]
 
 
-@pytest.mark.parametrize("spec", ["y x || id:, residuals(independent, by(f))",
-                                  "y x || school: || id:, residuals(ar 1, t(t))"])
-def test_dask_mixed_residual_structure(frames, spec):
+@pytest.mark.parametrize("spec", ["y x || school: || id:, residuals(ar 1, t(t))"])
+def test_dask_mixed_residual_structure(lmm_frames, spec):
     """residuals(): one pass per value of the residual parameters.  The in-memory fit
     differentiates its criterion numerically (L-BFGS-B 2-point, Newton on a finite-
     difference Hessian), so two fits whose sums are added in different orders agree to
     the optimizer's tolerance, not to rounding: rtol 1e-5."""
-    df, ddf = frames
+    df, ddf = lmm_frames
     a = memodels.mixed(spec, df, nolog=True)
     b = memodels.mixed(spec, ddf, nolog=True)
     _close(a.llf, b.llf, rtol=1e-9)
@@ -97,8 +99,8 @@ def test_dask_mixed_residual_structure(frames, spec):
     np.testing.assert_allclose(pb, pa, rtol=0, atol=1e-5 * float(np.abs(pa).max()))
 
 
-def test_dask_mixed_predict(frames):
-    df, ddf = frames
+def test_dask_mixed_predict(lmm_frames):
+    df, ddf = lmm_frames
     spec = "y x i.f || school: x || cls:, reml"
     a = memodels.mixed(spec, df, nolog=True)
     b = memodels.mixed(spec, ddf, nolog=True)
@@ -115,8 +117,8 @@ def test_dask_mixed_predict(frames):
     _close(a.test("x").chi2, b.test("x").chi2)
 
 
-def test_dask_mixed_fit_entry_and_refusals(frames):
-    df, ddf = frames
+def test_dask_mixed_fit_entry_and_refusals(lmm_frames):
+    df, ddf = lmm_frames
     a = memodels.fit("mixed y x || id:", df, nolog=True)
     b = memodels.fit("mixed y x || id:", ddf, nolog=True)
     _close(a.llf, b.llf)
@@ -130,8 +132,8 @@ def test_dask_mixed_fit_entry_and_refusals(frames):
 
 
 @pytest.mark.parametrize("spec", ["y nosuch || id:", "s x || id:", "y x || nosuch:"])
-def test_dask_bad_input_same_error(frames, spec):
-    df, ddf = frames
+def test_dask_bad_input_same_error(lmm_frames, spec):
+    df, ddf = lmm_frames
     df = df.assign(s=np.where(df["x"] > 0, "a", "b"))
     ddf = ddf.assign(s=ddf["x"].map(lambda v: "a" if v > 0 else "b", meta=("s", object)))
     with pytest.raises(MemodelsError) as mem:
@@ -156,12 +158,12 @@ def test_dask_bootstrap_client_same_replicates(client):
     assert remote.replicates["x"].std() > 0  # the replications did resample
 
 
-def test_dask_cli_parquet_scheduler(client, frames, tmp_path, capsys):
+def test_dask_cli_parquet_scheduler(client, lmm_frames, tmp_path, capsys):
     """memodels fit FOLDER "mixed ..." --scheduler ADDRESS: a Parquet folder read on the
     cluster, the fit printed as in memory."""
     from memodels.cli.main import main
 
-    df, _ = frames
+    df, _ = lmm_frames
     folder = tmp_path / "pq"
     folder.mkdir()
     for k in range(2):
@@ -181,3 +183,77 @@ def test_dask_cli_parquet_scheduler(client, frames, tmp_path, capsys):
     assert table(out.out) == table(mem) and len(table(mem)) > 5
     assert main(["fit", str(csv), "mixed y x || id:", "--dask", "local"]) == 2
     assert "Parquet" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ me commands
+@pytest.fixture(scope="module")
+def me_frames(client):
+    rng = np.random.default_rng(7)
+    n_id, m = 60, 6
+    gid = np.repeat(np.arange(n_id), m)
+    school = gid // 6
+    x = rng.normal(size=gid.size)
+    eta = -0.3 + 0.6 * x + rng.normal(size=n_id)[gid] + 0.8 * rng.normal(size=10)[school]
+    yb = (rng.random(gid.size) < 1 / (1 + np.exp(-eta))).astype(float)
+    yc = rng.poisson(np.exp(0.2 + 0.3 * x + 0.6 * rng.normal(size=n_id)[gid]
+                            + 0.3 * rng.normal(size=n_id)[gid] * x))
+    lat = 0.7 * x + rng.normal(size=n_id)[gid] + rng.logistic(size=gid.size)
+    yo = np.digitize(lat, [-1.0, 0.3, 1.5])
+    f = rng.integers(1, 3, size=gid.size)
+    df = pd.DataFrame({"yb": yb, "yc": yc, "yo": yo, "f": f, "x": x, "school": school,
+                       "id": gid})
+    df.loc[[5, 77], "x"] = np.nan
+    return df, dd.from_pandas(df, npartitions=3)
+
+
+ME_CASES = [
+    ("melogit", "yb x || id:", {}),
+    ("melogit", "yb x || school: || id:", {}),
+    ("melogit", "yb x || id:", {"intmethod": "ghermite", "intpoints": 5}),
+    ("mepoisson", "yc x || id: x, covariance(unstructured)", {}),
+    ("meologit", "yo x i.f || id:", {}),
+]
+
+
+@pytest.mark.parametrize(("cmd", "spec", "opts"), ME_CASES)
+def test_dask_me_equals_memory(me_frames, cmd, spec, opts):
+    df, ddf = me_frames
+    func = getattr(memodels, cmd)
+    a = func(spec, df, nolog=True, **opts)
+    b = func(spec, ddf, nolog=True, **opts)
+    assert b.nobs == a.nobs and b.n_dropped == a.n_dropped
+    assert b.iterations == a.iterations
+    np.testing.assert_allclose(b.llf, a.llf, rtol=RTOL)
+    np.testing.assert_allclose(b.params, a.params, rtol=RTOL)
+    np.testing.assert_allclose(b.bse, a.bse, rtol=RTOL)
+    assert [lv.n_groups for lv in b.levels] == [lv.n_groups for lv in a.levels]
+    np.testing.assert_allclose(b.lincom("2 * x").estimate, a.lincom("2 * x").estimate,
+                               rtol=RTOL)
+
+
+@pytest.mark.parametrize(("cmd", "spec"), [("melogit", "yb x || school: || id:")])
+def test_dask_me_predict(me_frames, cmd, spec):
+    df, ddf = me_frames
+    func = getattr(memodels, cmd)
+    a = func(spec, df, nolog=True)
+    b = func(spec, ddf, nolog=True)
+    for stat in ("xb", "mu"):  # eta and mu: with the empirical Bayes means
+        pb = b.predict(stat)
+        assert isinstance(pb, dd.Series)
+        pa = a.predict(stat)
+        np.testing.assert_allclose(pb.compute().reindex(pa.index), pa, rtol=1e-8)
+
+
+def test_dask_me_refusals_and_errors(me_frames):
+    df, ddf = me_frames
+    with pytest.raises(MemodelsError, match="laplace"):
+        memodels.melogit("yb x || id:", ddf, intmethod="laplace", nolog=True)
+    with pytest.raises(MemodelsError, match="in range"):
+        memodels.melogit("yb x in 1/50 || id:", ddf, nolog=True)
+    # the in-memory outcome check, before the fit
+    df0 = df.assign(z=0.0)
+    with pytest.raises(MemodelsError) as mem:
+        memodels.melogit("z x || id:", df0, nolog=True)
+    with pytest.raises(type(mem.value)) as dsk:
+        memodels.melogit("z x || id:", dd.from_pandas(df0, npartitions=2), nolog=True)
+    assert str(dsk.value) == str(mem.value)
