@@ -77,6 +77,9 @@ def part_predict(pdf: pd.DataFrame, d: PartDesign, res, keep: np.ndarray, stat: 
 
         part.fit.resid = part_structure(d, resid[0], resid[1])
     out = predict(part, stat, relevel=relevel, **options)
+    if isinstance(out, pd.DataFrame):
+        raise OptionError(f"predict, {stat} on Dask: statistics with several columns (one "
+                          "per random effect) are not supported; a single effect works")
     return pd.Series(out.reindex(pdf.index).to_numpy(float), index=pdf.index,
                      name=out.name)
 
