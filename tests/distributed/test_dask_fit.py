@@ -257,3 +257,26 @@ def test_dask_me_refusals_and_errors(me_frames):
     with pytest.raises(type(mem.value)) as dsk:
         memodels.melogit("z x || id:", dd.from_pandas(df0, npartitions=2), nolog=True)
     assert str(dsk.value) == str(mem.value)
+
+
+def test_dask_mestreg_equals_memory(client):
+    """mestreg on a Dask frame holding stset's columns (_t0, _t, _d): the survival family
+    binds each partition's _t0 and _d, as in memory on all rows."""
+    rng = np.random.default_rng(4)
+    gid = np.repeat(np.arange(40), 6)
+    x = rng.normal(size=gid.size)
+    lam = np.exp(-1 + 0.5 * x + 0.7 * rng.normal(size=40)[gid])
+    t = (-np.log(rng.random(gid.size)) / lam) ** (1 / 1.3)
+    c = rng.exponential(3, size=gid.size)
+    df = pd.DataFrame({"time": np.minimum(t, c), "fail": (t <= c).astype(float), "x": x,
+                       "id": gid})
+    st = memodels.stset(df, "time", failure="fail")
+    spec = "x || id:, distribution(weibull)"
+    a = memodels.mestreg(spec, st, nolog=True)
+    b = memodels.mestreg(spec, dd.from_pandas(pd.DataFrame(st), npartitions=3), nolog=True)
+    assert b.iterations == a.iterations and b.title == a.title
+    np.testing.assert_allclose(b.llf, a.llf, rtol=RTOL)
+    np.testing.assert_allclose(b.params, a.params, rtol=RTOL)
+    np.testing.assert_allclose(b.bse, a.bse, rtol=RTOL)
+    with pytest.raises(MemodelsError, match="_t0"):
+        memodels.mestreg(spec, dd.from_pandas(df, npartitions=2), nolog=True)

@@ -138,6 +138,23 @@ def _check_options(command: str, opts: dict, model) -> None:
                           "DataFrame: use adaptive quadrature (mvaghermite, mcaghermite)")
 
 
+def _survival_results(base, family):
+    """The mestreg results object, as :func:`memodels.commands.mestreg.mestreg` makes it."""
+    from dataclasses import fields
+
+    from ..results.base import LRTest
+    from ..survival.results import MEStregResults, title_for
+
+    res = MEStregResults(**{f.name: getattr(base, f.name) for f in fields(base)})
+    res.title = title_for(family)
+    res.distribution = family.name
+    res.frm2 = "hazard" if family.metric == "ph" else "time"
+    if res.lr_test is not None:
+        lr = res.lr_test
+        res.lr_test = LRTest(f"LR test vs. {family.label} model", lr.kind, lr.stat, lr.df)
+    return res
+
+
 def _ordinal_categories(family, prep, depvar: str) -> None:
     """The ordinal family learns the categories and their proportions of the whole
     sample (in memory: ``family.validate(y)``)."""
@@ -174,14 +191,28 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
     model = parse_model(spec, command, list(ddf.columns), options=options)
     opts = dict(model.options)
     _check_options(command, opts, model)
-    fam, args, link = me.family_choice(command, opts)
-    if fam not in SUPPORTED or (fam == "binomial"):
+    survival = command == "mestreg"
+    if survival:
+        fam, args, link = "survival", [], ""
+        missing = [c for c in ("_t", "_t0", "_d") if c not in ddf.columns]
+        if missing:
+            raise DataError("data not st: mestreg on a Dask DataFrame needs the columns _t, "
+                            "_t0 and _d (as memodels.stset() makes them)")
+    else:
+        fam, args, link = me.family_choice(command, opts)
+    if not survival and (fam not in SUPPORTED or fam == "binomial"):
         raise OptionError(f"{command}: family {fam} is not supported on a Dask DataFrame yet "
                           "(supported: " + ", ".join(SUPPORTED) + ")")
     prep = prepare(model, ddf, command, partitioned=partitioned)
     tmpl = prep.template
     check_supported(command, opts, tmpl)
-    family = me.make_family_for(fam, args, link, tmpl)
+    if survival:
+        from ..survival.metrics import display_eform, make_distribution
+
+        family = make_distribution(str(opts["distribution"]), time=bool(opts.get("time")))
+        display_eform(family, opts)  # nohr/tratio valid for this metric?
+    else:
+        family = me.make_family_for(fam, args, link, tmpl)
     method, points, notes = me.integration(opts, False)
     if method == "laplace":
         raise OptionError(f"intmethod(laplace) is not supported with {command} on a Dask "
@@ -227,9 +258,10 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
                           "centre and rescale them (e.g. to standard deviation 1) first")
     a = len(family.aux_names)
     k = p + a + sum(s.n_theta for s in structs)
+    frames = prep.ddf.to_delayed() if survival else [None] * len(prep.designs)
     parts = [delayed(gp.build_part)(d, keep, family, model.depvar, me.offset_for, opts,
-                                    method, points, structs, sources, k)
-             for d in prep.designs]
+                                    method, points, structs, sources, k, f)
+             for d, f in zip(prep.designs, frames, strict=True)]
     parts = list(dask.persist(*parts))
     sums = dask.compute(*[delayed(gp.summary)(m) for m in parts])
     n = sum(s["n"] for s in sums)
@@ -238,7 +270,16 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
 
     check_sample_size(n)
     me_y = np.r_[values, values[:1]] if values.size == 1 else values
-    if not ordinal:  # (ordinal outcomes: checked by the family above)
+    if survival:
+        late = sum(s.get("late", 0) for s in sums)
+        if late:
+            raise DataError("mestreg does not allow delayed entry: "
+                            f"{late} records enter after _t = 0 (_t0 > 0)")
+        from ..commands.me_checks import check_failures
+
+        fails = sum(s.get("failures", 0.0) for s in sums)
+        check_failures(np.array([fails, fails]))  # (the sample size is checked above)
+    elif not ordinal:  # (ordinal outcomes: checked by the family above)
         check_outcome(fam, family, me_y, model.depvar)
     ybar = sum(s["sy"] for s in sums) / n
     ysd = np.sqrt(max(sum(s["syy"] for s in sums) / n - ybar ** 2, 0.0))
@@ -307,6 +348,8 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
         extra={}, value_labels={})
     res = build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",
                              options=opts, family=family, spec=model, notes=notes)
+    if survival:
+        res = _survival_results(res, family)
     res.extra["vce"] = "oim"
     res.extra["dask_frame"] = prep.ddf
     res.extra["dask_parts"] = parts

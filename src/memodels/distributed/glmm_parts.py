@@ -41,14 +41,22 @@ class PartGLMM:
 
 def build_part(d: PartDesign, keep: np.ndarray, family, depvar: str, offset_of,
                opts: dict, method: str, points: int, structures: list, sources: list[int],
-               k: int) -> PartGLMM:
-    """The partition's likelihood objects (None for an empty partition)."""
+               k: int, pdf=None) -> PartGLMM:
+    """The partition's likelihood objects (None for an empty partition).  ``pdf``
+    (mestreg): the partition's rows, whose ``_t0`` and ``_d`` the survival family binds
+    (as ``family.bind(t0=, d=)`` in memory)."""
     p = int(keep.sum())
     a = len(family.aux_names)
     if d.n == 0:
         return PartGLMM(0, k, p, a)
     X = np.ascontiguousarray(d.X[:, keep])
-    if getattr(family, "name", "") == "ordinal":  # the categories of the whole sample
+    surv = None
+    if pdf is not None:
+        surv = (pdf["_t0"].to_numpy(float)[d.sample], pdf["_d"].to_numpy(float)[d.sample])
+        family = family.bind(t0=surv[0], d=surv[1])
+    if pdf is not None:
+        y = family.validate(d.y, "_t")
+    elif getattr(family, "name", "") == "ordinal":  # the categories of the whole sample
         y = np.searchsorted(family.categories, d.y).astype(float)
     else:
         y = family.validate(d.y, depvar)
@@ -63,7 +71,9 @@ def build_part(d: PartDesign, keep: np.ndarray, family, depvar: str, offset_of,
     else:
         quad = NestedQuadrature(y, X, terms, family, offset=offset, method=method,
                                 points=points)
-    return PartGLMM(int(y.size), k, p, a, glm, quad, np.asarray(y, float), offset)
+    out = PartGLMM(int(y.size), k, p, a, glm, quad, np.asarray(y, float), offset)
+    out.surv = surv
+    return out
 
 
 def summary(m: PartGLMM) -> dict:
@@ -71,8 +81,13 @@ def summary(m: PartGLMM) -> dict:
     if not m.n:
         return {"n": 0, "sy": 0.0, "syy": 0.0, "soff": 0.0, "values": np.zeros(0)}
     off = 0.0 if m.offset is None else float(np.sum(m.offset))
-    return {"n": m.n, "sy": float(m.y.sum()), "syy": float(m.y @ m.y), "soff": off,
-            "values": np.unique(m.y)[:3]}
+    out = {"n": m.n, "sy": float(m.y.sum()), "syy": float(m.y @ m.y), "soff": off,
+           "values": np.unique(m.y)[:3]}
+    surv = getattr(m, "surv", None)
+    if surv is not None:  # mestreg: delayed entries and failures
+        out["late"] = int(np.sum(surv[0] > 0))
+        out["failures"] = float(np.sum(surv[1]))
+    return out
 
 
 def glm_loglik(m: PartGLMM, theta: np.ndarray) -> float:
