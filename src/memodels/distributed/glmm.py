@@ -34,7 +34,7 @@ from . import glmm_parts as gp
 from .frame import prepare
 from .lmm_stats import global_codes
 from .mixed import fixed_columns, levels_of, pooled_moments
-from .remote import RemoteRows
+from .remote import RemoteRows, remote_terms
 from .results import predict_dask
 
 SUPPORTED = ("bernoulli", "poisson", "nbinomial", "gaussian", "ordinal")
@@ -342,7 +342,8 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
     infos = dask.compute(*[delayed(gp.group_info)(d, sources) for d in prep.designs])
     _, n_groups, sizes = global_codes(list(infos), len(sources))
     design = Design(
-        depvar=model.depvar, y=y_stub, X=x_stub, columns=cols, terms=tmpl.terms,
+        depvar=model.depvar, y=y_stub, X=x_stub, columns=cols,
+        terms=remote_terms(tmpl.terms, n),
         levels=levels_of(model, sizes, sources, tmpl.terms), index=RemoteRows((n,), "index"),
         sample=RemoteRows((n,), "e(sample)"), n_dropped=prep.n_dropped, notes=col_notes,
         extra={}, value_labels={})

@@ -33,7 +33,7 @@ from . import columns as colmod
 from . import residual as rmod
 from .frame import Prepared, check_columns, prepare
 from .lmm_stats import Stats, partition_stats
-from .remote import RemoteRows
+from .remote import RemoteRows, remote_terms
 from .results import attach
 
 REFUSED = {
@@ -236,7 +236,8 @@ def mixed_dask(spec: str, ddf, *, check_supported: Callable, maximize: Callable,
         print("", file=console())
     design = Design(
         depvar=model.depvar, y=y_stub, X=x_stub, columns=cols,
-        terms=design_terms, levels=levels_of(model, stats.sizes, sources, design_terms),
+        terms=remote_terms(design_terms, n),
+        levels=levels_of(model, stats.sizes, sources, design_terms),
         index=RemoteRows((n,), "the estimation sample's index"),
         sample=RemoteRows((n,), "e(sample)"), n_dropped=prep.n_dropped,
         notes=notes, extra={}, value_labels={})

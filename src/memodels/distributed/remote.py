@@ -32,9 +32,9 @@ class RemoteRows:
         return self.shape[0]
 
     def _refuse(self, *_args, **_kwargs):
-        raise OptionError(f"{self.what} of a fit on a Dask DataFrame stays on the workers: "
-                          "this postestimation needs the rows in memory (use predict, "
-                          "which runs on the workers, or fit in memory)")
+        raise OptionError(f"{self.what}: a fit on a Dask DataFrame keeps its rows on the "
+                          "workers, and this postestimation needs them in memory (use "
+                          "predict, which runs on the workers, or fit in memory)")
 
     __array__ = _refuse
     __getitem__ = _refuse
@@ -56,3 +56,17 @@ class RemoteRows:
 
     def __repr__(self) -> str:
         return f"RemoteRows({self.shape}, {self.what!r})"
+
+
+def remote_terms(terms: list, n: int) -> list:
+    """The model's random-effects terms with their row arrays (group codes, Z) replaced by
+    :class:`RemoteRows`: their structure (level, names, covariance) is what the results
+    read."""
+    from dataclasses import replace
+
+    out = []
+    for t in terms:
+        q = 0 if t.Z is None else t.Z.shape[1]
+        out.append(replace(t, groups=RemoteRows((n,), f"the {t.level} group codes"),
+                           Z=RemoteRows((n, q), f"the {t.level} random-effects design")))
+    return out
