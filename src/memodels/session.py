@@ -210,6 +210,9 @@ class Session:
         self.rc = 0  # _rc of the last capture
         self.seed: int | None = None
         self.last: Any = None  # what the last postestimation command computed
+        # a dask.distributed Client: the bootstrap prefix runs its replications on its
+        # workers (memodels.bootstrap(client=); the CLI's --dask/--scheduler set it)
+        self.dask_client: Any = None
 
     # ---------------------------------------------------------------- state
     def require_data(self) -> pd.DataFrame:

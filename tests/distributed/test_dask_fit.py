@@ -280,3 +280,21 @@ def test_dask_mestreg_equals_memory(client):
     np.testing.assert_allclose(b.bse, a.bse, rtol=RTOL)
     with pytest.raises(MemodelsError, match="_t0"):
         memodels.mestreg(spec, dd.from_pandas(df, npartitions=2), nolog=True)
+
+
+def test_dask_session_bootstrap_prefix_on_client(client):
+    """The do-file bootstrap prefix with a session-level client (Session.dask_client):
+    the replications run on the cluster, with the replicates of the local run."""
+    from memodels.session import Session
+
+    rng = np.random.default_rng(5)
+    gid = np.repeat(np.arange(15), 4)
+    df = pd.DataFrame({"y": rng.normal(size=15)[gid] + rng.normal(size=gid.size),
+                       "x": rng.normal(size=gid.size), "id": gid})
+    line = "bootstrap, reps(3) cluster(id) idcluster(nid) seed(2) nodots: mixed y x || nid:"
+    local = Session(df)
+    local.run_script(line, out=None)
+    remote = Session(df)
+    remote.dask_client = client
+    remote.run_script(line, out=None)
+    pd.testing.assert_frame_equal(remote.e.boot.replicates, local.e.boot.replicates)

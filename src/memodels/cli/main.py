@@ -44,12 +44,15 @@ EXAMPLES = {
 }
 
 
-def _run(data, script: str, where: str) -> int:
-    """Run a script in a new session, the log on standard output; 2 on error."""
+def _run(data, script: str, where: str, client=None) -> int:
+    """Run a script in a new session, the log on standard output; 2 on error.  ``client``
+    (``--dask``/``--scheduler``): the session's Dask client (the bootstrap prefix)."""
     from ..session import ScriptError, Session
 
     try:
-        Session(data).run_script(script, out=sys.stdout)
+        session = Session(data)
+        session.dask_client = client
+        session.run_script(script, out=sys.stdout)
     except ScriptError as exc:
         sys.stdout.flush()
         place = f"{where} {exc.lineno}" if where else f"line {exc.lineno}"
@@ -149,13 +152,15 @@ def main(argv: list[str] | None = None) -> int:
 def _main(parser, args) -> int:
     try:
         if args.action == "fit":
-            return _run(_load(args, args.datafile), "\n".join(args.command), "command")
+            data = _load(args, args.datafile)
+            return _run(data, "\n".join(args.command), "command", getattr(args, "client", None))
         if args.action == "run":
             if len(args.files) > 2:
                 parser.error("run takes at most two files: [DATAFILE] SCRIPT")
             data = _load(args, args.files[0]) if len(args.files) == 2 else None
             script = args.files[-1]
-            return _run(data, _read_script(script), f"{script}, line")
+            return _run(data, _read_script(script), f"{script}, line",
+                        getattr(args, "client", None))
         if args.action == "datasets":
             return _datasets(args.name, args.save)
         if args.list:
