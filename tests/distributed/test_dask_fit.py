@@ -298,3 +298,16 @@ def test_dask_session_bootstrap_prefix_on_client(client):
     remote.dask_client = client
     remote.run_script(line, out=None)
     pd.testing.assert_frame_equal(remote.e.boot.replicates, local.e.boot.replicates)
+
+
+def test_dask_predict_duplicate_index_labels(client, lmm_frames):
+    """Parquet datasets index each file from 0: the predictions are placed by position."""
+    df, _ = lmm_frames
+    halves = [df.iloc[:240].reset_index(drop=True), df.iloc[240:].reset_index(drop=True)]
+    ddf = dd.concat([dd.from_pandas(h, npartitions=1) for h in halves])
+    a = memodels.mixed("y x || id:", pd.concat(halves, ignore_index=True), nolog=True)
+    b = memodels.mixed("y x || id:", ddf, nolog=True)
+    got = b.predict("fitted").compute()
+    assert len(got) == len(df) and not got.index.is_unique
+    np.testing.assert_allclose(np.sort(got.dropna().to_numpy()),
+                               np.sort(a.predict("fitted").to_numpy()), rtol=1e-8)

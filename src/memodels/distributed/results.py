@@ -60,6 +60,14 @@ def _part_design(d: PartDesign, g: Design, keep: np.ndarray) -> Design:
                   value_labels={})
 
 
+def _aligned(pdf: pd.DataFrame, d: PartDesign, out: pd.Series) -> pd.Series:
+    """The partition's predictions (sample rows, in order) on all its rows, by position
+    (the index labels of a Parquet dataset need not be unique)."""
+    vals = np.full(len(pdf), np.nan)
+    vals[np.asarray(d.sample, bool)] = np.asarray(out, float)
+    return pd.Series(vals, index=pdf.index, name=out.name)
+
+
 def part_predict(pdf: pd.DataFrame, d: PartDesign, res, keep: np.ndarray, stat: str,
                  relevel: str | None, options: dict[str, Any], resid=None) -> pd.Series:
     """Worker: the in-memory predict on one partition's design."""
@@ -80,8 +88,7 @@ def part_predict(pdf: pd.DataFrame, d: PartDesign, res, keep: np.ndarray, stat: 
     if isinstance(out, pd.DataFrame):
         raise OptionError(f"predict, {stat} on Dask: statistics with several columns (one "
                           "per random effect) are not supported; a single effect works")
-    return pd.Series(out.reindex(pdf.index).to_numpy(float), index=pdf.index,
-                     name=out.name)
+    return _aligned(pdf, d, out)
 
 
 def part_predict_me(pdf: pd.DataFrame, d: PartDesign, pg, ad, res, keep: np.ndarray,
@@ -106,8 +113,7 @@ def part_predict_me(pdf: pd.DataFrame, d: PartDesign, pg, ad, res, keep: np.ndar
     out = predict(part, stat, relevel=relevel, **options)
     if isinstance(out, pd.DataFrame):
         raise OptionError(f"predict, {stat} on Dask: one statistic at a time")
-    return pd.Series(out.reindex(pdf.index).to_numpy(float), index=pdf.index,
-                     name=out.name)
+    return _aligned(pdf, d, out)
 
 
 def predict_dask(res, statistic: str | None = None, *, data=None, relevel: str | None = None,
