@@ -13,13 +13,14 @@ gradient and one Hessian per partition.
 
 from __future__ import annotations
 
+import warnings
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from ..covariance.structures import CovStructure
-from ..design.types import Design, FixedColumn
+from ..design.types import Design
 from ..errors import ConvergenceWarning, DataError, OptionError
 from ..glm.fit import fit_glm, start_values
 from ..glmm import newton
@@ -299,8 +300,6 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
         if log is not None:
             log(stage, it, val, flag) if flag else log(stage, it, val)
 
-    import warnings
-
     glm = fit_glm(None, None, family, model=DaskGLM(parts, p, a, family, start_model))
     for it, val in glm.log:
         note("Fitting fixed-effects model:", it, val)
@@ -360,4 +359,4 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
     return res
 
 
-__all__ = ["fit_me_dask", "DataError", "FixedColumn"]
+__all__ = ["fit_me_dask", "DaskGLM", "DaskQuadrature"]
