@@ -26,7 +26,7 @@ from ..glm.fit import fit_glm, start_values
 from ..glmm import newton
 from ..glmm.fit import assemble
 from ..glmm.scaling import design_scaling, re_scaling
-from ..glmm.start import StartSpec, grid_search, initial_params
+from ..glmm.start import GridSearch, StartSpec, grid_search, initial_params
 from ..lmm.terms import EngineTerm
 from ..output.console import console
 from ..results.glmm import build_glmm_results
@@ -176,6 +176,51 @@ def _fake_rows(mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
     return np.vstack([mean - sd, mean + sd])
 
 
+def _refuse_scaling(command, family, mom, zmoms, keep, constant, structs, sources,
+                    tmpl) -> None:
+    """The in-memory design scaling (:mod:`memodels.glmm.scaling`) would transform this
+    design: refuse (its decision, made on two rows with the sample's column means and
+    standard deviations)."""
+    idx = np.flatnonzero(keep)
+    sd_x = np.sqrt(np.clip(np.diag(mom["C"])[idx] / max(mom["n"], 1), 0, None))
+    x2 = _fake_rows(mom["mean"][idx], sd_x)
+    if constant:
+        x2[:, -1] = 1.0
+    eterms_fake = []
+    for st, i in zip(structs, sources, strict=True):
+        zm = zmoms[i]
+        q = tmpl.terms[i].Z.shape[1]
+        zsd = np.sqrt(np.clip(np.diag(zm["C"])[:q] / max(zm["n"], 1), 0, None))
+        eterms_fake.append(EngineTerm(np.zeros(2, np.int64), 1,
+                                      _fake_rows(zm["mean"][:q], zsd), st, i))
+    if design_scaling(x2, family) is not None or re_scaling(eterms_fake, None) is not None:
+        raise OptionError(f"{command} on a Dask DataFrame: the covariates are badly scaled "
+                          "(in memory they would be centred and rescaled internally); "
+                          "centre and rescale them (e.g. to standard deviation 1) first")
+
+
+def _check_outcome(fam: str, family, sums, depvar: str, survival: bool,
+                   ordinal: bool) -> int:
+    """The in-memory outcome checks (:mod:`memodels.commands.me_checks`) from the
+    partitions' summaries; the sample size."""
+    from ..commands.me_checks import check_failures, check_outcome, check_sample_size
+
+    n = sum(s["n"] for s in sums)
+    values = np.unique(np.concatenate([s["values"] for s in sums]))
+    check_sample_size(n)
+    if survival:
+        late = sum(s.get("late", 0) for s in sums)
+        if late:
+            raise DataError("mestreg does not allow delayed entry: "
+                            f"{late} records enter after _t = 0 (_t0 > 0)")
+        fails = sum(s.get("failures", 0.0) for s in sums)
+        check_failures(np.array([fails, fails]))  # (the sample size is checked above)
+    elif not ordinal:  # (ordinal outcomes: checked by the family)
+        check_outcome(fam, family, np.r_[values, values[:1]] if values.size == 1 else values,
+                      depvar)
+    return n
+
+
 def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
                 check_supported, partitioned: bool = False):
     """One me command on a Dask DataFrame; see the module docstring."""
@@ -240,23 +285,7 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
     if len(set(levels_seen)) < len(levels_seen):
         raise OptionError(f"{command} on a Dask DataFrame: repeated equations at one level "
                           "are not supported (fit in memory)")
-    # the in-memory design scaling (memodels.glmm.scaling) would transform: refuse
-    idx = np.flatnonzero(keep)
-    sd_x = np.sqrt(np.clip(np.diag(mom["C"])[idx] / max(mom["n"], 1), 0, None))
-    x2 = _fake_rows(mom["mean"][idx], sd_x)
-    if constant:
-        x2[:, -1] = 1.0
-    eterms_fake = []
-    for st, i in zip(structs, sources, strict=True):
-        zm = zmoms[i]
-        q = tmpl.terms[i].Z.shape[1]
-        zsd = np.sqrt(np.clip(np.diag(zm["C"])[:q] / max(zm["n"], 1), 0, None))
-        eterms_fake.append(EngineTerm(np.zeros(2, np.int64), 1,
-                                      _fake_rows(zm["mean"][:q], zsd), st, i))
-    if design_scaling(x2, family) is not None or re_scaling(eterms_fake, None) is not None:
-        raise OptionError(f"{command} on a Dask DataFrame: the covariates are badly scaled "
-                          "(in memory they would be centred and rescaled internally); "
-                          "centre and rescale them (e.g. to standard deviation 1) first")
+    _refuse_scaling(command, family, mom, zmoms, keep, constant, structs, sources, tmpl)
     a = len(family.aux_names)
     k = p + a + sum(s.n_theta for s in structs)
     frames = prep.ddf.to_delayed() if survival else [None] * len(prep.designs)
@@ -265,23 +294,7 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
              for d, f in zip(prep.designs, frames, strict=True)]
     parts = list(dask.persist(*parts))
     sums = dask.compute(*[delayed(gp.summary)(m) for m in parts])
-    n = sum(s["n"] for s in sums)
-    values = np.unique(np.concatenate([s["values"] for s in sums]))
-    from ..commands.me_checks import check_outcome, check_sample_size
-
-    check_sample_size(n)
-    me_y = np.r_[values, values[:1]] if values.size == 1 else values
-    if survival:
-        late = sum(s.get("late", 0) for s in sums)
-        if late:
-            raise DataError("mestreg does not allow delayed entry: "
-                            f"{late} records enter after _t = 0 (_t0 > 0)")
-        from ..commands.me_checks import check_failures
-
-        fails = sum(s.get("failures", 0.0) for s in sums)
-        check_failures(np.array([fails, fails]))  # (the sample size is checked above)
-    elif not ordinal:  # (ordinal outcomes: checked by the family above)
-        check_outcome(fam, family, me_y, model.depvar)
+    n = _check_outcome(fam, family, sums, model.depvar, survival, ordinal)
     ybar = sum(s["sy"] for s in sums) / n
     ysd = np.sqrt(max(sum(s["syy"] for s in sums) / n - ybar ** 2, 0.0))
     moff = sum(s["soff"] for s in sums) / n
@@ -327,8 +340,15 @@ def fit_me_dask(command: str, spec: str, ddf, options: dict[str, Any], *,
                          lambda it, ll: note("Refining starting values:", it, ll), resid)
     ad = cache.get(params.tobytes()) or quad.adapt(params, None)
     mx = me.maximize_options(opts, command)
+
+    def infeasible(par: np.ndarray):  # as in memory: Stata's default grid
+        par = grid_search(StartSpec(grids=(GridSearch(),)), par, terms, p + a, at_start,
+                          lambda i, v: note("Refining starting values:", i, v), resid,
+                          infeasible_start=True)
+        return par, cache.get(par.tobytes()) or quad.adapt(par, None)
+
     run = newton.run(quad, params, ad, mx,
-                     lambda i, v, flag: note("Fitting full model:", i, v, flag))
+                     lambda i, v, flag: note("Fitting full model:", i, v, flag), infeasible)
     params, ad, converged, it = run.params, run.adaptive, run.converged, run.iterations
     if not converged:
         warnings.warn("convergence not achieved", ConvergenceWarning, stacklevel=3)
