@@ -313,6 +313,9 @@ class Session:
         self.scalars: dict[str, Any] = {}  # scalar define
         self.graph: Any = None  # the current graph (a matplotlib Figure): graph export
         self.linesize = 80  # set linesize #: the width tables may stretch to (lstretch)
+        # a dask.distributed Client: the bootstrap prefix runs its replications on its
+        # workers (memodels.bootstrap(client=); the CLI's --dask/--scheduler set it)
+        self.dask_client: Any = None
 
     # ---------------------------------------------------------------- state
     def require_data(self) -> pd.DataFrame:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from ..errors import OptionError, StataSyntaxError
 from ..output.console import console
 from ..syntax.options import OptionTable
@@ -51,6 +53,10 @@ def bootstrap(session: Session, rest: str) -> str:
     if len(cluster.split()) != 1:
         raise OptionError("bootstrap: cluster() takes one variable")
     data = session.require_data()
+    if not isinstance(data, pd.DataFrame):
+        raise OptionError("bootstrap: the data are a Dask DataFrame; the bootstrap prefix "
+                          "resamples a pandas DataFrame (its replications can run on a Dask "
+                          "cluster: memodels.bootstrap(..., client=))")
     seed = opts.get("seed", session.seed)
     level = float(opts.get("level", 95))
     out = console()
@@ -58,7 +64,8 @@ def bootstrap(session: Session, rest: str) -> str:
     print(f"Bootstrap replications ({opts.get('reps', 50)})", file=out)
     result = run(command, data, reps=int(opts.get("reps", 50)), cluster=cluster,
                  idcluster=(opts.get("idcluster") or "").strip() or None, seed=seed,
-                 level=level, progress=not opts.get("nodots"), stream=out)
+                 level=level, progress=not opts.get("nodots"), stream=out,
+                 client=getattr(session, "dask_client", None))
     session.e = BootstrapEstimates(result)
     if opts.get("notable"):
         return ""

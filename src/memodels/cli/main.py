@@ -50,12 +50,15 @@ EXAMPLES = {
 }
 
 
-def _run(data, script: str, where: str) -> int:
-    """Run a script in a new session, the log on standard output; 2 on error."""
+def _run(data, script: str, where: str, client=None) -> int:
+    """Run a script in a new session, the log on standard output; 2 on error.  ``client``
+    (``--dask``/``--scheduler``): the session's Dask client (the bootstrap prefix)."""
     from ..session import ScriptError, Session
 
     try:
-        Session(data).run_script(script, out=sys.stdout)
+        session = Session(data)
+        session.dask_client = client
+        session.run_script(script, out=sys.stdout)
     except ScriptError as exc:
         sys.stdout.flush()
         place = f"{where} {exc.lineno}" if where else f"line {exc.lineno}"
@@ -133,6 +136,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="[DATAFILE] SCRIPT: the data file (optional; else the script "
                             "loads its data with use or webuse) and the do-file ('-': "
                             "standard input)")
+    for p in (p_fit, p_run):  # the Dask engine (memodels[dask]; docs/dask.md)
+        p.add_argument("--scheduler", metavar="ADDRESS",
+                       help="fit on the Dask cluster at ADDRESS (tcp://host:8786); the data "
+                            "file is Parquet (a file, folder or glob) read on the workers")
+        p.add_argument("--dask", choices=["local"],
+                       help="--dask local: fit on a new Dask LocalCluster (Parquet data)")
     p_ex = sub.add_parser("example", help="run a manual example on a shipped dataset")
     p_ex.add_argument("name", nargs="?", default="pig", help=f"one of {', '.join(EXAMPLES)}")
     p_ex.add_argument("--list", action="store_true", help="list the examples")
@@ -146,22 +155,46 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _load(args, path: str):
+    """The data: in memory, or (``--dask``/``--scheduler``) a Dask DataFrame over Parquet
+    with a client connected for the run."""
+    if getattr(args, "scheduler", None) or getattr(args, "dask", None):
+        from ..distributed.cli import open_cluster, read_parquet
+
+        data = read_parquet(path)  # checked before any cluster is started
+        args.client = open_cluster(args.scheduler, args.dask == "local")
+        return data
+    from ..io import load_data_file
+
+    return load_data_file(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        if args.action == "fit":
-            from ..io import load_data_file
+        return _main(parser, args)
+    finally:
+        client = getattr(args, "client", None)
+        if client is not None:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None and args.dask == "local":
+                cluster.close()
 
-            return _run(load_data_file(args.datafile), "\n".join(args.command), "command")
+
+def _main(parser, args) -> int:
+    try:
+        if args.action == "fit":
+            data = _load(args, args.datafile)
+            return _run(data, "\n".join(args.command), "command", getattr(args, "client", None))
         if args.action == "run":
             if len(args.files) > 2:
                 parser.error("run takes at most two files: [DATAFILE] SCRIPT")
-            from ..io import load_data_file
-
-            data = load_data_file(args.files[0]) if len(args.files) == 2 else None
+            data = _load(args, args.files[0]) if len(args.files) == 2 else None
             script = args.files[-1]
-            return _run(data, _read_script(script), f"{script}, line")
+            return _run(data, _read_script(script), f"{script}, line",
+                        getattr(args, "client", None))
         if args.action == "datasets":
             return _datasets(args.name, args.save)
         if args.action == "help":

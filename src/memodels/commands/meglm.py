@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..design import build_design
+from ..distributed.frame import is_dask_frame
 from ..errors import DataError, OptionError
 from ..lmm.terms import engine_terms
 from ..output.iterlog import IterationLog, iteration_log
@@ -320,6 +321,10 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     from ..glmm.fit import fit_glmm
     from ..glmm.scaling import fit_scaled
 
+    if is_dask_frame(data):  # the Dask engine (memodels[dask]; docs/dask.md)
+        from ..distributed.glmm import fit_me_dask
+
+        return fit_me_dask(command, spec, data, options, check_supported=_check_supported)
     check_inputs(command, spec, data)
     call_options = dict(options)
     options, matrices, definitions = me_constraints.pop_python_options(options)

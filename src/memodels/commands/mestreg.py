@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..design import build_design
+from ..distributed.frame import is_dask_frame
 from ..errors import DataError
 from ..lmm.terms import engine_terms
 from ..output.iterlog import iteration_log
@@ -124,6 +125,11 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
     from ..glmm.fit import fit_glmm
     from ..glmm.scaling import fit_scaled
 
+    if is_dask_frame(data):  # the Dask engine (memodels[dask]; docs/dask.md)
+        from ..distributed.glmm import fit_me_dask
+
+        return fit_me_dask("mestreg", spec, data, dict(options),
+                           check_supported=_check_supported)
     check_inputs("mestreg", spec, data)
     st = st_settings(data)
     options, matrices, definitions = me_constraints.pop_python_options(options)

@@ -15,6 +15,7 @@ import pandas as pd
 from ..covariance.residual import ResidualStructure
 from ..design import build_design
 from ..design.sample import check_lmm_sample
+from ..distributed.frame import is_dask_frame
 from ..errors import EstimationError, OptionError
 from ..lmm.centering import centering, check_random_location, map_fit_back
 from ..lmm.fit import fit_lmm
@@ -359,6 +360,11 @@ def mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     >>> bool(abs(same.llf - res.llf) < 1e-6)
     True
     """
+    if is_dask_frame(data):  # the Dask engine (memodels[dask]; docs/dask.md)
+        from ..distributed.mixed import mixed_dask
+
+        return mixed_dask(spec, data, check_supported=_check_supported, maximize=_maximize,
+                          **options)
     model = parse_model(spec, "mixed", data, options=options)
     opts = dict(model.options)
     design = build_design(model, data)

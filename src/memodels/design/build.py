@@ -40,8 +40,10 @@ def _extra_values(series: pd.Series, name: str) -> np.ndarray:
     return numeric_values(series, name, "variable")
 
 
-def build_design(spec: ModelSpec, data: pd.DataFrame) -> Design:
-    """Evaluate ``spec`` on ``data`` (never modified) for the estimation sample."""
+def build_design(spec: ModelSpec, data: pd.DataFrame, *, collinearity: bool = True) -> Design:
+    """Evaluate ``spec`` on ``data`` (never modified) for the estimation sample.
+
+    ``collinearity=False``: see :func:`.fixed.build_fixed` (the Dask engine's partitions)."""
     data, derived = derive(spec, data)
     for eq in spec.equations:
         for name in (*eq.variables, *([eq.rfactor] if eq.rfactor else [])):
@@ -67,7 +69,7 @@ def build_design(spec: ModelSpec, data: pd.DataFrame) -> Design:
 
     y = numeric_values(data[spec.depvar][mask], spec.depvar, "outcome variable")
     check_magnitude(y, spec.depvar, "outcome variable")
-    fixed = build_fixed(spec, data, mask)
+    fixed = build_fixed(spec, data, mask, collinearity=collinearity)
     notes = list(fixed.notes)
 
     plans = plan_levels(spec.equations)
@@ -75,7 +77,8 @@ def build_design(spec: ModelSpec, data: pd.DataFrame) -> Design:
     cache: dict = {}
     for eq, plan in zip(spec.equations, plans, strict=True):
         lw = level_weights[plan.eq_index][mask] if plan.eq_index in level_weights else None
-        terms.append(build_random_term(eq, plan, data, mask, lw, notes, cache))
+        terms.append(build_random_term(eq, plan, data, mask, lw, notes, cache,
+                                       collinearity=collinearity))
 
     weights = None
     weight_kind = None

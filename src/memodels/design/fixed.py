@@ -170,8 +170,13 @@ def _term_columns(
     return columns, block
 
 
-def build_fixed(spec: ModelSpec, data: pd.DataFrame, sample: np.ndarray) -> FixedPart:
-    """X, the full coefficient column list and collinearity notes for the sample."""
+def build_fixed(spec: ModelSpec, data: pd.DataFrame, sample: np.ndarray, *,
+                collinearity: bool = True) -> FixedPart:
+    """X, the full coefficient column list and collinearity notes for the sample.
+
+    ``collinearity=False`` skips the sample-wide steps (collinearity removal and the
+    location check): the Dask engine builds X partition by partition and takes those
+    decisions once, from the cross-products of the whole sample."""
     present = {_signature(t.factors) for t in spec.fixed}
     cache: dict[str, np.ndarray] = {}
     columns: list[FixedColumn] = []
@@ -195,7 +200,8 @@ def build_fixed(spec: ModelSpec, data: pd.DataFrame, sample: np.ndarray) -> Fixe
 
     notes: list[str] = []
     constant = not spec.noconstant
-    omit = collinear_columns(X, constant=constant)
+    omit = collinear_columns(X, constant=constant) if collinearity else np.zeros(
+        X.shape[1], dtype=bool)
     if omit.any():
         ok_cols = [c for c in columns if c.status == "ok"]
         for c, drop in zip(ok_cols, omit, strict=True):
@@ -203,10 +209,11 @@ def build_fixed(spec: ModelSpec, data: pd.DataFrame, sample: np.ndarray) -> Fixe
                 c.status = "omitted"
                 notes.append(f"note: {c.name} omitted because of collinearity")
         X = X[:, ~omit]
-    if constant:
+    if constant and collinearity:
         # every command centres a badly located design before its engine
         # (memodels.lmm.centering, memodels.glmm.scaling)
         _check_location(X, [c for c in columns if c.status == "ok"], MAX_LOCATION_RATIO_CENTRED)
+    if constant:
         columns.append(FixedColumn("_cons", "ok", "_cons", "_cons"))
         X = np.hstack([X, np.ones((n, 1))])
     return FixedPart(X=np.ascontiguousarray(X), columns=columns, notes=notes)

@@ -84,8 +84,10 @@ def build_random_term(
     level_weight: np.ndarray | None,
     notes: list[str],
     groups_cache: dict[tuple[str, ...], tuple[np.ndarray, int]],
+    collinearity: bool = True,
 ) -> RandomTerm:
-    """One equation's :class:`RandomTerm` on the sample rows."""
+    """One equation's :class:`RandomTerm` on the sample rows (``collinearity=False``: no
+    collinearity removal among the covariates; the Dask engine decides it globally)."""
     if plan.keys not in groups_cache:
         groups_cache[plan.keys] = group_codes(data, sample, plan.keys)
     groups, n_groups = groups_cache[plan.keys]
@@ -124,7 +126,7 @@ def build_random_term(
         names.append(name)
         cols.append(numeric_values(data[name][sample], name, "random-effects covariate"))
     Z = np.column_stack(cols) if cols else np.zeros((n, 0))
-    if Z.shape[1] and not eq.collinear:
+    if Z.shape[1] and not eq.collinear and collinearity:
         omit = collinear_columns(Z, constant=plan.constant)
         if omit.any():
             for name, drop in zip(names, omit, strict=True):

@@ -159,7 +159,7 @@ def _start(model: _Model) -> np.ndarray:
 
 
 def fit_glm(y, X, family, offset=None, weights=None, start=None, maxiter: int = 100,
-            tol: float = 1e-10) -> GLMResult:
+            tol: float = 1e-10, model=None) -> GLMResult:
     """Maximum-likelihood GLM of ``family`` (a :class:`memodels.families.Family`).
 
     ``y`` (n,), ``X`` (n, p) (include the constant column yourself), ``offset`` (n,),
@@ -167,10 +167,17 @@ def fit_glm(y, X, family, offset=None, weights=None, start=None, maxiter: int = 
     a :class:`GLMResult` whose ``params`` are beta then the ancillary parameters
     (``family.aux_names``, estimation metric) and whose ``vcov`` is the inverse observed
     information.  ``log`` lists (iteration, log likelihood) from iteration 0 (the start).
+    ``model`` replaces the model built from ``y`` and ``X``: an object with ``p``, ``a``,
+    ``loglik(theta)``, ``evaluate(theta)`` and ``start()`` (the Dask engine's sums over
+    partitions of :class:`GLMModel`).
     """
-    model = _Model(y, X, family, offset, weights)
+    if model is None:
+        model = _Model(y, X, family, offset, weights)
     k = model.p + model.a
-    theta = _start(model) if start is None else np.asarray(start, dtype=float).copy()
+    if start is not None:
+        theta = np.asarray(start, dtype=float).copy()
+    else:
+        theta = model.start() if hasattr(model, "start") else _start(model)
     if theta.shape != (k,):
         raise ValueError(f"start must have {k} values (coefficients then ancillary parameters)")
     ll, g, H = model.evaluate(theta)
@@ -244,4 +251,9 @@ def _invert(H):
         return np.full_like(H, np.nan), False
 
 
-__all__ = ["fit_glm", "GLMResult"]
+# public names for the Dask engine (memodels.distributed): the per-partition model and
+# the starting values it computes from pooled summaries
+GLMModel = _Model
+start_values = _start
+
+__all__ = ["fit_glm", "GLMResult", "GLMModel", "start_values"]

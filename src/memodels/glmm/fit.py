@@ -428,3 +428,7 @@ def _invert(hess: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 __all__ = ["fit_glmm", "Adaptive"]
+
+
+# public for the Dask engine (memodels.distributed.glmm), which runs the same stages
+assemble = _assemble

@@ -93,8 +93,13 @@ def _fit_lmm(
     emonly: bool = False,
     maximize: Maximize | None = None,
     em_log: Callable[[int, float], None] | None = None,
+    start: list[np.ndarray] | None = None,
+    linear=None,
 ) -> LMMFit:
     """``model`` overrides the likelihood evaluator (the weighted pseudolikelihood).
+    ``start`` (the moment start per term) and ``linear`` (the model without random
+    effects) replace what is otherwise computed from ``y`` and ``X``: the Dask engine
+    passes them, built from sufficient statistics, with ``model``.
     ``maximize``: Stata's maximize_options (:class:`memodels.optimize.maximize.Maximize`);
     ``iterate(#)`` caps the quasi-Newton and Newton iterations together.  ``em_log``
     receives (iteration, log likelihood) of every EM iteration (emlog, emdots); it is
@@ -108,7 +113,8 @@ def _fit_lmm(
         model = (DenseLMM if dense else ProfiledLMM)(y, X, terms, weights)
     if weights is None and getattr(model, "wj", None) is not None:  # weighted pseudolikelihood
         weights = model.wi * model.wj[model.g]
-    linear = ProfiledLMM(y, X, [], weights)
+    if linear is None:
+        linear = ProfiledLMM(y, X, [], weights)
     ll_linear = -0.5 * linear.deviance_from(linear.evaluate([]), reml)
     structs = [t.structure for t in terms]
     tsizes = [s.n_theta for s in structs]
@@ -138,7 +144,7 @@ def _fit_lmm(
         last["x"], last["f"] = theta.copy(), val
         return (val, grad) if analytic else val
 
-    theta0 = np.concatenate(moment_start(y, X, terms))
+    theta0 = np.concatenate(start if start is not None else moment_start(y, X, terms))
     if isinstance(model, ProfiledLMM) and model.has_gradient and emiterate > 0:
         theta0 = model.em_iterations(theta0, reml, emiterate, emtolerance, log=em_log)
     elif em_log is not None:

@@ -30,14 +30,22 @@ from .terms import EngineTerm
 
 def fit_lmm_residual(y, X, terms: list[EngineTerm], resid: ResidualStructure, *,
                      reml: bool = False, iterate: int = 300, nrtolerance: float = 1e-5,
-                     log=None, maximize: Maximize | None = None) -> LMMFit:
+                     log=None, maximize: Maximize | None = None, transformed=None,
+                     start: list[np.ndarray] | None = None, linear=None) -> LMMFit:
     """``maximize``: Stata's maximize_options; ``iterate(#)`` caps the quasi-Newton and
-    Newton iterations together."""
-    _check_panels(terms, resid)
+    Newton iterations together.
+
+    ``transformed(rho)`` -> (likelihood object of the transformed data, sum_j log|R_j|),
+    ``start`` (the moment start per term) and ``linear`` (the model without random
+    effects) replace what is otherwise computed from ``y``, ``X`` and the terms' rows:
+    the Dask engine passes them, computed on its workers (the panels are then checked
+    there)."""
+    if transformed is None:
+        _check_panels(terms, resid)
     mx = maximize if maximize is not None else Maximize(
         iterate=iterate, nrtolerance=nrtolerance, nrscale=NRSCALE)
     with threadpool_limits(limits=1, user_api="blas"):
-        return _fit(y, X, terms, resid, reml, mx, log)
+        return _fit(y, X, terms, resid, reml, mx, log, transformed, start, linear)
 
 
 def _check_panels(terms: list[EngineTerm], resid: ResidualStructure) -> None:
@@ -53,7 +61,8 @@ def _check_panels(terms: list[EngineTerm], resid: ResidualStructure) -> None:
                 "implemented for nested random effects only")
 
 
-def _fit(y, X, terms, resid, reml, mx, log) -> LMMFit:
+def _fit(y, X, terms, resid, reml, mx, log, transformed=None, start=None,
+         linear=None) -> LMMFit:
     structs = [t.structure for t in terms]
     tsizes = [s.n_theta for s in structs]
     nt, nr = sum(tsizes), resid.n_params
@@ -62,6 +71,10 @@ def _fit(y, X, terms, resid, reml, mx, log) -> LMMFit:
 
     def model_for(rho: np.ndarray):
         key = np.asarray(rho, float).tobytes()
+        if key not in cache and transformed is not None:
+            if len(cache) > 8:
+                cache.clear()
+            cache[key] = transformed(np.asarray(rho, float))
         if key not in cache:
             arrays = [y[:, None], X] + [t.Z for t in terms]
             out, logdet = resid.transform(np.asarray(rho, float), arrays)
@@ -83,7 +96,9 @@ def _fit(y, X, terms, resid, reml, mx, log) -> LMMFit:
             return np.inf
         return model.deviance(_split(params[:nt], tsizes), reml) + logdet
 
-    theta0 = np.concatenate(moment_start(y, X, terms)) if terms else np.zeros(0)
+    if start is None:
+        start = moment_start(y, X, terms) if terms else []
+    theta0 = np.concatenate(start) if terms else np.zeros(0)
     starts = [np.concatenate([theta0, r0]) for r0 in resid.start_candidates()]
     params0 = min(starts, key=dev)
     history: list[tuple[int, float]] = []
@@ -162,7 +177,7 @@ def _fit(y, X, terms, resid, reml, mx, log) -> LMMFit:
     model, logdet = model_for(phi[kre:-1])
     ev = model.evaluate(thetas, keep=True)
     llf = lstar(phi)
-    ols = ProfiledLMM(y, X, [])
+    ols = linear if linear is not None else ProfiledLMM(y, X, [])
     ll_linear = -0.5 * ols.deviance_from(ols.evaluate([]), reml)
     nr_ok = nr_ok and hessian_ok  # a maximum: the Hessian negative definite there
     messages = [] if nr_ok else ["convergence not achieved"]

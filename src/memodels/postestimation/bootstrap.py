@@ -175,6 +175,11 @@ def _one(args) -> np.ndarray | None:
     return np.array([params.get(n, np.nan) for n in names], float)
 
 
+def _one_remote(args, data: pd.DataFrame) -> np.ndarray | None:
+    """:func:`_one` as a Dask task: ``data`` (scattered once) apart from the rest."""
+    return _one((args[0], data, *args[1:]))
+
+
 def bootstrap(
     command: str | Callable[[pd.DataFrame], object],
     data: pd.DataFrame,
@@ -189,6 +194,7 @@ def bootstrap(
     level: float = 95.0,
     progress: bool = True,
     stream=None,
+    client=None,
 ) -> BootstrapResults:
     """Cluster bootstrap of a command line (``"melogit y x || newdid:"``) or a function of
     the resampled data returning results.  The command should use ``idcluster`` as its
@@ -216,6 +222,10 @@ def bootstrap(
         Confidence level of the normal-based intervals.
     progress : bool
         Stata's dots on standard error.
+    client : dask.distributed.Client, optional
+        Run the replications as Dask tasks on its workers (the data are scattered to
+        them once), with the same per-replication seeds, hence the same results, as the
+        local process pool (``n_jobs``).
 
     Returns
     -------
@@ -254,7 +264,15 @@ def bootstrap(
              for s in seeds]
     results: list[np.ndarray | None] = []
     workers = n_jobs if n_jobs is not None else 2
-    if workers > 1 and not callable(command):
+    if client is not None:
+        shared = client.scatter(data, broadcast=True)
+        futures = client.map(_one_remote, [t[:1] + t[2:] for t in tasks], data=shared,
+                             pure=False)
+        for k, fut in enumerate(futures):
+            out = fut.result()
+            results.append(out)
+            _progress(progress, k + 1, reps, out is None, stream)
+    elif workers > 1 and not callable(command):
         with ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent,
                                  initargs=(os.getpid(),)) as pool:
             for k, out in enumerate(pool.map(_one, tasks)):

@@ -134,6 +134,9 @@ def predict(res, statistic: str | None = None, *, data: pd.DataFrame | None = No
     from ..results.glmm import GLMMResults
     from ..results.mixed import MixedResults
 
+    remote = getattr(res, "extra", {}).get("dask_predict")
+    if remote is not None:  # fitted on a Dask DataFrame: predict on the workers
+        return remote(res, statistic, data=data, relevel=relevel, **options)
     if isinstance(res, MixedResults):
         return _predict_mixed(res, statistic or "xb", data, relevel, options)
     if isinstance(res, GLMMResults):
