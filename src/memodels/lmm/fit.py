@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
 
 from ..errors import ConvergenceWarning, OptionError
 from ..optimize import numdiff
+from ..optimize.blas import single_threaded_blas
 from ..optimize.maximize import Maximize
 from .criteria import Evaluation
 from .dense import DENSE_MAX_Q, DenseLMM
@@ -69,7 +69,7 @@ def _split(vec: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
 def fit_lmm(*args, **kwargs) -> LMMFit:
     """Fit by ML or REML; see module docstring.  BLAS runs single-threaded here: the
     engine's dense pieces are small, and threaded BLAS on small matrices is far slower."""
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         return _fit_lmm(*args, **kwargs)
 
 
@@ -254,6 +254,8 @@ def _make_lstar(model: ProfiledLMM | DenseLMM, structs, reml: bool):
 
     if not getattr(model, "has_gradient", False):
         return lstar, None
+    if hasattr(model, "cov_gradients"):
+        return lstar, _covariance_gradient(model, structs, sizes, reml)
 
     def grad(phi: np.ndarray) -> np.ndarray:
         thetas = _thetas_of_phi(structs, sizes, phi)
@@ -266,6 +268,36 @@ def _make_lstar(model: ProfiledLMM | DenseLMM, structs, reml: bool):
         return out
 
     return lstar, grad
+
+
+def _covariance_gradient(model, structs, sizes: list[int], reml: bool):
+    """The exact gradient of L*(phi) from the derivatives F_t = d(.)/dG_t of log|V| (or
+    log|V| + log|X'V^{-1}X|) and of r^2 with respect to each relative covariance
+    G_t = Sigma_t / sigma^2 (``model.cov_gradients``):
+
+        dL*/dphi_tk = -1/2 <F_det,t + F_r2,t / sigma^2, dSigma_t/dphi_tk> / sigma^2
+        dL*/dln sigma = -n' + r^2/sigma^2 + sum_t <F_det,t + F_r2,t / sigma^2, G_t>
+
+    (G_t = Sigma_t e^{-2 ln sigma} moves with sigma at fixed Sigma_t)."""
+    def grad(phi: np.ndarray) -> np.ndarray:
+        s2 = float(np.exp(2 * phi[-1]))
+        parts = _split(phi[:-1], sizes)
+        thetas = [s.theta_from_sigma(s.sigma_from_phi(pp) / s2)
+                  for s, pp in zip(structs, parts, strict=True)]
+        ev, f_det, f_r2 = model.cov_gradients(thetas, reml)
+        out = np.empty(phi.size)
+        g_lns = -model.dof(reml) + ev.r2 / s2
+        pos = 0
+        for s, pp, fd, fr in zip(structs, parts, f_det, f_r2, strict=True):
+            f = fd + fr / s2
+            dsig = s.sigma_derivatives(pp)
+            out[pos:pos + dsig.shape[0]] = -0.5 * np.einsum("kij,ij->k", dsig, f) / s2
+            pos += dsig.shape[0]
+            g_lns += float(np.sum(f * s.sigma_from_phi(pp))) / s2
+        out[-1] = g_lns
+        return out
+
+    return grad
 
 
 def _newton_polish(f, phi, free, nrtol, grad=None):

@@ -86,6 +86,7 @@ class ProfiledLMM(Criteria):
         z = first.Z
         zw = z * w[:, None]
         self.d1 = batched.group_sums(zw[:, :, None] * z[:, None, :], sort, starts)
+        self.d1_sum = self.d1.sum(0)
         self.z1x = batched.group_sums(zw[:, :, None] * X[:, None, :], sort, starts)
         self.z1y = batched.group_sums(zw * y[:, None], sort, starts)
         self.rest_terms = [terms[i] for i in order[1:]]
@@ -272,3 +273,28 @@ class ProfiledLMM(Criteria):
         g_det = 2.0 * np.einsum("kij,ij->k", dl, s1)
         g_r2 = -2.0 * np.einsum("kij,ij->k", dl, ztr.T @ u)
         return ev, g_det, g_r2
+
+    def cov_gradients(
+        self, thetas: list[np.ndarray], reml: bool
+    ) -> tuple[Evaluation, list[np.ndarray], list[np.ndarray]]:
+        """Exact derivatives with respect to the relative covariance G = Lambda Lambda'
+        (single random-effects term), summed over groups, with V_g = I + Z_g G Z_g':
+
+        d log|V| / dG = sum_g Z_g'V_g^{-1}Z_g = sum_g D_g - K_g'K_g, K_g = L_g^{-1} Lambda' D_g;
+        REML adds d log|X'V^{-1}X| / dG = -sum_g W_g H W_g', W_g = Z_g'V_g^{-1}X,
+        H = (X'V^{-1}X)^{-1};  d r^2 / dG = -sum_g (Z_g'r)(Z_g'r)'.
+
+        No inverse of Lambda is needed, so they hold at the boundary too."""
+        ev = self.evaluate(thetas, keep=True)
+        lam, low = ev.lam1, ev.low1
+        beta_c = ev.beta - self.beta0
+        u = batched.backward_solve_t(low, ev.c1 - ev.c1x @ beta_c)
+        ztr = self.z1y - self.z1x @ beta_c - np.matmul(self.d1, (u @ lam.T)[:, :, None])[:, :, 0]
+        k = batched.forward_solve(low, lam.T @ self.d1)
+        f_det = self.d1_sum - np.einsum("gik,gil->kl", k, k)
+        if reml and self.p:
+            w = self.z1x - np.swapaxes(k, 1, 2) @ ev.c1x
+            wh = w @ np.linalg.inv(ev.rxtrx)
+            f_det = f_det - np.einsum("gkp,glp->kl", wh, w)
+        f_r2 = -(ztr.T @ ztr)
+        return ev, [f_det], [f_r2]
