@@ -63,32 +63,34 @@ class ProfiledLMM(Criteria):
         weights: np.ndarray | None = None,
     ) -> None:
         n, p = X.shape
-        w = np.ones(n) if weights is None else np.asarray(weights, float)
+        w = None if weights is None else np.asarray(weights, float)
         y, self.beta0 = center_on_ols(y, X, w)
+        self.resid0 = y  # the OLS residuals (moment_start's)
         self.n_obs = n
-        self.n = float(w.sum())
+        self.n = float(n if w is None else w.sum())
         self.p = p
         # order: the term with most random effects first (block diagonal, batched)
         order = sorted(range(len(terms)), key=lambda i: -terms[i].n_groups * terms[i].Z.shape[1])
         self.order = order
         self.terms = terms
-        self.xtx = X.T @ (X * w[:, None])
-        self.xty = X.T @ (w * y)
-        self.yty = float(y @ (w * y))
+        xw = X if w is None else X * w[:, None]
+        self.xtx = xw.T @ X
+        self.xty = xw.T @ y
+        self.yty = float(y @ y) if w is None else float(y @ (w * y))
         self.has_re = len(terms) > 0
         if not self.has_re:
             return
+        if w is None:
+            w = np.ones(n)
         first = terms[order[0]]
         self.first = first
-        g = first.groups
-        sort = np.argsort(g, kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(g[sort]) != 0])
+        g = np.asarray(first.groups)
         z = first.Z
-        zw = z * w[:, None]
-        self.d1 = batched.group_sums(zw[:, :, None] * z[:, None, :], sort, starts)
+        zw = z if weights is None else z * w[:, None]
+        self.d1 = batched.group_cross(g, first.n_groups, zw, z, symmetric=weights is None)
         self.d1_sum = self.d1.sum(0)
-        self.z1x = batched.group_sums(zw[:, :, None] * X[:, None, :], sort, starts)
-        self.z1y = batched.group_sums(zw * y[:, None], sort, starts)
+        self.z1x = batched.group_cross(g, first.n_groups, zw, X)
+        self.z1y = batched.group_cross(g, first.n_groups, zw, y[:, None])[:, :, 0]
         self.rest_terms = [terms[i] for i in order[1:]]
         if self.rest_terms:
             zr, self.rest_offsets = _sparse_z(self.rest_terms, n)
@@ -298,3 +300,19 @@ class ProfiledLMM(Criteria):
             f_det = f_det - np.einsum("gkp,glp->kl", wh, w)
         f_r2 = -(ztr.T @ ztr)
         return ev, [f_det], [f_r2]
+
+    def cov_pieces(self, thetas: list[np.ndarray], reml: bool):
+        """C_g, s_g = Z_g'r, W_g and H at theta for the exact Hessian in Stata's metric
+        (:mod:`memodels.lmm.phi_derivatives`; single random-effects term)."""
+        from .phi_derivatives import CovPieces
+
+        ev = self.evaluate(thetas, keep=True)
+        lam, low = ev.lam1, ev.low1
+        beta_c = ev.beta - self.beta0
+        u = batched.backward_solve_t(low, ev.c1 - ev.c1x @ beta_c)
+        ztr = self.z1y - self.z1x @ beta_c - np.matmul(self.d1, (u @ lam.T)[:, :, None])[:, :, 0]
+        k = batched.forward_solve(low, lam.T @ self.d1)
+        c = self.d1 - np.swapaxes(k, 1, 2) @ k
+        w = self.z1x - np.swapaxes(k, 1, 2) @ ev.c1x
+        h = np.linalg.inv(ev.rxtrx) if self.p else np.zeros((0, 0))
+        return CovPieces(ev, c, ztr, w, h)
