@@ -108,8 +108,61 @@ class ProfiledLMM(Criteria):
             if self.scalar:
                 self.z1r_rows = np.repeat(np.arange(self.z1r.shape[0]), np.diff(self.z1r.indptr))
                 self.rr_rows = np.repeat(np.arange(self.rr.shape[0]), np.diff(self.rr.indptr))
+            self.size_classes = self._size_classes() if self.scalar and self.dense_rest else None
 
     # ------------------------------------------------------------------ pieces
+    def _size_classes(self):
+        """For scalar effects with a dense Schur complement: the first term's groups
+        classed by their Z_1'Z_1 (the group size, for random intercepts), and the
+        per-class products P_k = N_k'N_k of N = Z_1'Z_R (the groups' rows of the
+        crossing table).
+
+        The Schur complement's product W'W = Lambda_R N' diag(a^2) N Lambda_R has
+        a_i^2 = lambda_1^2 / (1 + lambda_1^2 d_i), a function of the class of i only, so
+        an evaluation sums the dense lower triangles of the P_k (K x Q_R(Q_R+1)/2, at most
+        64 MB) with weights a^2_k, O(K Q_R^2), instead of forming a sparse matrix product
+        with a fresh symbolic pass (only the lower triangle of the Schur complement is
+        factored).  All P_k come from one sparse product N'E, E the rows of N moved to
+        their class's block of columns.  None when there are too many classes (over a
+        quarter of the groups) or P would exceed 64 MB."""
+        d = self.d1[:, 0, 0]
+        classes, inv = np.unique(d, return_inverse=True)
+        k, q_r = classes.size, self.q_rest
+        if k * 4 > d.size or k * q_r * (q_r + 1) * 4 > 64e6:
+            return None
+        n = self.z1r.tocoo()
+        e = sp.csr_matrix((n.data, (n.row, inv[n.row] * q_r + n.col)),
+                          shape=(n.shape[0], k * q_r))
+        pp = (self.z1r.T @ e).tocoo()
+        low = pp.row >= pp.col % q_r  # P_k is symmetric: its lower triangle, packed
+        rows, cols = np.tril_indices(q_r)
+        pos = np.zeros((q_r, q_r), dtype=np.int64)
+        pos[rows, cols] = np.arange(rows.size)
+        packed = np.zeros((k, rows.size))
+        packed[pp.col[low] // q_r, pos[pp.row[low], pp.col[low] % q_r]] = pp.data[low]
+        self.z1r_t = self.z1r.T.tocsr()
+        self.rr_dense = self.rr.toarray()
+        return classes, packed, rows * q_r + cols
+
+    def _schur_classes(self, thetas, low1, lam1, c1, c1x):
+        """The Schur complement (lower triangle, dense) and the right-hand sides of the
+        rest terms from the size classes (see :meth:`_size_classes`): W = diag(a) N Lr
+        is never formed."""
+        classes, packed, flat = self.size_classes
+        lr = self._rest_lambda_diag(thetas)
+        lam = lam1[0, 0]
+        a = lam / low1[:, 0, 0]
+        g1, p = low1.shape[0], self.p
+        b_r = lr * (self.zry - self.z1r_t @ (a * c1.ravel()))
+        bx_r = lr[:, None] * (self.zrx - self.z1r_t @ (a[:, None] * c1x.reshape(g1, p)))
+        a2 = lam * lam / (1.0 + lam * lam * classes)
+        q_r = lr.size
+        sd = np.zeros(q_r * q_r)
+        sd[flat] = a2 @ packed
+        sd = self.rr_dense - sd.reshape(q_r, q_r)
+        sd *= lr[:, None] * lr[None, :]
+        return lr, b_r, bx_r, sd
+
     def _rest_lambda(self, thetas: list[np.ndarray]) -> sp.csr_matrix:
         blocks = []
         for t, th in zip(self.rest_terms, thetas[1:], strict=True):
@@ -165,14 +218,22 @@ class ProfiledLMM(Criteria):
         cxcx = flat.T @ flat
         rest = None
         if self.rest_terms:
-            lam_r, wmat, rr_scaled = self._rest_products(thetas, low1, lam1)
             g1 = low1.shape[0]
-            wt = wmat.T.tocsr()
-            b_r = lam_r.T @ self.zry - wt @ c1.ravel()
-            bx_r = lam_r.T @ self.zrx - wt @ c1x.reshape(g1 * q1, p)
-            s = rr_scaled - wt @ wmat
+            if self.size_classes is not None:
+                _, b_r, bx_r, sd = self._schur_classes(thetas, low1, lam1, c1, c1x)
+                lam_r = wmat = None
+                if keep:
+                    lam_r, wmat, _ = self._rest_products(thetas, low1, lam1)
+            else:
+                lam_r, wmat, rr_scaled = self._rest_products(thetas, low1, lam1)
+                wt = wmat.T.tocsr()
+                b_r = lam_r.T @ self.zry - wt @ c1.ravel()
+                bx_r = lam_r.T @ self.zrx - wt @ c1x.reshape(g1 * q1, p)
+                if self.dense_rest:
+                    sd = (rr_scaled - wt @ wmat).toarray()
+                else:
+                    s = rr_scaled - wt @ wmat
             if self.dense_rest:
-                sd = s.toarray()
                 sd[np.diag_indices_from(sd)] += 1.0
                 low_s = sla.cholesky(sd, lower=True, check_finite=False)
                 logdet += 2.0 * float(np.log(np.diag(low_s)).sum())
