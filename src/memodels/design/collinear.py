@@ -60,7 +60,7 @@ def collinear_columns(X: np.ndarray, constant: bool, tol: float = DEFAULT_TOL) -
     # same Gram-Schmidt residual norms; all of them above 1e-3 (far beyond the rounding
     # error of A'A) means no column is anywhere near tol, and the n x p QR is skipped
     try:
-        if np.diag(np.linalg.cholesky(A.T @ A)).min() > 1e-3:
+        if np.diag(np.linalg.cholesky(np.einsum("ij,ik->jk", A, A))).min() > 1e-3:
             return omit
     except np.linalg.LinAlgError:
         pass

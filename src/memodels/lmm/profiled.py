@@ -280,6 +280,10 @@ class ProfiledLMM(Criteria):
         sigma^2 Lambda A_j^{-1} Lambda'}, then projected on the term's structure.
         """
         structure = self.first.structure
+        if structure.q <= 2:
+            from .em import em_closed_form
+
+            return em_closed_form(self, theta, reml, iterations, tolerance)
         previous = np.inf
         for _ in range(iterations):
             ev = self.evaluate([theta], keep=True)
