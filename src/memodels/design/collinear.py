@@ -44,6 +44,8 @@ def collinear_columns(X: np.ndarray, constant: bool, tol: float = DEFAULT_TOL) -
     omit = np.zeros(p, dtype=bool)
     if p == 0:
         return omit
+    if constant and n > p and _clearly_independent(X):
+        return omit
     raw = np.sqrt(np.einsum("ij,ij->j", X, X))
     if constant:  # centre first: x + 1e9 is as informative as x
         X = X - X.mean(axis=0)
@@ -84,6 +86,25 @@ def collinear_columns(X: np.ndarray, constant: bool, tol: float = DEFAULT_TOL) -
     return omit
 
 
+def _clearly_independent(X: np.ndarray) -> bool:
+    """One pass over X (no centred copy): the centred Gram matrix from the raw one,
+    X'X - n m m', used only where centring cancels fewer than 6 of its digits (every
+    column's sd above 1e-3 of its root mean square); then every Gram-Schmidt residual
+    of the centred unit-norm columns above 1e-3 means no column is collinear."""
+    n = X.shape[0]
+    mean = X.mean(axis=0)
+    raw = np.einsum("ij,ik->jk", X, X) / n
+    cen = raw - np.outer(mean, mean)
+    d_raw, d_cen = np.diag(raw), np.diag(cen)
+    if not (np.all(np.isfinite(cen)) and np.all(d_cen > 1e-6 * d_raw)):
+        return False
+    sd = np.sqrt(d_cen)
+    try:
+        return bool(np.diag(np.linalg.cholesky(cen / np.outer(sd, sd))).min() > 1e-3)
+    except np.linalg.LinAlgError:
+        return False
+
+
 def location_ratios(X: np.ndarray) -> np.ndarray:
     """``|mean| / sd`` of each column (``inf`` for a constant column).
 
@@ -95,6 +116,11 @@ def location_ratios(X: np.ndarray) -> np.ndarray:
     if X.shape[1] == 0:
         return np.zeros(0)
     mean = X.mean(axis=0)
-    sd = np.sqrt(np.mean((X - mean) ** 2, axis=0))
+    # one pass (no centred copy) where the variance keeps 6+ digits after cancellation
+    msq = np.einsum("ij,ij->j", X, X) / X.shape[0]
+    var = msq - mean * mean
+    if not (np.all(np.isfinite(var)) and np.all(var > 1e-6 * msq)):
+        var = np.mean((X - mean) ** 2, axis=0)
+    sd = np.sqrt(var)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(sd > 0, np.abs(mean) / np.where(sd > 0, sd, 1.0), np.inf)
