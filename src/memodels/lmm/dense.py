@@ -183,6 +183,11 @@ class DenseLMM(Criteria):
         """Term t's q x q matrix repeated over its groups' diagonal blocks of the Q x Q."""
         term, off = self.terms[t], self.offsets[t]
         out = np.zeros((self.q_total, self.q_total))
-        size = term.n_groups * term.Z.shape[1]
-        out[off:off + size, off:off + size] = np.kron(np.eye(term.n_groups), mat)
+        q = term.Z.shape[1]
+        size = term.n_groups * q
+        if q == 1:  # a scalar on the diagonal
+            idx = np.arange(off, off + size)
+            out[idx, idx] = mat[0, 0]
+        else:
+            out[off:off + size, off:off + size] = np.kron(np.eye(term.n_groups), mat)
         return out
