@@ -25,6 +25,19 @@ def make_slope(n: int, groups: int, seed: int = SEED) -> pd.DataFrame:
     return pd.DataFrame({"y": y, "x": x, "g": g})
 
 
+def make_ri(n: int, groups: int, seed: int = SEED) -> pd.DataFrame:
+    """y = 1 + 0.5 x1 - 0.3 x2 + u[g] + e, u ~ N(0, 1), e ~ N(0, 1); n // groups obs per
+    group (the rest in random groups)."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(1, groups + 1), n // groups)
+    g = np.concatenate([g, rng.integers(1, groups + 1, n - g.size)])
+    x1 = rng.normal(size=n)
+    x2 = rng.normal(size=n)
+    u = rng.normal(size=groups)
+    y = 1.0 + 0.5 * x1 - 0.3 * x2 + u[g - 1] + rng.normal(size=n)
+    return pd.DataFrame({"y": y, "x1": x1, "x2": x2, "g": g})
+
+
 def make_crossed(n: int, levels1: int, levels2: int, seed: int = SEED) -> pd.DataFrame:
     """y = 1 + 0.5 x + a[f1] + b[f2] + e with a ~ N(0, 1), b ~ N(0, 0.5), e ~ N(0, 1)."""
     rng = np.random.default_rng(seed)
@@ -121,6 +134,16 @@ CASES: dict[str, dict] = {
     for c in [
         _slope_case("slope50k", 50_000, 1_000),
         _slope_case("slope200k", 200_000, 5_000),
+        {
+            "name": "ri1m",
+            "what": "random intercept, 1,000,000 obs in 10,000 groups",
+            "make": lambda: make_ri(1_000_000, 10_000),
+            "stata": "y x1 x2 || g:",
+            "factors": ["g"],
+            "lme4": "y ~ x1 + x2 + (1 | g)",
+            "glmm": "y ~ x1 + x2 + (1 | g)",
+            "statsmodels": {"formula": "y ~ x1 + x2", "groups": "g", "re_formula": "1"},
+        },
         {
             "name": "crossed100k",
             "what": "crossed random intercepts, 100,000 obs, factors of 2,000 and 500 levels",

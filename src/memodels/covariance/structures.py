@@ -189,6 +189,36 @@ class CovStructure:
         corr[cols, rows] = corr[rows, cols]
         return corr * np.outer(sd, sd)
 
+    def sigma_derivatives(self, phi: np.ndarray) -> np.ndarray:
+        """d Sigma / d phi_k for every element of Stata's metric, shape (n_params, q, q)
+        (exact: Sigma is a product of exp(ln sd) and tanh(atanh corr) terms)."""
+        q, k = self.q, self.n_params
+        out = np.zeros((k, q, q))
+        if self.kind == "independent":
+            out[np.arange(q), np.arange(q), np.arange(q)] = 2.0 * np.exp(2 * phi)
+            return out
+        if self.kind == "identity":
+            out[0] = 2.0 * np.exp(2 * phi[0]) * np.eye(q)
+            return out
+        if self.kind == "exchangeable":
+            sigma = self.sigma_from_phi(phi)
+            out[0] = 2.0 * sigma
+            if q > 1:
+                rho = np.tanh(phi[1])
+                out[1] = np.exp(2 * phi[0]) * (1 - rho * rho) * (np.ones((q, q)) - np.eye(q))
+            return out
+        sigma = self.sigma_from_phi(phi)
+        for i in range(q):
+            out[i, i, :] += sigma[i, :]
+            out[i, :, i] += sigma[:, i]
+        rows, cols = _tril(q, -1)
+        sd = np.exp(phi[:q])
+        d = sd[rows] * sd[cols] * (1 - np.tanh(phi[q:]) ** 2)
+        idx = np.arange(q, k)
+        out[idx, rows, cols] = d
+        out[idx, cols, rows] = d
+        return out
+
     def phi_names(self) -> list[tuple[str, int, int]]:
         """(kind, i, j) of each phi element: ("lnsd", i, i) or ("atanh", i, j)."""
         q = self.q

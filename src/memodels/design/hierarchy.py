@@ -114,8 +114,28 @@ def plan_levels(equations: tuple[REEquation, ...] | list[REEquation]) -> list[Le
 def factorize_sorted(values: pd.Series) -> tuple[np.ndarray, list]:
     """Codes 0..k-1 in ascending order of the values (category order for Categoricals)
     and the level values in that order."""
+    arr = values.to_numpy() if isinstance(values.dtype, np.dtype) else None
+    if arr is not None and arr.dtype.kind in "iu" and arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi - lo <= 4 * arr.size + 1024:  # integer ids in a compact range: no sort
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            offset = arr.astype(np.int64) - lo
+            present[offset] = True
+            remap = np.cumsum(present) - 1
+            return remap[offset], list((np.flatnonzero(present) + lo).astype(arr.dtype))
     codes, uniques = pd.factorize(values, sort=True)
     return np.asarray(codes, dtype=np.int64), list(uniques)
+
+
+def _dense_inverse(combined: np.ndarray, size: int) -> tuple[np.ndarray, int] | None:
+    """np.unique(combined, return_inverse=True) for codes in [0, size) without a sort,
+    when the range is compact; None otherwise."""
+    if size > 4 * combined.size + 1024:
+        return None
+    present = np.zeros(size, dtype=bool)
+    present[combined] = True
+    remap = np.cumsum(present) - 1
+    return remap[combined], int(remap[-1] + 1) if size else 0
 
 
 def group_codes(
@@ -135,5 +155,8 @@ def group_codes(
         if size > 2**40:  # keep the mixed-radix number small
             uniq, combined = np.unique(combined, return_inverse=True)
             size = uniq.size
+    dense = _dense_inverse(combined, size)
+    if dense is not None:
+        return dense
     uniq, inv = np.unique(combined, return_inverse=True)
     return inv.astype(np.int64).reshape(-1), int(uniq.size)

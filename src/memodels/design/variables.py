@@ -47,6 +47,8 @@ def is_string(series: pd.Series) -> bool:
     """True for a Stata *string* variable: object/str columns and Categoricals whose
     categories are not numbers (value-labelled variables count as numeric in Stata, but
     the numeric codes are not kept by pandas, so they can only be used as factors)."""
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf":
+        return False  # plain numpy numbers (the common case, checked first: cheap)
     if is_categorical(series):
         return not pd.api.types.is_numeric_dtype(series.cat.categories.dtype)
     if pd.api.types.is_bool_dtype(series.dtype):
@@ -56,6 +58,11 @@ def is_string(series: pd.Series) -> bool:
 
 def missing_mask(series: pd.Series) -> np.ndarray:
     """Stata's missing values of a column: NaN/None/NA, and ``""`` in string columns."""
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else ""
+    if kind in ("b", "i", "u"):  # numpy integers and booleans have no missing values
+        return np.zeros(len(series), dtype=bool)
+    if kind == "f":
+        return np.isnan(series.to_numpy())
     miss = np.array(series.isna(), dtype=bool)  # a writable copy (pandas CoW views)
     if is_categorical(series):
         cats = series.cat.categories
@@ -89,6 +96,8 @@ def numeric_values(series: pd.Series, name: str, role: str) -> np.ndarray:
 
     ``role`` words the message (``"outcome variable"``, ``"covariate"``...).
     """
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf":
+        return np.array(series.to_numpy(), dtype=float, copy=True)  # plain numpy numbers
     if pd.api.types.is_datetime64_any_dtype(series.dtype) or \
             pd.api.types.is_timedelta64_dtype(series.dtype):
         raise DataError(f"{role} '{name}' is a date/time variable; convert it to a number "

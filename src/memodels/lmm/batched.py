@@ -68,6 +68,32 @@ def group_sums(values: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.
     return np.add.reduceat(values[order], starts, axis=0)
 
 
+def group_cross(groups: np.ndarray, n_groups: int, a: np.ndarray, b: np.ndarray,
+                symmetric: bool = False) -> np.ndarray:
+    """Per-group cross products sum_{i in g} a_i b_i', shape (n_groups, ka, kb), for
+    a (n, ka) and b (n, kb): one weighted ``bincount`` per pair of columns (no sort, no
+    n x ka x kb temporary); a column of ones is not multiplied.  ``symmetric``: a is b,
+    only the lower triangle is summed and mirrored."""
+    ka, kb = a.shape[1], b.shape[1]
+    ones_a = [bool(np.all(a[:, i] == 1.0)) for i in range(ka)]
+    ones_b = ones_a if symmetric else [bool(np.all(b[:, j] == 1.0)) for j in range(kb)]
+    out = np.empty((n_groups, ka, kb))
+    for i in range(ka):
+        for j in range(i + 1 if symmetric else kb):
+            if ones_a[i] and ones_b[j]:
+                wts = None
+            elif ones_a[i]:
+                wts = b[:, j]
+            elif ones_b[j]:
+                wts = a[:, i]
+            else:
+                wts = a[:, i] * b[:, j]
+            out[:, i, j] = np.bincount(groups, weights=wts, minlength=n_groups)
+            if symmetric:
+                out[:, j, i] = out[:, i, j]
+    return out
+
+
 def precision_root(prec: np.ndarray) -> np.ndarray:
     """Upper-triangular square roots C = R^{-1} of the inverses of a stack of SPD
     precision matrices, R'R = prec with R upper triangular (so C C' = prec^{-1}).

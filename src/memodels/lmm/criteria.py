@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as sla
 
 
 @dataclass
@@ -34,18 +35,47 @@ class Evaluation:
     rest: dict | None = None
 
 
-def center_on_ols(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def center_on_ols(y: np.ndarray, X: np.ndarray, w: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """(y - X b0, b0) with b0 the (weighted) OLS fit.
 
     y - X b0 has the same penalized residual sum of squares (beta is free) but a far
     smaller y'y, so r^2 = y'y - ... keeps its digits and the numerical Hessian is not
-    swamped by cancellation error."""
+    swamped by cancellation error.  Any b0 near the OLS fit serves, so b0 comes from the
+    normal equations (p x p, one pass over the data; lstsq's SVD of the n x p matrix was
+    the largest single cost of a fit with a million rows) with one refinement step, and
+    from lstsq only where X'X is numerically singular."""
     p = X.shape[1]
     if not p:
         return y, np.zeros(0)
-    sw = np.sqrt(w)
+    xw = X if w is None else X * w[:, None]
+    xtx = xw.T @ X
+    try:
+        low = sla.cho_factor(xtx, lower=True, check_finite=True)
+        b0 = sla.cho_solve(low, xw.T @ y)
+        resid = y - X @ b0
+        b0 = b0 + sla.cho_solve(low, xw.T @ resid)
+        if np.all(np.isfinite(b0)):
+            return y - X @ b0, b0
+    except (np.linalg.LinAlgError, ValueError):
+        pass
+    sw = np.ones_like(y) if w is None else np.sqrt(w)
     b0 = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0]
     return y - X @ b0, b0
+
+
+def linear_evaluation(xtx: np.ndarray, xty: np.ndarray, yty: float,
+                      beta0: np.ndarray) -> Evaluation:
+    """The evaluation of the model without random effects (linear regression) from the
+    fixed-effects sufficient statistics: r^2 = y'y - b'X'y, log|X'X|."""
+    if xtx.shape[0]:
+        low = sla.cholesky(xtx, lower=True, check_finite=False)
+        beta = sla.cho_solve((low, True), xty, check_finite=False)
+        logdet_x = 2.0 * float(np.log(np.diag(low)).sum())
+    else:
+        beta, logdet_x = np.zeros(0), 0.0
+    r2 = yty - float(beta @ xty)
+    return Evaluation(0.0, logdet_x, max(r2, 1e-300), beta + beta0, xtx)
 
 
 class Criteria:

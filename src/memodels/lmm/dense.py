@@ -38,7 +38,8 @@ class DenseLMM(Criteria):
     ) -> None:
         n, p = X.shape
         w = np.ones(n) if weights is None else np.asarray(weights, float)
-        y, self.beta0 = center_on_ols(y, X, w)
+        y, self.beta0 = center_on_ols(y, X, None if weights is None else w)
+        self.resid0 = y  # the OLS residuals (moment_start's)
         self.n_obs, self.n, self.p = n, float(w.sum()), p
         self.terms = terms
         z, offsets = _sparse_z(terms, n)
@@ -121,3 +122,72 @@ class DenseLMM(Criteria):
                 summed = blk[np.arange(g), :, np.arange(g), :].sum(axis=0)
                 out.append(scale * np.einsum("kij,ij->k", dl, summed))
         return ev, np.concatenate(g_det), np.concatenate(g_r2)
+
+    def cov_gradients(
+        self, thetas: list[np.ndarray], reml: bool
+    ) -> tuple[Evaluation, list[np.ndarray], list[np.ndarray]]:
+        """Exact derivatives with respect to each term's relative covariance G_t (summed
+        over its groups' diagonal blocks), as :meth:`ProfiledLMM.cov_gradients`:
+        d log|V| / dG = Z'V^{-1}Z = Z'Z - K'K with K = L_A^{-1} Lambda'Z'Z; REML subtracts
+        W H W' (W = Z'V^{-1}X = Z'X - K'C, C = L_A^{-1} Lambda'Z'X the lower-left block of
+        the factor); d r^2 / dG = -(Z'r)(Z'r)'."""
+        lam, low, rhs, sol = self._factor(thetas)
+        qn = self.q_total
+        d = np.log(np.diag(low))
+        lx = low[qn:, qn:]
+        r2 = max(self.yty - float(sol @ rhs), 1e-300)
+        rxtrx = lx @ lx.T
+        ev = Evaluation(2 * float(d[:qn].sum()), 2 * float(d[qn:].sum()), r2,
+                        sol[qn:] + self.beta0, rxtrx)
+        la = low[:qn, :qn]
+        k = sla.solve_triangular(la, lam.T @ self.ztz, lower=True, check_finite=False)
+        zvz = self.ztz - k.T @ k
+        if reml and self.p:
+            w = self.ztx - k.T @ low[qn:, :qn].T
+            zvz = zvz - w @ np.linalg.solve(rxtrx, w.T)
+        u, b = sol[:qn], sol[qn:]
+        ztr = self.zty - self.ztz @ (lam @ u) - self.ztx @ b
+        f_det, f_r2 = [], []
+        for t, off in zip(self.terms, self.offsets, strict=False):
+            q, g = t.Z.shape[1], t.n_groups
+            sl = slice(off, off + g * q)
+            blk = zvz[sl, sl].reshape(g, q, g, q)
+            f_det.append(blk[np.arange(g), :, np.arange(g), :].sum(axis=0))
+            zr = ztr[sl].reshape(g, q)
+            f_r2.append(-(zr.T @ zr))
+        return ev, f_det, f_r2
+
+    def cov_pieces(self, thetas: list[np.ndarray], reml: bool):
+        """Z'V^{-1}Z, Z'r, Z'V^{-1}X and H at theta as one block of size Q, for the exact
+        Hessian in Stata's metric (:mod:`memodels.lmm.phi_derivatives`)."""
+        from .phi_derivatives import CovPieces
+
+        lam, low, rhs, sol = self._factor(thetas)
+        qn = self.q_total
+        d = np.log(np.diag(low))
+        lx = low[qn:, qn:]
+        r2 = max(self.yty - float(sol @ rhs), 1e-300)
+        rxtrx = lx @ lx.T
+        ev = Evaluation(2 * float(d[:qn].sum()), 2 * float(d[qn:].sum()), r2,
+                        sol[qn:] + self.beta0, rxtrx)
+        k = sla.solve_triangular(low[:qn, :qn], lam.T @ self.ztz, lower=True,
+                                 check_finite=False)
+        c = self.ztz - k.T @ k
+        w = self.ztx - k.T @ low[qn:, :qn].T
+        u, b = sol[:qn], sol[qn:]
+        ztr = self.zty - self.ztz @ (lam @ u) - self.ztx @ b
+        h = np.linalg.inv(rxtrx) if self.p else np.zeros((0, 0))
+        return CovPieces(ev, c[None], ztr[None], w[None], h, self._expand)
+
+    def _expand(self, t: int, mat: np.ndarray) -> np.ndarray:
+        """Term t's q x q matrix repeated over its groups' diagonal blocks of the Q x Q."""
+        term, off = self.terms[t], self.offsets[t]
+        out = np.zeros((self.q_total, self.q_total))
+        q = term.Z.shape[1]
+        size = term.n_groups * q
+        if q == 1:  # a scalar on the diagonal
+            idx = np.arange(off, off + size)
+            out[idx, idx] = mat[0, 0]
+        else:
+            out[off:off + size, off:off + size] = np.kron(np.eye(term.n_groups), mat)
+        return out

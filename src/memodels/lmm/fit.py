@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
 
 from ..errors import ConvergenceWarning, OptionError
 from ..optimize import numdiff
+from ..optimize.blas import single_threaded_blas
 from ..optimize.maximize import Maximize
-from .criteria import Evaluation
+from .criteria import Evaluation, linear_evaluation
 from .dense import DENSE_MAX_Q, DenseLMM
+from .phi_derivatives import lstar_gradient_hessian
 from .polish import NRSCALE, newton_polish
 from .profiled import ProfiledLMM
 from .start import moment_start
@@ -73,7 +74,7 @@ def _split(vec: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
 def fit_lmm(*args, **kwargs) -> LMMFit:
     """Fit by ML or REML; see module docstring.  BLAS runs single-threaded here: the
     engine's dense pieces are small, and threaded BLAS on small matrices is far slower."""
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         return _fit_lmm(*args, **kwargs)
 
 
@@ -113,9 +114,14 @@ def _fit_lmm(
         model = (DenseLMM if dense else ProfiledLMM)(y, X, terms, weights)
     if weights is None and getattr(model, "wj", None) is not None:  # weighted pseudolikelihood
         weights = model.wi * model.wj[model.g]
-    if linear is None:
+    if linear is not None:  # given (the Dask engine)
+        ll_linear = -0.5 * linear.deviance_from(linear.evaluate([]), reml)
+    elif isinstance(model, ProfiledLMM | DenseLMM):  # same sufficient statistics
+        ll_linear = -0.5 * model.deviance_from(
+            linear_evaluation(model.xtx, model.xty, model.yty, model.beta0), reml)
+    else:
         linear = ProfiledLMM(y, X, [], weights)
-    ll_linear = -0.5 * linear.deviance_from(linear.evaluate([]), reml)
+        ll_linear = -0.5 * linear.deviance_from(linear.evaluate([]), reml)
     structs = [t.structure for t in terms]
     tsizes = [s.n_theta for s in structs]
     history: list[tuple[int, float]] = []
@@ -144,7 +150,8 @@ def _fit_lmm(
         last["x"], last["f"] = theta.copy(), val
         return (val, grad) if analytic else val
 
-    theta0 = np.concatenate(start if start is not None else moment_start(y, X, terms))
+    theta0 = np.concatenate(start if start is not None
+                            else moment_start(y, X, terms, getattr(model, "resid0", None)))
     if isinstance(model, ProfiledLMM) and model.has_gradient and emiterate > 0:
         theta0 = model.em_iterations(theta0, reml, emiterate, emtolerance, log=em_log)
     elif em_log is not None:
@@ -174,6 +181,16 @@ def _fit_lmm(
     # L-BFGS-B needed the fewest evaluations on every manual example and benchmark case
     # (BFGS's line searches cost 3-10 times more); the Newton polish below finishes.
     theta = theta0
+    fast = _newton_first(model, structs, theta0, reml, mx)
+    if fast is not None:
+        phi, hess, n_newton, steps_log = fast
+        for k, val in steps_log:
+            history.append((k, val))
+            if log is not None:
+                log(k, val)
+        return _finish_fit(model, structs, tsizes, phi, hess, True, n_newton, reml,
+                           ll_linear, terms, history, messages,
+                           [False] * (phi.size - 1))
     if mx.iterate > 0:
         res = minimize(dev, theta0, method="L-BFGS-B", jac=True if analytic else "2-point",
                        callback=callback,
@@ -189,14 +206,74 @@ def _fit_lmm(
     boundary = _boundary_flags(structs, phi)
 
     lstar, lstar_grad = _make_lstar(model, structs, reml)
+    lstar_hess = None
+    if lstar_grad is not None and hasattr(model, "cov_pieces"):
+        lstar_grad, lstar_hess = _exact_derivatives(model, structs, reml)
     free = ~np.array(boundary + [False])
     phi, hess, converged, n_newton = newton_polish(
         lstar, phi, free, mx, lstar_grad, budget=mx.iterate - it[0],
-        ll_prev=lls[-2] if len(lls) > 1 else -np.inf, first=it[0], log=_logger(log, history))
+        ll_prev=lls[-2] if len(lls) > 1 else -np.inf, first=it[0], log=_logger(log, history),
+        hessian=lstar_hess)
     if not converged:
         messages.append("convergence not achieved")
         warnings.warn("mixed: convergence not achieved", ConvergenceWarning, stacklevel=3)
+    return _finish_fit(model, structs, tsizes, phi, hess, converged, it[0] + n_newton, reml,
+                       ll_linear, terms, history, messages, boundary, free)
 
+
+def _newton_first(model, structs, theta0, reml, mx: Maximize):
+    """Newton-Raphson on L*(phi) with the exact gradient and Hessian straight from the
+    (EM) start, skipping the quasi-Newton stage: a handful of steps on every manual example
+    and benchmark case.  Taken only when it ends cleanly -- Stata's convergence rule met,
+    the Hessian negative definite, no variance heading for its boundary (where the
+    quasi-Newton stage in the relative factor, which can reach 0, does better) -- and
+    without display options (trace, gradient, ...), whose output follows the usual path;
+    otherwise None and the fit starts over as before.
+    Returns phi, Hessian, the number of steps and their (iteration, L*) log."""
+    if not hasattr(model, "cov_pieces") or not getattr(model, "has_gradient", False):
+        return None
+    if mx.iterate <= 0 or mx.trace or mx.gradient or mx.hessian or mx.showstep \
+            or mx.showtolerance:
+        return None
+    tsizes = [s.n_theta for s in structs]
+    try:
+        ev = model.evaluate(_split(theta0, tsizes))
+        s2 = model.sigma2(ev, reml)
+        parts = _split(theta0, tsizes)
+        lams = [s.relative_factor(t) for s, t in zip(structs, parts, strict=True)]
+        phi = np.concatenate([s.phi_from_sigma(s2 * (lam @ lam.T))
+                              for s, lam in zip(structs, lams, strict=True)])
+        phi = np.append(phi, 0.5 * np.log(s2))
+        if any(_boundary_flags(structs, phi)) or not np.all(np.isfinite(phi)):
+            return None
+        lstar, _ = _make_lstar(model, structs, reml)
+        grad, hess_fn = _exact_derivatives(model, structs, reml)
+        steps_log: list[tuple[int, float]] = []
+        free = np.ones(phi.size, dtype=bool)
+        quiet = replace(mx, echo=None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            phi, hess, ok, steps = newton_polish(
+                lstar, phi, free, quiet, grad, budget=min(mx.iterate, 20),
+                log=lambda k, v: steps_log.append((k, v)), hessian=hess_fn)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+        return None
+    if not ok or any(_boundary_flags(structs, phi)) or not np.all(np.isfinite(hess)):
+        return None
+    try:
+        if np.linalg.eigvalsh(-hess).min() <= 0:
+            return None
+    except np.linalg.LinAlgError:
+        return None
+    return phi, hess, steps, steps_log
+
+
+def _finish_fit(model, structs, tsizes, phi, hess, converged, iterations, reml, ll_linear,
+                terms, history, messages, boundary, free=None) -> LMMFit:
+    """Estimates, L*, the VCEs and the convergence messages at the final phi."""
+    if free is None:
+        free = np.ones(phi.size, dtype=bool)
+    lstar, _ = _make_lstar(model, structs, reml)
     sigmas = [s.sigma_from_phi(pp) for s, pp in zip(structs, _split(phi[:-1], tsizes), strict=True)]
     s2 = float(np.exp(2 * phi[-1]))
     thetas = [
@@ -216,7 +293,7 @@ def _fit_lmm(
     vcov_beta = s2 * np.linalg.inv(ev.rxtrx)
     return LMMFit(
         reml, llf, ev.beta, vcov_beta, s2, sigmas, phi, vcov_phi, converged,
-        it[0] + n_newton, hessian_ok, boundary, ll_linear, model, terms, ev, history, messages,
+        iterations, hessian_ok, boundary, ll_linear, model, terms, ev, history, messages,
     )
 
 
@@ -270,6 +347,8 @@ def _make_lstar(model: ProfiledLMM | DenseLMM, structs, reml: bool):
 
     if not getattr(model, "has_gradient", False):
         return lstar, None
+    if hasattr(model, "cov_gradients"):
+        return lstar, _covariance_gradient(model, structs, sizes, reml)
 
     def grad(phi: np.ndarray) -> np.ndarray:
         thetas = _thetas_of_phi(structs, sizes, phi)
@@ -282,6 +361,52 @@ def _make_lstar(model: ProfiledLMM | DenseLMM, structs, reml: bool):
         return out
 
     return lstar, grad
+
+
+def _covariance_gradient(model, structs, sizes: list[int], reml: bool):
+    """The exact gradient of L*(phi) from the derivatives F_t = d(.)/dG_t of log|V| (or
+    log|V| + log|X'V^{-1}X|) and of r^2 with respect to each relative covariance
+    G_t = Sigma_t / sigma^2 (``model.cov_gradients``):
+
+        dL*/dphi_tk = -1/2 <F_det,t + F_r2,t / sigma^2, dSigma_t/dphi_tk> / sigma^2
+        dL*/dln sigma = -n' + r^2/sigma^2 + sum_t <F_det,t + F_r2,t / sigma^2, G_t>
+
+    (G_t = Sigma_t e^{-2 ln sigma} moves with sigma at fixed Sigma_t)."""
+    def grad(phi: np.ndarray) -> np.ndarray:
+        s2 = float(np.exp(2 * phi[-1]))
+        parts = _split(phi[:-1], sizes)
+        thetas = [s.theta_from_sigma(s.sigma_from_phi(pp) / s2)
+                  for s, pp in zip(structs, parts, strict=True)]
+        ev, f_det, f_r2 = model.cov_gradients(thetas, reml)
+        out = np.empty(phi.size)
+        g_lns = -model.dof(reml) + ev.r2 / s2
+        pos = 0
+        for s, pp, fd, fr in zip(structs, parts, f_det, f_r2, strict=True):
+            f = fd + fr / s2
+            dsig = s.sigma_derivatives(pp)
+            out[pos:pos + dsig.shape[0]] = -0.5 * np.einsum("kij,ij->k", dsig, f) / s2
+            pos += dsig.shape[0]
+            g_lns += float(np.sum(f * s.sigma_from_phi(pp))) / s2
+        out[-1] = g_lns
+        return out
+
+    return grad
+
+
+def _exact_derivatives(model, structs, reml: bool):
+    """The exact gradient and Hessian of L*(phi) (:mod:`memodels.lmm.phi_derivatives`),
+    both from one evaluation of the model's pieces (kept for the last phi)."""
+    sizes = [s.n_theta for s in structs]
+    last: dict = {"phi": None}
+
+    def both(phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if last["phi"] is None or not np.array_equal(last["phi"], phi):
+            pieces = model.cov_pieces(_thetas_of_phi(structs, sizes, phi), reml)
+            last["val"] = lstar_gradient_hessian(pieces, structs, phi, model.dof(reml), reml)
+            last["phi"] = phi.copy()
+        return last["val"]
+
+    return (lambda phi: both(phi)[0]), (lambda phi: both(phi)[1])
 
 
 def _newton_polish(f, phi, free, nrtol, grad=None):

@@ -15,10 +15,10 @@ import warnings
 
 import numpy as np
 from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
 
 from ..covariance.residual import ResidualStructure
 from ..errors import ConvergenceWarning, OptionError
+from ..optimize.blas import single_threaded_blas
 from ..optimize.maximize import Maximize
 from .dense import DENSE_MAX_Q, DenseLMM
 from .fit import LMMFit, _invert_information, _logger, _split
@@ -44,7 +44,7 @@ def fit_lmm_residual(y, X, terms: list[EngineTerm], resid: ResidualStructure, *,
         _check_panels(terms, resid)
     mx = maximize if maximize is not None else Maximize(
         iterate=iterate, nrtolerance=nrtolerance, nrscale=NRSCALE)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         return _fit(y, X, terms, resid, reml, mx, log, transformed, start, linear)
 
 

@@ -32,6 +32,7 @@ def newton_polish(
     first: int = 0,
     log: Callable[[int, float], None] | None = None,
     reuse_below: float = 1e-8,
+    hessian: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """Newton-Raphson on the free coordinates of phi, maximizing f.
 
@@ -44,11 +45,15 @@ def newton_polish(
     returned Hessian is the one at the reported optimum.  ``reuse_below``: after a full
     step on a concave Hessian, the Hessian is kept while the scaled gradient is below this
     (a larger value saves Hessians where they are costly, by finite differences of f).
+    ``hessian``: the exact Hessian of f, where the model has one (else finite differences
+    of ``grad``, or of f).
     Returns phi, Hessian, whether convergence was declared, and the number of steps."""
     idx = np.flatnonzero(free)
     budget = mx.iterate if budget is None else max(int(budget), 0)
 
     def hessian_at(x: np.ndarray) -> np.ndarray:
+        if hessian is not None:
+            return hessian(x)
         if grad is not None:
             return numdiff.hessian_from_gradient(grad, x)
         return numdiff.hessian(f, x)

@@ -63,31 +63,34 @@ class ProfiledLMM(Criteria):
         weights: np.ndarray | None = None,
     ) -> None:
         n, p = X.shape
-        w = np.ones(n) if weights is None else np.asarray(weights, float)
+        w = None if weights is None else np.asarray(weights, float)
         y, self.beta0 = center_on_ols(y, X, w)
+        self.resid0 = y  # the OLS residuals (moment_start's)
         self.n_obs = n
-        self.n = float(w.sum())
+        self.n = float(n if w is None else w.sum())
         self.p = p
         # order: the term with most random effects first (block diagonal, batched)
         order = sorted(range(len(terms)), key=lambda i: -terms[i].n_groups * terms[i].Z.shape[1])
         self.order = order
         self.terms = terms
-        self.xtx = X.T @ (X * w[:, None])
-        self.xty = X.T @ (w * y)
-        self.yty = float(y @ (w * y))
+        xw = X if w is None else X * w[:, None]
+        self.xtx = xw.T @ X
+        self.xty = xw.T @ y
+        self.yty = float(y @ y) if w is None else float(y @ (w * y))
         self.has_re = len(terms) > 0
         if not self.has_re:
             return
+        if w is None:
+            w = np.ones(n)
         first = terms[order[0]]
         self.first = first
-        g = first.groups
-        sort = np.argsort(g, kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(g[sort]) != 0])
+        g = np.asarray(first.groups)
         z = first.Z
-        zw = z * w[:, None]
-        self.d1 = batched.group_sums(zw[:, :, None] * z[:, None, :], sort, starts)
-        self.z1x = batched.group_sums(zw[:, :, None] * X[:, None, :], sort, starts)
-        self.z1y = batched.group_sums(zw * y[:, None], sort, starts)
+        zw = z if weights is None else z * w[:, None]
+        self.d1 = batched.group_cross(g, first.n_groups, zw, z, symmetric=weights is None)
+        self.d1_sum = self.d1.sum(0)
+        self.z1x = batched.group_cross(g, first.n_groups, zw, X)
+        self.z1y = batched.group_cross(g, first.n_groups, zw, y[:, None])[:, :, 0]
         self.rest_terms = [terms[i] for i in order[1:]]
         if self.rest_terms:
             zr, self.rest_offsets = _sparse_z(self.rest_terms, n)
@@ -105,8 +108,61 @@ class ProfiledLMM(Criteria):
             if self.scalar:
                 self.z1r_rows = np.repeat(np.arange(self.z1r.shape[0]), np.diff(self.z1r.indptr))
                 self.rr_rows = np.repeat(np.arange(self.rr.shape[0]), np.diff(self.rr.indptr))
+            self.size_classes = self._size_classes() if self.scalar and self.dense_rest else None
 
     # ------------------------------------------------------------------ pieces
+    def _size_classes(self):
+        """For scalar effects with a dense Schur complement: the first term's groups
+        classed by their Z_1'Z_1 (the group size, for random intercepts), and the
+        per-class products P_k = N_k'N_k of N = Z_1'Z_R (the groups' rows of the
+        crossing table).
+
+        The Schur complement's product W'W = Lambda_R N' diag(a^2) N Lambda_R has
+        a_i^2 = lambda_1^2 / (1 + lambda_1^2 d_i), a function of the class of i only, so
+        an evaluation sums the dense lower triangles of the P_k (K x Q_R(Q_R+1)/2, at most
+        64 MB) with weights a^2_k, O(K Q_R^2), instead of forming a sparse matrix product
+        with a fresh symbolic pass (only the lower triangle of the Schur complement is
+        factored).  All P_k come from one sparse product N'E, E the rows of N moved to
+        their class's block of columns.  None when there are too many classes (over a
+        quarter of the groups) or P would exceed 64 MB."""
+        d = self.d1[:, 0, 0]
+        classes, inv = np.unique(d, return_inverse=True)
+        k, q_r = classes.size, self.q_rest
+        if k * 4 > d.size or k * q_r * (q_r + 1) * 4 > 64e6:
+            return None
+        n = self.z1r.tocoo()
+        e = sp.csr_matrix((n.data, (n.row, inv[n.row] * q_r + n.col)),
+                          shape=(n.shape[0], k * q_r))
+        pp = (self.z1r.T @ e).tocoo()
+        low = pp.row >= pp.col % q_r  # P_k is symmetric: its lower triangle, packed
+        rows, cols = np.tril_indices(q_r)
+        pos = np.zeros((q_r, q_r), dtype=np.int64)
+        pos[rows, cols] = np.arange(rows.size)
+        packed = np.zeros((k, rows.size))
+        packed[pp.col[low] // q_r, pos[pp.row[low], pp.col[low] % q_r]] = pp.data[low]
+        self.z1r_t = self.z1r.T.tocsr()
+        self.rr_dense = self.rr.toarray()
+        return classes, packed, rows * q_r + cols
+
+    def _schur_classes(self, thetas, low1, lam1, c1, c1x):
+        """The Schur complement (lower triangle, dense) and the right-hand sides of the
+        rest terms from the size classes (see :meth:`_size_classes`): W = diag(a) N Lr
+        is never formed."""
+        classes, packed, flat = self.size_classes
+        lr = self._rest_lambda_diag(thetas)
+        lam = lam1[0, 0]
+        a = lam / low1[:, 0, 0]
+        g1, p = low1.shape[0], self.p
+        b_r = lr * (self.zry - self.z1r_t @ (a * c1.ravel()))
+        bx_r = lr[:, None] * (self.zrx - self.z1r_t @ (a[:, None] * c1x.reshape(g1, p)))
+        a2 = lam * lam / (1.0 + lam * lam * classes)
+        q_r = lr.size
+        sd = np.zeros(q_r * q_r)
+        sd[flat] = a2 @ packed
+        sd = self.rr_dense - sd.reshape(q_r, q_r)
+        sd *= lr[:, None] * lr[None, :]
+        return lr, b_r, bx_r, sd
+
     def _rest_lambda(self, thetas: list[np.ndarray]) -> sp.csr_matrix:
         blocks = []
         for t, th in zip(self.rest_terms, thetas[1:], strict=True):
@@ -162,14 +218,22 @@ class ProfiledLMM(Criteria):
         cxcx = flat.T @ flat
         rest = None
         if self.rest_terms:
-            lam_r, wmat, rr_scaled = self._rest_products(thetas, low1, lam1)
             g1 = low1.shape[0]
-            wt = wmat.T.tocsr()
-            b_r = lam_r.T @ self.zry - wt @ c1.ravel()
-            bx_r = lam_r.T @ self.zrx - wt @ c1x.reshape(g1 * q1, p)
-            s = rr_scaled - wt @ wmat
+            if self.size_classes is not None:
+                _, b_r, bx_r, sd = self._schur_classes(thetas, low1, lam1, c1, c1x)
+                lam_r = wmat = None
+                if keep:
+                    lam_r, wmat, _ = self._rest_products(thetas, low1, lam1)
+            else:
+                lam_r, wmat, rr_scaled = self._rest_products(thetas, low1, lam1)
+                wt = wmat.T.tocsr()
+                b_r = lam_r.T @ self.zry - wt @ c1.ravel()
+                bx_r = lam_r.T @ self.zrx - wt @ c1x.reshape(g1 * q1, p)
+                if self.dense_rest:
+                    sd = (rr_scaled - wt @ wmat).toarray()
+                else:
+                    s = rr_scaled - wt @ wmat
             if self.dense_rest:
-                sd = s.toarray()
                 sd[np.diag_indices_from(sd)] += 1.0
                 low_s = sla.cholesky(sd, lower=True, check_finite=False)
                 logdet += 2.0 * float(np.log(np.diag(low_s)).sum())
@@ -219,6 +283,10 @@ class ProfiledLMM(Criteria):
         iterate (emlog, emdots).
         """
         structure = self.first.structure
+        if structure.q <= 2:
+            from .em import em_closed_form
+
+            return em_closed_form(self, theta, reml, iterations, tolerance)
         previous = np.inf
         for k in range(iterations):
             ev = self.evaluate([theta], keep=True)
@@ -277,3 +345,44 @@ class ProfiledLMM(Criteria):
         g_det = 2.0 * np.einsum("kij,ij->k", dl, s1)
         g_r2 = -2.0 * np.einsum("kij,ij->k", dl, ztr.T @ u)
         return ev, g_det, g_r2
+
+    def cov_gradients(
+        self, thetas: list[np.ndarray], reml: bool
+    ) -> tuple[Evaluation, list[np.ndarray], list[np.ndarray]]:
+        """Exact derivatives with respect to the relative covariance G = Lambda Lambda'
+        (single random-effects term), summed over groups, with V_g = I + Z_g G Z_g':
+
+        d log|V| / dG = sum_g Z_g'V_g^{-1}Z_g = sum_g D_g - K_g'K_g, K_g = L_g^{-1} Lambda' D_g;
+        REML adds d log|X'V^{-1}X| / dG = -sum_g W_g H W_g', W_g = Z_g'V_g^{-1}X,
+        H = (X'V^{-1}X)^{-1};  d r^2 / dG = -sum_g (Z_g'r)(Z_g'r)'.
+
+        No inverse of Lambda is needed, so they hold at the boundary too."""
+        ev = self.evaluate(thetas, keep=True)
+        lam, low = ev.lam1, ev.low1
+        beta_c = ev.beta - self.beta0
+        u = batched.backward_solve_t(low, ev.c1 - ev.c1x @ beta_c)
+        ztr = self.z1y - self.z1x @ beta_c - np.matmul(self.d1, (u @ lam.T)[:, :, None])[:, :, 0]
+        k = batched.forward_solve(low, lam.T @ self.d1)
+        f_det = self.d1_sum - np.einsum("gik,gil->kl", k, k)
+        if reml and self.p:
+            w = self.z1x - np.swapaxes(k, 1, 2) @ ev.c1x
+            wh = w @ np.linalg.inv(ev.rxtrx)
+            f_det = f_det - np.einsum("gkp,glp->kl", wh, w)
+        f_r2 = -(ztr.T @ ztr)
+        return ev, [f_det], [f_r2]
+
+    def cov_pieces(self, thetas: list[np.ndarray], reml: bool):
+        """C_g, s_g = Z_g'r, W_g and H at theta for the exact Hessian in Stata's metric
+        (:mod:`memodels.lmm.phi_derivatives`; single random-effects term)."""
+        from .phi_derivatives import CovPieces
+
+        ev = self.evaluate(thetas, keep=True)
+        lam, low = ev.lam1, ev.low1
+        beta_c = ev.beta - self.beta0
+        u = batched.backward_solve_t(low, ev.c1 - ev.c1x @ beta_c)
+        ztr = self.z1y - self.z1x @ beta_c - np.matmul(self.d1, (u @ lam.T)[:, :, None])[:, :, 0]
+        k = batched.forward_solve(low, lam.T @ self.d1)
+        c = self.d1 - np.swapaxes(k, 1, 2) @ k
+        w = self.z1x - np.swapaxes(k, 1, 2) @ ev.c1x
+        h = np.linalg.inv(ev.rxtrx) if self.p else np.zeros((0, 0))
+        return CovPieces(ev, c, ztr, w, h)
