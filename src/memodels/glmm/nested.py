@@ -224,6 +224,18 @@ class NestedQuadrature(ParamLayout):
         js, rs = self._integrate(lf, nodes)
         return rs[0][:, 0], js, rs, nodes
 
+    def node_pass(self, params, ads):
+        """One quadrature pass for derivatives: (log likelihood, the scores d log f / d eta
+        at every observation and node path (n, Ktot), the posterior path weights W_l of
+        every level (:meth:`_posteriors`)).  Unweighted engines only."""
+        beta, aux, thetas = self.split(params)
+        nodes = [self._level_nodes(lev, ads[lev]) for lev in range(self.depth)]
+        eta, _ = self._eta(beta, thetas, nodes)
+        lf, s, _ = self.family.derivatives(self.y[:, None], eta, aux if self.n_aux else None)
+        js, rs = self._integrate(lf, nodes)
+        _, ws = self._posteriors(js, rs)
+        return float(rs[0][:, 0].sum()), s, ws
+
     def loglik(self, params, ads) -> float:
         try:
             top = self.cluster_loglik(params, ads)[0]
