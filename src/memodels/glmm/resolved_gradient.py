@@ -38,7 +38,6 @@ import numpy as np
 from scipy.special import expit
 
 
-
 def supported(model) -> bool:
     """The nested engine, unweighted, no ancillary parameter, logit or Poisson-log."""
     fam = getattr(model, "family", None)
