@@ -78,9 +78,12 @@ def _grid(model) -> list[np.ndarray]:
     return out
 
 
-def total_gradient(model, params: np.ndarray, ads) -> tuple[float, np.ndarray]:
+def total_gradient(model, params: np.ndarray, ads, fixed_hessian: bool = False):
     """(L, dL/db) at ``params`` with ``ads`` the adaptive parameters re-solved there
-    (modes converged tightly: the implicit derivatives assume grad_v F = 0)."""
+    (modes converged tightly: the implicit derivatives assume grad_v F = 0); with
+    ``fixed_hessian`` also the Hessian of Q at fixed adaptive parameters (the me
+    commands' exact fixed-a Hessian, :meth:`NestedQuadrature.derivatives`, here from the
+    node-linear form, :func:`_fixed_hessian`) as a third element."""
     params = np.asarray(params, float)
     beta, _, thetas = model.split(params)
     depth, p, ptot = model.depth, model.p, model.n_params
@@ -112,10 +115,9 @@ def total_gradient(model, params: np.ndarray, ads) -> tuple[float, np.ndarray]:
         deta[:, pos:pos + k] = np.einsum("irm,ir->im", dzl, vs[lev][model.cl[lev]])
         dzs.append((pos, dzl))
         pos += k
-    starts = model.obs_starts
-    rhs = np.add.reduceat(h[:, None, None] * zfull[:, :, None] * deta[:, None, :]
-                          + s[:, None, None] * dz, starts)  # (M_D, Q, P)
-    a = -np.add.reduceat(h[:, None, None] * zfull[:, :, None] * zfull[:, None, :], starts)
+    rhs = _leaf_sum(model, h[:, None, None] * zfull[:, :, None] * deta[:, None, :]
+                    + s[:, None, None] * dz)  # (M_D, Q, P)
+    a = -_leaf_sum(model, h[:, None, None] * zfull[:, :, None] * zfull[:, None, :])
 
     # ------------------------------------- elimination (values) and the modes' slopes
     ss, ts, ros, aoos, aoas = [None] * depth, [None] * depth, [None] * depth, \
@@ -151,9 +153,8 @@ def total_gradient(model, params: np.ndarray, ads) -> tuple[float, np.ndarray]:
     # d A_leaf / dt, (M_D, P, Q, Q)
     zz = zfull[:, :, None] * zfull[:, None, :]
     dzz = np.einsum("iqp,ir->ipqr", dz, zfull)
-    da = -np.add.reduceat((h3[:, None] * dtot)[:, :, None, None] * zz[:, None]
-                          + h[:, None, None, None] * (dzz + np.swapaxes(dzz, 2, 3)),
-                          starts)
+    da = -_leaf_sum(model, (h3[:, None] * dtot)[:, :, None, None] * zz[:, None]
+                    + h[:, None, None, None] * (dzz + np.swapaxes(dzz, 2, 3)))
     dps, dts = [None] * depth, [None] * depth
     for lev in range(depth - 1, -1, -1):
         pl = offs[lev]
@@ -205,9 +206,10 @@ def total_gradient(model, params: np.ndarray, ads) -> tuple[float, np.ndarray]:
             lpath, dlpath = new, dnew
 
     # ------------------------------------------------------ the quadrature pass
-    llf, s_nodes, ws = model.node_pass(params, ads)
-    grids = _grid(model)
-    mom = (ws[-1][model.cl[-1]] * s_nodes) @ grids[-1]  # (n, 1 + Q)
+    llf, s_nodes, h_nodes, ps, ws = model.node_pass(params, ads)
+    grids = _grid(model)  # the last is model.path_grid()
+    w_obs = ws[-1][model.cl[-1]]
+    mom = (w_obs * s_nodes) @ grids[-1]  # (n, 1 + Q)
     grad = np.zeros(ptot)
     # observation part: sum_i c_i(t) . m_i, c_i(t) = d eta_i(k)/dt's coefficients on a~
     grad[:p] += np.einsum("ip,i->p", model.X, mom[:, 0])
@@ -225,7 +227,46 @@ def total_gradient(model, params: np.ndarray, ads) -> tuple[float, np.ndarray]:
         m2 = np.einsum("jk,kc,kd->jcd", wl, grids[lev], grids[lev])
         grad += dlogdet[lev].sum(0)
         grad -= np.einsum("jrc,jprd,jcd->p", gs[lev], dgs[lev], m2)
-    return llf, grad
+    if not fixed_hessian:
+        return llf, grad
+    return llf, grad, _fixed_hessian(model, gs, dzs, grids[-1], s_nodes, h_nodes, w_obs,
+                                     ps, ws)
+
+
+def _fixed_hessian(model, gs, dzs, grid, s_nodes, h_nodes, w_obs, ps, ws) -> np.ndarray:
+    """The Hessian of Q at fixed adaptive parameters (the formula of
+    :mod:`memodels.glmm.nested`: sum_{i,k} W h D D' plus the covariance terms), with
+    D_i(k) = c_i a~(k) linear in the node grid: c_i (P, 1 + Q) holds x_i in column 0 and
+    z_i dLambda G_c for the covariance parameters.  The observation term is then
+    sum_i c_i [sum_k W h a~ a~'] c_i' (one product with the grid's outer products), and
+    the innermost clusters' gradients G(c, k) = [sum_{i in c} s_i(k) c_i] a~(k)."""
+    n, ptot, p = model.y.size, model.n_params, model.p
+    cols = grid.shape[1]
+    coef = np.zeros((n, ptot, cols))
+    coef[:, :p, 0] = model.X
+    for lev in range(model.depth):
+        pos, dzl = dzs[lev]
+        width = gs[lev].shape[2]
+        coef[:, pos:pos + dzl.shape[2], :width] = np.einsum(
+            "irm,irc->imc", dzl, gs[lev][model.cl[lev]])
+    outer = (grid[:, :, None] * grid[:, None, :]).reshape(grid.shape[0], -1)
+    m2 = ((w_obs * h_nodes) @ outer).reshape(n, cols, cols)
+    hess = np.tensordot(coef @ m2, coef, axes=([0, 2], [0, 2]))
+    flat = coef.reshape(n, -1)
+    starts = np.r_[model.obs_starts, n]
+    nsum = np.empty((len(model.obs_starts), grid.shape[0], flat.shape[1]))
+    for c in range(len(model.obs_starts)):
+        lo, hi = starts[c], starts[c + 1]
+        nsum[c] = s_nodes[lo:hi].T @ flat[lo:hi]
+    g = np.einsum("ckpr,kr->ckp", nsum.reshape(nsum.shape[0], grid.shape[0], ptot, cols),
+                  grid)
+    model.add_covariance_terms(hess, g, ps, ws)
+    return 0.5 * (hess + hess.T)
+
+
+def _leaf_sum(model, x: np.ndarray) -> np.ndarray:
+    """Sums of x (n, ...) over each innermost cluster's observations, (M_D, ...)."""
+    return model.obs_sum(x.reshape(x.shape[0], -1)).reshape((-1,) + x.shape[1:])
 
 
 def _cluster_sum(x: np.ndarray, cl: np.ndarray, m: int) -> np.ndarray:

@@ -30,7 +30,7 @@ import numpy as np
 from ..optimize import numdiff
 from ..optimize.maximize import Maximize
 from ..optimize.newton_step import newton_step
-from . import newton
+from . import newton, resolved_exact, resolved_gradient
 
 
 @dataclass
@@ -57,6 +57,9 @@ def run(model, params: np.ndarray, ad, mx: Maximize, note: Callable[[int, float]
     """Maximize L from ``params`` (adaptive parameters ``ad``): fixed-a Newton, then at
     most ``polish`` Newton steps on the differenced gradient of L; at most
     ``mx.iterate`` iterations in all, numbered on from the first stage's."""
+    if not re_options and resolved_gradient.supported(model):
+        # the exact gradient of L: Newton on L itself (resolved_exact)
+        return ResolvedResult(*resolved_exact.run(model, params, ad, mx, note))
     re_options = dict(re_options or {})
     re_tol = {"tol": re_options.get("tol", 1e-10), "maxiter": re_options.get("maxiter", 100)}
     first = _ModeOptions(model, re_options) if re_options else model

@@ -1,0 +1,207 @@
+"""Newton-Raphson on meqr's re-solved-modes likelihood with its exact gradient
+([ME] meqrlogit, Methods and formulas; [R] maximize).
+
+L(b) = Q(b, a(b)), the mode-curvature quadrature with the modes and curvatures re-solved
+at every b.  Its gradient is exact (:func:`memodels.glmm.resolved_gradient.total_gradient`,
+implicit differentiation through the modes and curvatures).  The iterations are Newton's
+on L itself, with Stata's stopping rules ([R] maximize: nrtolerance and tolerance or
+ltolerance) and step halving judged by L (modes re-solved at every candidate):
+
+* the starting values are first refined on the same likelihood with one node per
+  dimension (the Laplacian approximation with the same modes and curvatures; each pass
+  ~K times cheaper), by Newton with the difference of the exact gradient as Hessian,
+  not shown in the log (Stata's meqr also refines its starting values in a first
+  stage, [ME] meqrlogit, Options, refineopts(); here that stage is a cheaper
+  likelihood, not fixed quadrature points);
+* the iterations shown then step with the exact Hessian of Q at the re-solved adaptive
+  parameters (one quadrature pass) plus a symmetric secant correction (Powell's update
+  from the exact gradients of L) for the part it misses, the modes' and curvatures'
+  second-order dependence on b;
+* at the optimum, the Hessian of L (standard errors) is the central difference of the
+  exact gradient, and the rule is checked again with it.
+
+Before: fixed-mode Newton, differenced polishing and a 183-evaluation differenced Hessian,
+12 iterations and ~42 s for the hdp random-slope model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from ..optimize.maximize import Maximize
+from ..optimize.newton_step import newton_step
+from .resolved_gradient import total_gradient
+
+TOL = 1e-10  # the modes' tolerance: the implicit derivatives assume grad_v F = 0
+
+
+class ResolvedModel:
+    """L of ``model``: modes solved tightly and warm-started from the latest ones."""
+
+    def __init__(self, model, maxiter: int = 100) -> None:
+        self.model, self.maxiter = model, maxiter
+        self.last = None  # the latest adaptive parameters (warm start)
+
+    def solve(self, params, ad=None):
+        ad = ad if ad is not None else self.last
+        with np.errstate(all="ignore"):
+            out = self.model.adapt(params, ad, tol=TOL, maxiter=self.maxiter)
+        self.last = out
+        return out
+
+    def loglik(self, params, ad=None) -> float:
+        try:
+            cur = self.solve(params, ad)
+            with np.errstate(all="ignore"):
+                val = self.model.loglik(params, cur)
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError):
+            return -np.inf
+        return val if np.isfinite(val) else -np.inf
+
+    def gradient(self, params, ad=None) -> tuple[float, np.ndarray]:
+        cur = self.solve(params, ad)
+        with np.errstate(all="ignore"):
+            return total_gradient(self.model, params, cur)
+
+    def fixed(self, params, ad=None):
+        """L, its exact gradient, and Q's exact Hessian at the re-solved a."""
+        cur = self.solve(params, ad)
+        with np.errstate(all="ignore"):
+            return total_gradient(self.model, params, cur, fixed_hessian=True)
+
+    def differenced(self, params, ad=None, central: bool = False):
+        """L, its exact gradient, and the difference of the gradient as Hessian."""
+        llf, grad = self.gradient(params, ad)
+        base = self.last
+        hess = jacobian(lambda p: self.gradient(p, base)[1], params,
+                        None if central else grad, central=central)
+        self.last = base
+        return llf, grad, hess
+
+
+def jacobian(grad_of: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+             g0: np.ndarray | None = None, central: bool = True) -> np.ndarray:
+    """The (symmetrized) Jacobian of an exact gradient by differences: central (2p
+    gradients, step 1e-4 relative) or forward (p, step 1e-5 relative, from ``g0``)."""
+    x = np.asarray(x, float)
+    k = x.size
+    h = (1e-4 if central else 1e-5) * np.maximum(np.abs(x), 1.0)
+    out = np.empty((k, k))
+    for i in range(k):
+        e = np.zeros(k)
+        e[i] = h[i]
+        if central:
+            out[:, i] = (grad_of(x + e) - grad_of(x - e)) / (2 * h[i])
+        else:
+            out[:, i] = (grad_of(x + e) - g0) / h[i]
+    return 0.5 * (out + out.T)
+
+
+def newton(w: ResolvedModel, params: np.ndarray, mx: Maximize, note, secant: bool,
+           first: int = 0):
+    """Newton-Raphson on L from ``params`` with Stata's rule; the Hessian is
+    ``w.fixed``'s plus the secant correction (``secant``) or ``w.differenced``'s.
+    Returns (params, llf, grad, hess, converged, last iteration number)."""
+    prev, ll_prev, backed = None, -np.inf, False
+    corr = g_prev = None
+    it = first
+    while True:
+        if secant:
+            ll, grad, hess = w.fixed(params)
+            if corr is None:
+                corr = np.zeros_like(hess)
+            elif prev is not None:
+                corr = _powell(corr, params - prev, grad - g_prev - hess @ (params - prev))
+            hess = hess + corr
+        else:
+            ll, grad, hess = w.differenced(params)
+        step, concave = newton_step(grad, hess, mx.difficult)
+        nr = float(abs(grad @ step))
+        note(it, ll, "(not concave)" if not concave else "(backed up)" if backed else "")
+        mx.show_iteration(params, grad, hess, prev, ll, ll_prev, nr)
+        if mx.converged(params, prev, ll, ll_prev, nr, concave):
+            return params, ll, grad, hess, True, it
+        if it >= mx.iterate:
+            return params, ll, grad, hess, False, it
+        base = w.last
+        lam = 1.0
+        while lam > 1e-8:
+            cand = params + lam * step
+            cand_ll = w.loglik(cand, base)
+            mx.show_step(lam, cand_ll)
+            if np.isfinite(cand_ll) and cand_ll >= ll - 1e-12:
+                break
+            lam /= 2
+        else:
+            w.last = base
+            ok = concave and (mx.nonrtolerance or nr < mx.nrtolerance)
+            return params, ll, grad, hess, ok, it
+        prev, ll_prev, g_prev = params, ll, grad
+        params = cand
+        backed = lam < 1.0
+        it += 1
+
+
+def _powell(corr: np.ndarray, s: np.ndarray, resid: np.ndarray) -> np.ndarray:
+    """Powell's symmetric (PSB) update of the correction so that (H_fixed + corr) s
+    equals the change in the exact gradient; ``resid`` = y - H_fixed s."""
+    ss = float(s @ s)
+    if not ss > 0:
+        return corr
+    r = resid - corr @ s
+    return corr + (np.outer(r, s) + np.outer(s, r)) / ss - float(r @ s) * np.outer(s, s) / ss**2
+
+
+def refine(model, params: np.ndarray, mx: Maximize) -> np.ndarray:
+    """Starting values refined on the one-node version of the likelihood (silent)."""
+    if all(k == 1 for k in model.K) or not hasattr(model, "with_points"):
+        return params
+    coarse = ResolvedModel(model.with_points(1))
+    quiet = replace(mx, echo=None, iterate=min(mx.iterate, 50), ltolerance=1e-7,
+                    trace=False, gradient=False, hessian=False, showstep=False,
+                    showtolerance=False)
+    try:
+        out = newton(coarse, params, quiet, lambda *a: None, secant=False)
+    except (np.linalg.LinAlgError, FloatingPointError, ValueError):
+        return params
+    par, llf = out[0], out[1]
+    return par if np.isfinite(llf) and np.all(np.isfinite(par)) else params
+
+
+def run(model, params: np.ndarray, ad, mx: Maximize, note: Callable[[int, float], None]):
+    """Newton-Raphson on L from ``params``; returns
+    (params, adaptive, llf, grad, hess, converged, iterations) for
+    :class:`memodels.glmm.resolved_newton.ResolvedResult`."""
+    params = refine(model, np.asarray(params, float), mx)
+    w = ResolvedModel(model)
+    w.solve(params, ad)
+    par, llf, grad, _, converged, it = newton(
+        w, params, mx, lambda i, v, flag: note(i, v), secant=True)
+    llf, grad, hess = w.differenced(par, central=True)
+    # the rule again with L's own Hessian (the steps' curvature was approximate); while
+    # it fails, Newton steps on it follow
+    step, concave = newton_step(grad, hess, mx.difficult)
+    nr = float(abs(grad @ step))
+    if not (converged and concave and (mx.nonrtolerance or nr < mx.nrtolerance)):
+        w = _Exact(w)
+        par, llf, grad, hess, converged, it = newton(
+            w, par, mx, lambda i, v, flag: note(i, v), secant=False, first=it + 1)
+        w.solve(par)
+    return par, w.last, llf, grad, hess, converged, it
+
+
+class _Exact(ResolvedModel):
+    """``w`` whose differenced Hessian is central (the final polishing steps)."""
+
+    def __init__(self, w: ResolvedModel) -> None:
+        super().__init__(w.model, w.maxiter)
+        self.last = w.last
+
+    def differenced(self, params, ad=None, central: bool = True):
+        return super().differenced(params, ad, central=True)
+
+
+__all__ = ["ResolvedModel", "jacobian", "newton", "refine", "run"]
