@@ -284,7 +284,7 @@ class NestedQuadrature(ParamLayout):
         js, rs = self._integrate(lf, nodes)
         return rs[0][:, 0], js, rs, nodes
 
-    def node_pass(self, params, ads):
+    def node_pass(self, params, ads, curvature: bool = True):
         """One quadrature pass for derivatives: (log likelihood, the scores d log f / d eta
         at every observation and node path (n, Ktot), the second derivatives h likewise, the
         conditional node posteriors P_l and path weights W_l of every level
@@ -292,7 +292,11 @@ class NestedQuadrature(ParamLayout):
         beta, aux, thetas = self.split(params)
         nodes = [self._level_nodes(lev, ads[lev]) for lev in range(self.depth)]
         eta = self.eta_linear(beta, thetas, ads)
-        lf, s, h = self.family.derivatives(self.y[:, None], eta, aux if self.n_aux else None)
+        auxv = aux if self.n_aux else None
+        if curvature or not hasattr(self.family, "loglik_score"):
+            lf, s, h = self.family.derivatives(self.y[:, None], eta, auxv)
+        else:  # h is not needed: one pass less over the (n, Ktot) arrays
+            (lf, s), h = self.family.loglik_score(self.y[:, None], eta, auxv), None
         js, rs = self._integrate(lf, nodes)
         ps, ws = self._posteriors(js, rs)
         return float(rs[0][:, 0].sum()), s, h, ps, ws

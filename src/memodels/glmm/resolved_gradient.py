@@ -150,11 +150,14 @@ def total_gradient(model, params: np.ndarray, ads, fixed_hessian: bool = False):
     dtot = deta.copy()
     for lev in range(depth):
         dtot += np.einsum("iq,iqp->ip", zs[lev], dv[lev][model.cl[lev]])
-    # d A_leaf / dt, (M_D, P, Q, Q)
-    zz = zfull[:, :, None] * zfull[:, None, :]
-    dzz = np.einsum("iqp,ir->ipqr", dz, zfull)
-    da = -_leaf_sum(model, (h3[:, None] * dtot)[:, :, None, None] * zz[:, None]
-                    + h[:, None, None, None] * (dzz + np.swapaxes(dzz, 2, 3)))
+    # d A_leaf / dt, (M_D, P, Q, Q): the h3 term for every direction, the dz~ term for
+    # the covariance parameters' directions only (dz~ = 0 for beta)
+    zz = (zfull[:, :, None] * zfull[:, None, :]).reshape(n, qtot * qtot)
+    da = -_leaf_sum(model, (h3[:, None] * dtot)[:, :, None] * zz[:, None, :]).reshape(
+        -1, ptot, qtot, qtot)
+    th = slice(p + model.n_aux, ptot)
+    dzz = _leaf_sum(model, np.einsum("iqp,ir->ipqr", dz[:, :, th], h[:, None] * zfull))
+    da[:, th] -= dzz + np.swapaxes(dzz, 2, 3)
     dps, dts = [None] * depth, [None] * depth
     for lev in range(depth - 1, -1, -1):
         pl = offs[lev]
@@ -206,7 +209,7 @@ def total_gradient(model, params: np.ndarray, ads, fixed_hessian: bool = False):
             lpath, dlpath = new, dnew
 
     # ------------------------------------------------------ the quadrature pass
-    llf, s_nodes, h_nodes, ps, ws = model.node_pass(params, ads)
+    llf, s_nodes, h_nodes, ps, ws = model.node_pass(params, ads, curvature=fixed_hessian)
     grids = _grid(model)  # the last is model.path_grid()
     w_obs = ws[-1][model.cl[-1]]
     mom = (w_obs * s_nodes) @ grids[-1]  # (n, 1 + Q)

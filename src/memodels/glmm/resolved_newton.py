@@ -15,6 +15,11 @@ the exact fixed-a one, until Stata's stopping rules hold for L.  Last, the Hessi
 itself by central differences (Stata's standard errors; the fixed-a Hessian misses the
 modes' dependence on the parameters), with which the rule is checked again.
 
+With the nested engine, logit or Poisson and no weights (and no retolerance() or
+reiterate()), :func:`run` hands over to :mod:`memodels.glmm.resolved_exact` instead:
+Newton on L with L's exact gradient (:mod:`memodels.glmm.resolved_gradient`), no
+differencing of L.  The algorithm below serves the other cases.
+
 Before this, the fit ran L-BFGS-B on finite differences of L from the start values and
 then differenced L twice for the Hessian: hundreds of iterations (the hdp model was at
 iteration 238 after 15 minutes).
