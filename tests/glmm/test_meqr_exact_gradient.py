@@ -60,3 +60,23 @@ def test_exact_gradient_matches_differences_of_the_likelihood(cmd):
     _, _, hess = resolved_gradient.total_gradient(model, par, ad, fixed_hessian=True)
     _, _, engine = model.derivatives(par, ad)
     np.testing.assert_allclose(hess, engine, rtol=1e-8, atol=1e-8 * np.abs(engine).max())
+
+
+def test_refineopts_iterate0_skips_the_refinement(monkeypatch):
+    """refineopts(iterate(0)) ([ME] meqrlogit, Options: bypasses the initial optimization
+    stage): the one-node refinement is not run, and the same maximum is reached."""
+    from memodels.glmm import resolved_exact
+
+    df = _data()
+    cmd = "meqrlogit y x w || hid: || did: x, intpoints(3)"
+    base = memodels.fit(cmd, df, nolog=True)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("refinement ran")
+
+    monkeypatch.setattr(resolved_exact, "refine", refuse)
+    res = memodels.fit(cmd + " refineopts(iterate(0))", df, nolog=True)
+    assert res.converged
+    assert res.llf == pytest.approx(base.llf, abs=1e-5)
+    with pytest.raises(AssertionError, match="refinement ran"):
+        memodels.fit(cmd, df, nolog=True)

@@ -157,11 +157,14 @@ def refine(model, params: np.ndarray, mx: Maximize) -> np.ndarray:
     return par if np.isfinite(llf) and np.all(np.isfinite(par)) else params
 
 
-def run(model, params: np.ndarray, ad, mx: Maximize, note: Callable[[int, float], None]):
-    """Newton-Raphson on L from ``params``; returns
-    (params, adaptive, llf, grad, hess, converged, iterations) for
-    :class:`memodels.glmm.resolved_newton.ResolvedResult`."""
-    params = refine(model, np.asarray(params, float), mx)
+def run(model, params: np.ndarray, ad, mx: Maximize, note: Callable[[int, float], None],
+        refined: bool = True):
+    """Newton-Raphson on L from ``params`` (first refined, unless ``refined`` is False:
+    refineopts(iterate(0))); returns (params, adaptive, llf, grad, hess, converged,
+    iterations) for :class:`memodels.glmm.resolved_newton.ResolvedResult`."""
+    params = np.asarray(params, float)
+    if refined:
+        params = refine(model, params, mx)
     w = ResolvedModel(model)
     w.solve(params, ad)
     par, llf, grad, _, converged, it = newton(

@@ -62,10 +62,11 @@ def run(model, params: np.ndarray, ad, mx: Maximize, note: Callable[[int, float]
     """Maximize L from ``params`` (adaptive parameters ``ad``): fixed-a Newton, then at
     most ``polish`` Newton steps on the differenced gradient of L; at most
     ``mx.iterate`` iterations in all, numbered on from the first stage's."""
+    refine = (re_options or {}).get("refine", True)
+    re_options = mode_options(re_options)
     if not re_options and resolved_gradient.supported(model):
         # the exact gradient of L: Newton on L itself (resolved_exact)
-        return ResolvedResult(*resolved_exact.run(model, params, ad, mx, note))
-    re_options = dict(re_options or {})
+        return ResolvedResult(*resolved_exact.run(model, params, ad, mx, note, refine))
     re_tol = {"tol": re_options.get("tol", 1e-10), "maxiter": re_options.get("maxiter", 100)}
     first = _ModeOptions(model, re_options) if re_options else model
     stage = newton.run(first, params, ad, mx, lambda i, v, flag: note(i, v))
@@ -158,6 +159,12 @@ def run(model, params: np.ndarray, ad, mx: Maximize, note: Callable[[int, float]
     return ResolvedResult(params, ad, llf, grad, hess, converged, it)
 
 
+def mode_options(re_options: dict | None) -> dict:
+    """meqr's options for the posterior-mode solves (retolerance() as ``tol``,
+    reiterate() as ``maxiter``), without the ``refine`` flag of refineopts(iterate(0))."""
+    return {k: v for k, v in (re_options or {}).items() if k != "refine"}
+
+
 class _ModeOptions:
     """``model`` with retolerance()/reiterate() applied to every mode solve of the
     first stage ([ME] meqrlogit, Options, Integration)."""
@@ -195,4 +202,4 @@ def hessian(f: Callable[[np.ndarray], float], x: np.ndarray, rel: float = 1e-4
     return out
 
 
-__all__ = ["ResolvedResult", "applies", "hessian", "run"]
+__all__ = ["ResolvedResult", "applies", "hessian", "mode_options", "run"]
