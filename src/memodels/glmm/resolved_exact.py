@@ -163,9 +163,13 @@ def run(model, params: np.ndarray, ad, mx: Maximize, note: Callable[[int, float]
     refineopts(iterate(0))); returns (params, adaptive, llf, grad, hess, converged,
     iterations) for :class:`memodels.glmm.resolved_newton.ResolvedResult`."""
     params = np.asarray(params, float)
-    if refined:
-        params = refine(model, params, mx)
     w = ResolvedModel(model)
+    if refined:
+        cand = refine(model, params, mx)
+        # kept only when L itself is higher there (the one-node maximum can sit where
+        # the full likelihood is flat, e.g. a variance the Laplacian sends to 0)
+        if cand is not params and w.loglik(cand, ad) >= w.loglik(params, ad):
+            params = cand
     w.solve(params, ad)
     par, llf, grad, _, converged, it = newton(
         w, params, mx, lambda i, v, flag: note(i, v), w.fixed)

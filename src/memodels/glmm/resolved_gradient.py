@@ -39,8 +39,11 @@ from scipy.special import expit
 
 
 def supported(model) -> bool:
-    """The nested engine, unweighted, no ancillary parameter, logit or Poisson-log."""
+    """The nested engine (not seen through constraints), unweighted, no ancillary
+    parameter, logit or Poisson-log."""
     fam = getattr(model, "family", None)
+    if hasattr(model, "unwrap"):  # constraints: the parameters are the free ones
+        return False
     if not hasattr(model, "node_pass") or model.n_aux or fam is None:
         return False
     if model.w_obs is not None or model.w_lev is not None:
