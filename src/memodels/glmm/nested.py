@@ -206,14 +206,18 @@ class NestedQuadrature(ParamLayout):
         """The standardized nodes of every full node path with a leading 1,
         a~(k) = [1, a_1(k_1), ..., a_D(k_D)], (Ktot, 1 + Q), paths in the engine's order
         (k_1 outermost)."""
-        grid = getattr(self, "_path_grid", None)
-        if grid is None:
-            grid = np.ones((1, 1))
-            for lev in range(self.depth):
-                a = self.rules[lev][0]
-                grid = np.concatenate([np.repeat(grid, a.shape[0], axis=0),
-                                       np.tile(a, (grid.shape[0], 1))], axis=1)
-            self._path_grid = grid
+        # cached per rule: copies of the engine with other rules (posterior_nested's
+        # with_points) must not see this one's grid
+        key = tuple(id(r[0]) for r in self.rules)
+        cached = getattr(self, "_path_grid", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        grid = np.ones((1, 1))
+        for lev in range(self.depth):
+            a = self.rules[lev][0]
+            grid = np.concatenate([np.repeat(grid, a.shape[0], axis=0),
+                                   np.tile(a, (grid.shape[0], 1))], axis=1)
+        self._path_grid = (key, grid)
         return grid
 
     def eta_linear(self, beta, thetas, ads) -> np.ndarray:
