@@ -104,15 +104,21 @@ def jacobian(grad_of: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
 
 
 def newton(w: ResolvedModel, params: np.ndarray, mx: Maximize, note,
-           derivatives: Callable, first: int = 0):
+           derivatives: Callable, first: int = 0, reuse: bool = False):
     """Newton-Raphson on L from ``params`` with Stata's rule ([R] maximize: nrtolerance,
     and tolerance or ltolerance; a concave Hessian); ``derivatives(params)`` gives
-    (L, gradient, Hessian).  Returns (params, llf, grad, hess, converged, last
-    iteration number)."""
+    (L, gradient, Hessian).  ``reuse``: after a full step from a concave point the
+    previous Hessian serves again (only the exact gradient is recomputed; the quiet
+    refinement stage).  Returns (params, llf, grad, hess, converged, last iteration
+    number)."""
     prev, ll_prev, backed = None, -np.inf, False
     it = first
+    hess, concave = None, False
     while True:
-        ll, grad, hess = derivatives(params)
+        if reuse and hess is not None and concave and not backed:
+            ll, grad = w.gradient(params)
+        else:
+            ll, grad, hess = derivatives(params)
         step, concave = newton_step(grad, hess, mx.difficult)
         nr = float(abs(grad @ step))
         note(it, ll, "(not concave)" if not concave else "(backed up)" if backed else "")
@@ -150,7 +156,8 @@ def refine(model, params: np.ndarray, mx: Maximize) -> np.ndarray:
                     tolerance=1e-4, nrtolerance=1e-2, nonrtolerance=False, trace=False,
                     gradient=False, hessian=False, showstep=False, showtolerance=False)
     try:
-        out = newton(coarse, params, quiet, lambda *a: None, coarse.differenced)
+        out = newton(coarse, params, quiet, lambda *a: None, coarse.differenced,
+                     reuse=True)
     except (np.linalg.LinAlgError, FloatingPointError, ValueError):
         return params
     par, llf = out[0], out[1]
