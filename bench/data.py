@@ -458,3 +458,182 @@ def write_case(case: dict, directory: Path) -> Path:
 def peer_spec(case: dict) -> dict:
     """The JSON-serialisable part of a case (everything but the data generator)."""
     return {k: v for k, v in case.items() if k != "make"}
+
+
+# ---------------------------------------------------------------------------------------
+# Issue "Speed" item 4: the larger GLMM cases (added; the cases above are unchanged).
+
+
+def make_logit_slope0(n: int, groups: int, seed: int = SEED) -> pd.DataFrame:
+    """y ~ Bernoulli(expit(-0.5 + 0.8 x + u0[g] + u1[g] x)), u0 ~ N(0, 1) and a slope
+    u1 ~ N(0, 0.01^2): a random-slope variance near 0 (a flat likelihood in it)."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(1, groups + 1), n // groups)
+    x = rng.normal(size=g.size)
+    u0 = rng.normal(size=groups)
+    u1 = rng.normal(scale=0.01, size=groups)
+    y = rng.binomial(1, _expit(-0.5 + 0.8 * x + u0[g - 1] + u1[g - 1] * x))
+    return pd.DataFrame({"y": y, "x": x, "g": g})
+
+
+def make_logit_nested_slope(n: int, schools: int, classes: int,
+                            seed: int = SEED) -> pd.DataFrame:
+    """y ~ Bernoulli(expit(-0.5 + 0.8 x + u0[school] + u1[school] x + v[class])),
+    u0 ~ N(0, 1), u1 ~ N(0, 0.25), v ~ N(0, 0.5); ``n // classes`` obs per class."""
+    rng = np.random.default_rng(seed)
+    cls = np.repeat(np.arange(1, classes + 1), n // classes)
+    school = (cls - 1) // (classes // schools) + 1
+    x = rng.normal(size=cls.size)
+    u0 = rng.normal(size=schools)
+    u1 = rng.normal(scale=0.5, size=schools)
+    v = rng.normal(scale=np.sqrt(0.5), size=classes)
+    eta = -0.5 + 0.8 * x + u0[school - 1] + u1[school - 1] * x + v[cls - 1]
+    y = rng.binomial(1, _expit(eta))
+    return pd.DataFrame({"y": y, "x": x, "school": school, "class": cls})
+
+
+def make_count_ri(n: int, groups: int, alpha: float = 0.0,
+                  seed: int = SEED) -> pd.DataFrame:
+    """Counts with mean exp(0.2 + 0.5 x + u[g]), u ~ N(0, 0.5): Poisson (``alpha`` = 0)
+    or negative binomial with Var = mu (1 + alpha mu) (a gamma-Poisson mixture)."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(1, groups + 1), n // groups)
+    x = rng.normal(size=g.size)
+    u = rng.normal(scale=np.sqrt(0.5), size=groups)
+    mu = np.exp(0.2 + 0.5 * x + u[g - 1])
+    if alpha > 0:
+        mu = mu * rng.gamma(1.0 / alpha, alpha, size=g.size)
+    return pd.DataFrame({"y": rng.poisson(mu), "x": x, "g": g})
+
+
+def make_weibull_ri(n: int, groups: int, seed: int = SEED) -> pd.DataFrame:
+    """Weibull proportional hazards, h(t) = p t^(p-1) exp(-1 + 0.5 x + u[g]), p = 1.5,
+    u ~ N(0, 0.5); independent uniform censoring (about a third censored)."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(1, groups + 1), n // groups)
+    x = rng.normal(size=g.size)
+    u = rng.normal(scale=np.sqrt(0.5), size=groups)
+    lin = -1.0 + 0.5 * x + u[g - 1]
+    t = (rng.exponential(size=g.size) / np.exp(lin)) ** (1 / 1.5)
+    c = rng.uniform(0, 3.0 * np.median(t), size=g.size)
+    return pd.DataFrame({"t": np.minimum(t, c), "d": (t <= c).astype(int), "x": x, "g": g})
+
+
+def _me_case(name: str, data: str, what: str, make, stata: str, formula: str | None,
+             factors: list[str], points: int, peer_nagq: int, *, command: str,
+             family: str, method: str | None = None, categorical: list[str] | None = None,
+             peers_note: str = "", unsupported: dict | None = None,
+             stset: dict | None = None) -> dict:
+    """A GLMM case of any me command.  ``formula`` None: no peer can fit it.  R peers
+    (bench/peer_r.py) fit the binomial family only; for other families they are n/a."""
+    spec = {
+        "name": name, "data": data, "what": what, "make": make, "family": family,
+        "memodels": command, "stata": stata, "points": points, "factors": factors,
+        "categorical": categorical or [], "nagq": {"lme4": peer_nagq, "glmm": peer_nagq,
+                                                   "glmmTMB": 1},
+        "unsupported": dict(unsupported or {}), "peers_note": peers_note,
+    }
+    if method:
+        spec["method"] = method
+    if stset:
+        spec["stset"] = stset
+    spec["unsupported"].setdefault("statsmodels", "no ML GLMM")
+    if formula is None:
+        for peer in ("lme4", "glmmTMB", "glmm", "ordinal"):
+            spec["unsupported"].setdefault(peer, "no peer fits this model")
+        return spec
+    spec["glmm"] = formula
+    if family == "binomial":
+        spec["lme4"] = formula
+        if peer_nagq == 1:
+            spec["glmmTMB"] = formula
+        else:
+            spec["unsupported"].setdefault("glmmTMB", GLMMTMB_LAPLACE)
+    else:
+        for peer in ("lme4", "glmmTMB"):
+            spec["unsupported"].setdefault(peer, f"bench/peer_r.py fits binomial only, not "
+                                                 f"{family}")
+    for peer in unsupported or {}:  # named unsupported although the formula is given
+        spec.pop(peer, None)
+    return spec
+
+
+_nested100k = lambda: make_logit_nested(100_000, 1_000, 10_000)  # noqa: E731
+_slope0 = lambda: make_logit_slope0(200_000, 5_000)  # noqa: E731
+_ri200k = lambda: make_logit_ri(200_000, 5_000)  # noqa: E731
+_nslope = lambda: make_logit_nested_slope(50_000, 500, 5_000)  # noqa: E731
+_pois = lambda: make_count_ri(100_000, 2_000)  # noqa: E731
+_nb = lambda: make_count_ri(100_000, 2_000, alpha=0.5)  # noqa: E731
+_ologit50k = lambda: make_ologit_ri(50_000, 1_000)  # noqa: E731
+_weib = lambda: make_weibull_ri(50_000, 1_000)  # noqa: E731
+_LOGIT = {"command": "melogit", "family": "binomial"}
+NEW_GLMM_CASES: dict[str, dict] = {
+    c["name"]: c
+    for c in [
+        _me_case("logit_nested100k/agq7", "logit_nested100k",
+                 "3-level logit, 100,000 obs, 1,000 schools, 10,000 classes; 7 points/level",
+                 _nested100k, "y x || school: || class:", "y ~ x + (1 | school/class)",
+                 ["school", "class"], 7, 1, peers_note=NESTED_NOTE, **_LOGIT),
+        _me_case("logit_nested100k/laplace", "logit_nested100k",
+                 "3-level logit, 100,000 obs; Laplace", _nested100k,
+                 "y x || school: || class:, intmethod(laplace)", "y ~ x + (1 | school/class)",
+                 ["school", "class"], 1, 1, **_LOGIT),
+        _me_case("logit_slope0_200k/laplace", "logit_slope0_200k",
+                 "logit, 200,000 obs in 5,000 groups, random slope with variance ~1e-4; "
+                 "Laplace", _slope0, "y x || g: x, covariance(unstructured) intmethod(laplace)",
+                 "y ~ x + (1 + x | g)", ["g"], 1, 1, **_LOGIT),
+        _me_case("logit_slope0_200k/agq7", "logit_slope0_200k",
+                 "same data, 7 x 7 points", _slope0,
+                 "y x || g: x, covariance(unstructured)", "y ~ x + (1 + x | g)", ["g"], 7, 7,
+                 peers_note="glmm: 7 x 7 mode-centred AGH (lme4 would need a scalar effect)",
+                 **_LOGIT),
+        _me_case("logit_ri200k/laplace", "logit_ri200k",
+                 "random-intercept logit, 200,000 obs in 5,000 groups, Laplace", _ri200k,
+                 "y x || g:, intmethod(laplace)", "y ~ x + (1 | g)", ["g"], 1, 1, **_LOGIT),
+        _me_case("logit_ri200k/agq7", "logit_ri200k",
+                 "random-intercept logit, 200,000 obs in 5,000 groups, 7 points", _ri200k,
+                 "y x || g:", "y ~ x + (1 | g)", ["g"], 7, 7, **_LOGIT),
+        _me_case("logit_nested_slope50k/laplace", "logit_nested_slope50k",
+                 "3-level logit with a random slope at the top level, 50,000 obs, 500 schools, "
+                 "5,000 classes; Laplace", _nslope,
+                 "y x || school: x, covariance(unstructured) || class:, intmethod(laplace)",
+                 "y ~ x + (1 + x | school) + (1 | school:class)", ["school", "class"], 1, 1,
+                 **_LOGIT),
+        _me_case("poisson100k/agq7", "poisson100k",
+                 "random-intercept Poisson, 100,000 obs in 2,000 groups, 7 points", _pois,
+                 "y x || g:", "y ~ x + (1 | g)", ["g"], 7, 7, command="mepoisson",
+                 family="poisson"),
+        _me_case("poisson100k/laplace", "poisson100k", "same data, Laplace", _pois,
+                 "y x || g:, intmethod(laplace)", "y ~ x + (1 | g)", ["g"], 1, 1,
+                 command="mepoisson", family="poisson"),
+        _me_case("nbreg100k/agq7", "nbreg100k",
+                 "random-intercept negative binomial (mean dispersion), 100,000 obs in 2,000 "
+                 "groups, 7 points", _nb, "y x || g:", "y ~ x + (1 | g)", ["g"], 7, 7,
+                 command="menbreg", family="negativebinomial"),
+        _me_case("ologit50k/agq7", "ologit50k",
+                 "random-intercept ordered logit, 4 categories, 50,000 obs in 1,000 groups, "
+                 "7 points", _ologit50k, "y x || g:", None, ["g"], 7, 7, command="meologit",
+                 family="ordinal",
+                 unsupported={"ordinal": "clmm: add with bench/peer_r.py's ordinal rows"}),
+        _me_case("weibull50k/agq7", "weibull50k",
+                 "mestreg Weibull (PH), 50,000 obs in 1,000 groups, 7 points", _weib,
+                 "x || g:, distribution(weibull)", None, ["g"], 7, 7, command="mestreg",
+                 family="weibull", stset={"time": "t", "failure": "d"}),
+        _me_case("hdp_meqr_slope", "hdp3",
+                 "manual: hdp, meqrlogit ... || hid: || did: lengthofstay (7 points, "
+                 "mode-curvature)", _hdp, f"remission {HDP_X} || hid: || did: lengthofstay",
+                 f"remission ~ {HDP_R} + (1 | hid) + (1 | hid:did) + (0 + lengthofstay | hid:did)",
+                 ["hid", "did"], 7, 1, command="meqrlogit", family="binomial",
+                 method="mcagh7", categorical=["familyhx", "cancerstage"],
+                 peers_note="peers: Laplace, independent slope and intercept",
+                 unsupported={"glmm": "glmm 0.6: a random slope needs a correlated random "
+                                      "intercept ('0 +' in a random term is refused)"}),
+    ]
+}
+CASES.update(NEW_GLMM_CASES)
+GLMM_CASES.update(NEW_GLMM_CASES)
+GROUPS["glmm"] = list(GLMM_CASES)
+GROUPS["glmm_new"] = list(NEW_GLMM_CASES)
+for _name in NEW_GLMM_CASES:
+    if "/" in _name:
+        GROUPS.setdefault(_name.split("/")[0], []).append(_name)

@@ -28,6 +28,8 @@ def load():
 def method(spec: dict) -> str:
     """How memodels integrates: ML for a linear model, Laplace or ``mvagh<n>`` (Stata's
     default mean-variance adaptive Gauss-Hermite quadrature, n points per level)."""
+    if spec.get("method"):  # e.g. meqr's mode-curvature rule, "mcagh7"
+        return spec["method"]
     if spec.get("family", "gaussian") == "gaussian":
         return "ML"
     points = spec.get("points", 7)
@@ -54,6 +56,8 @@ def run_memodels(
     memodels, spec: dict, data: Path, repeats: int, budget: float, min_time: float
 ) -> dict:
     df = pd.read_csv(data)
+    if spec.get("stset"):  # mestreg: the data declared (outside the clock)
+        df = memodels.stset(df, **spec["stset"])
     fit = getattr(memodels, spec.get("memodels", "mixed"))  # mixed, melogit, meologit
     times: list[float] = []
     res = None

@@ -64,7 +64,8 @@ def _meqr_engine_options(opts: dict[str, Any], command: str, crossed_or_sparse: 
     the standardized random effects) and iteration limit of the posterior-mode solve at
     each evaluation; ``matsqrt`` (the default) is the Cholesky square-root
     parameterization memodels uses; ``matlog`` is refused; ``refineopts()`` only as
-    ``iterate(0)``: memodels has no starting-value refinement stage."""
+    ``iterate(0)``, which skips memodels' refinement of the starting values (on the
+    one-node likelihood, :mod:`memodels.glmm.resolved_exact`; ``refine``: False)."""
     from ..syntax.options import MAXIMIZE_OPTIONS, parse_options
 
     if opts.get("matlog"):
@@ -79,9 +80,10 @@ def _meqr_engine_options(opts: dict[str, Any], command: str, crossed_or_sparse: 
                               "globally")
         rest = {k: v for k, v in inner.items() if k not in ("log", "nolog")}
         if rest != {"iterate": 0}:
-            raise OptionError(f"refineopts({refine}): memodels' {command} has no starting-"
-                              "value refinement stage (it behaves as refineopts(iterate(0)));"
-                              " other refineopts() are not implemented")
+            raise OptionError(f"refineopts({refine}): memodels' {command} refines the "
+                              "starting values on the one-node likelihood, not by Stata's "
+                              "fixed-quadrature iterations; only refineopts(iterate(0)) (no "
+                              "refinement stage) is implemented")
     out: dict[str, Any] = {}
     if opts.get("retolerance") not in (None, True):
         out["tol"] = float(opts["retolerance"])
@@ -93,6 +95,8 @@ def _meqr_engine_options(opts: dict[str, Any], command: str, crossed_or_sparse: 
                           "(the sparse engine solves the modes to its own tolerance)")
     if out.get("maxiter", 1) < 1 or out.get("tol", 1.0) <= 0:
         raise OptionError("retolerance() must be positive and reiterate() at least 1")
+    if refine not in (None, True, ""):
+        out["refine"] = False  # refineopts(iterate(0)): no refinement stage
     return out
 
 

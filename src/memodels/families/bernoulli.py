@@ -57,6 +57,25 @@ class Bernoulli(Binomial):
             return _logit_terms(y, eta)
         return super().derivatives(y, eta, aux)
 
+    def loglik_score(self, y, eta, aux=None):
+        """log f and its eta-derivative only (no second derivative): for the gradient
+        passes of the quadrature engines, with fewer passes over large node arrays."""
+        if self.link.name != "logit":
+            lf, s, _ = self.derivatives(y, eta, aux)
+            return lf, s
+        y = np.asarray(y, dtype=float)
+        eta = np.asarray(eta, dtype=float)
+        e = np.abs(eta)
+        np.negative(e, out=e)
+        np.exp(e, out=e)  # e^{-|eta|}
+        r = e + 1.0
+        lf = np.log1p(e)
+        lf += np.maximum(eta, 0.0)
+        np.subtract(y * eta, lf, out=lf)
+        np.divide(np.where(eta >= 0, 1.0, e), r, out=r)  # p
+        np.subtract(y, r, out=r)
+        return lf, r
+
     def mean(self, eta):
         return self.link.inverse(np.asarray(eta, dtype=float))
 

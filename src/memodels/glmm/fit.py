@@ -316,7 +316,8 @@ def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx, re_op
             val = model.loglik(par)
             return val if np.isfinite(val) else -np.inf
         try:
-            state["ad"] = model.adapt(par, state["ad"], **(re_options or {}))
+            state["ad"] = model.adapt(par, state["ad"],
+                                      **resolved_newton.mode_options(re_options))
         except (np.linalg.LinAlgError, FloatingPointError, ValueError):
             return -np.inf
         val = model.loglik(par, state["ad"])

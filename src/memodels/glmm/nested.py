@@ -42,6 +42,7 @@ W_l are those of the weighted integrand (the adaptive parameters use them).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,6 +123,22 @@ class NestedQuadrature(ParamLayout):
                 np.repeat(prev, a.shape[0], axis=0), np.tile(a, (prev.shape[0], 1))], axis=1))
         self._set_weights(weights, level_weights)
 
+    def with_points(self, points: int) -> NestedQuadrature:
+        """A copy of this engine integrating with ``points`` per dimension at every level
+        (the same data, parameters and adaptive parameters' layout; a cheaper rule for
+        starting values)."""
+        out = copy.copy(self)
+        out.rules = [product_rule(points, q) for q in self.q]
+        out.K = [r[0].shape[0] for r in out.rules]
+        out.outer_nodes = [np.zeros((1, 0))]
+        for lev in range(1, self.depth):
+            prev = out.outer_nodes[-1]
+            a = out.rules[lev - 1][0]
+            out.outer_nodes.append(np.concatenate([
+                np.repeat(prev, a.shape[0], axis=0), np.tile(a, (prev.shape[0], 1))], axis=1))
+        out._path_grid = None
+        return out
+
     def _set_weights(self, weights, level_weights) -> None:
         """w_obs (n,), w_lev[l] (M_l,), w_cum[l] (M_l,) = product of the cluster weights
         from the top down to each level-l cluster, w_path (n,) = w_obs times the product
@@ -185,12 +202,59 @@ class NestedQuadrature(ParamLayout):
             parts.append(e)
         return eta.reshape(n, -1), parts
 
+    def path_grid(self) -> np.ndarray:
+        """The standardized nodes of every full node path with a leading 1,
+        a~(k) = [1, a_1(k_1), ..., a_D(k_D)], (Ktot, 1 + Q), paths in the engine's order
+        (k_1 outermost)."""
+        # cached per rule: copies of the engine with other rules (posterior_nested's
+        # with_points) must not see this one's grid
+        key = tuple(id(r[0]) for r in self.rules)
+        cached = getattr(self, "_path_grid", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        grid = np.ones((1, 1))
+        for lev in range(self.depth):
+            a = self.rules[lev][0]
+            grid = np.concatenate([np.repeat(grid, a.shape[0], axis=0),
+                                   np.tile(a, (grid.shape[0], 1))], axis=1)
+        self._path_grid = (key, grid)
+        return grid
+
+    def eta_linear(self, beta, thetas, ads) -> np.ndarray:
+        """eta (n, Ktot) over all node paths from the adaptive parameters directly: every
+        level's nodes v = mu + B a_outer + C a_k are linear in the path's standardized
+        nodes, so eta_i(k) = c_i . a~(k) with c_i = [x_i b, 0] + sum_l z_i Lambda_l
+        [mu, B, C]_l (one matrix product with :meth:`path_grid`; equals :meth:`_eta`)."""
+        n = self.y.size
+        grid = self.path_grid()
+        coef = np.zeros((n, grid.shape[1]))
+        coef[:, 0] = self.X @ beta + self.offset
+        for lev in range(self.depth):
+            ad = ads[lev]
+            zl = self.Z[lev] @ self.structures[lev].relative_factor(thetas[lev])
+            g = np.concatenate([ad.mu[:, :, None], ad.b, ad.chol], axis=2)
+            coef[:, : g.shape[2]] += np.einsum("iq,iqc->ic", zl, g[self.cl[lev]])
+        return coef @ grid.T
+
+    def obs_sum(self, x: np.ndarray) -> np.ndarray:
+        """Sums of the rows of x (n, K) per innermost cluster, (M_D, K), by a sparse
+        indicator product (much faster than np.add.reduceat along axis 0)."""
+        ind = getattr(self, "_obs_indicator", None)
+        if ind is None:
+            from scipy import sparse
+
+            n = self.y.size
+            ind = sparse.csr_matrix((np.ones(n), (self.cl[-1], np.arange(n))),
+                                    shape=(self.m[-1], n))
+            self._obs_indicator = ind
+        return np.asarray(ind @ x)
+
     def _integrate(self, lf: np.ndarray, nodes):
         """J_l and R_l for every level (innermost first in the loop), from log f (n, Ktot)."""
         kk = self.K
         if self.w_obs is not None:
             lf = lf * self.w_obs[:, None]
-        acc = np.add.reduceat(lf, self.obs_starts, axis=0)  # (M_D, Ktot)
+        acc = self.obs_sum(lf)  # (M_D, Ktot)
         js, rs = [None] * self.depth, [None] * self.depth
         for lev in range(self.depth - 1, -1, -1):
             outer = int(np.prod(kk[:lev])) if lev else 1
@@ -219,10 +283,27 @@ class NestedQuadrature(ParamLayout):
     def cluster_loglik(self, params, ads):
         beta, aux, thetas = self.split(params)
         nodes = [self._level_nodes(lev, ads[lev]) for lev in range(self.depth)]
-        eta, _ = self._eta(beta, thetas, nodes)
+        eta = self.eta_linear(beta, thetas, ads)
         lf = self.family.loglik(self.y[:, None], eta, aux if self.n_aux else None)
         js, rs = self._integrate(lf, nodes)
         return rs[0][:, 0], js, rs, nodes
+
+    def node_pass(self, params, ads, curvature: bool = True):
+        """One quadrature pass for derivatives: (log likelihood, the scores d log f / d eta
+        at every observation and node path (n, Ktot), the second derivatives h likewise, the
+        conditional node posteriors P_l and path weights W_l of every level
+        (:meth:`_posteriors`)).  Unweighted engines only."""
+        beta, aux, thetas = self.split(params)
+        nodes = [self._level_nodes(lev, ads[lev]) for lev in range(self.depth)]
+        eta = self.eta_linear(beta, thetas, ads)
+        auxv = aux if self.n_aux else None
+        if curvature or not hasattr(self.family, "loglik_score"):
+            lf, s, h = self.family.derivatives(self.y[:, None], eta, auxv)
+        else:  # h is not needed: one pass less over the (n, Ktot) arrays
+            (lf, s), h = self.family.loglik_score(self.y[:, None], eta, auxv), None
+        js, rs = self._integrate(lf, nodes)
+        ps, ws = self._posteriors(js, rs)
+        return float(rs[0][:, 0].sum()), s, h, ps, ws
 
     def loglik(self, params, ads) -> float:
         try:
@@ -354,9 +435,17 @@ class NestedQuadrature(ParamLayout):
         return rs, ps, ws, g, grad, hess
 
     def derivatives(self, params, ads):
-        ptot = self.n_params
         rs, ps, ws, g, grad, hess = self._obs_pieces(params, ads)
-        # covariance terms, innermost level first
+        self.add_covariance_terms(hess, g, ps, ws)
+        top = rs[0][:, 0]
+        llf = float(top.sum() if self.w_lev is None else self.w_lev[0] @ top)
+        return llf, grad, 0.5 * (hess + hess.T)
+
+    def add_covariance_terms(self, hess, g, ps, ws) -> None:
+        """Add the Hessian's covariance terms sum_l sum_c W_{l-1} Cov_{k_l|k_<l}(G_l) to
+        ``hess`` (in place), innermost level first, from the innermost clusters'
+        gradients g (M_D, Ktot, P) at every node path (module docstring)."""
+        ptot = hess.shape[0]
         kk = self.K
         for lev in range(self.depth - 1, -1, -1):
             outer = int(np.prod(kk[:lev])) if lev else 1
@@ -375,9 +464,6 @@ class NestedQuadrature(ParamLayout):
                 if self.w_lev is not None:
                     gbar = gbar * self.w_lev[lev][:, None, None]
                 g = np.add.reduceat(gbar, self.child_starts[lev - 1], axis=0)
-        top = rs[0][:, 0]
-        llf = float(top.sum() if self.w_lev is None else self.w_lev[0] @ top)
-        return llf, grad, 0.5 * (hess + hess.T)
 
     def scores(self, params, ads) -> np.ndarray:
         """Each top-level cluster's (weighted) score w_1(c) d R_1(c) / d params at fixed
