@@ -51,14 +51,16 @@ def _solve(elems, det, v):
 
 
 def em_closed_form(model, theta: np.ndarray, reml: bool, iterations: int,
-                   tolerance: float) -> np.ndarray:
+                   tolerance: float, log=None) -> np.ndarray:
     """``iterations`` EM steps from ``theta`` (stopping early when the deviance changes
-    by a relative amount below ``tolerance``, as Stata's emtolerance()); q <= 2."""
+    by a relative amount below ``tolerance``, as Stata's emtolerance()); q <= 2.
+    ``log(iteration, ll)`` is called with the (restricted) log likelihood at each iterate
+    (emlog, emdots)."""
     structure = model.first.structure
     n_dof = model.dof(reml)
     p = model.p
     previous = np.inf
-    for _ in range(iterations):
+    for k in range(iterations):
         lam = structure.relative_factor(theta)
         elems, det, v, vx = _blocks(model, lam)
         if not np.all(det > 0):
@@ -77,6 +79,8 @@ def em_closed_form(model, theta: np.ndarray, reml: bool, iterations: int,
         r2 = max(model.yty - cc - float(beta @ rhs), 1e-300)
         dev = float(np.log(det).sum()) + n_dof * (1.0 + np.log(2.0 * np.pi * r2 / n_dof))
         dev += logdet_x if reml else 0.0
+        if log is not None:
+            log(k, -0.5 * dev)
         if abs(previous - dev) <= tolerance * abs(dev):
             break
         previous = dev

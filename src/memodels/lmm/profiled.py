@@ -286,7 +286,7 @@ class ProfiledLMM(Criteria):
         if structure.q <= 2:
             from .em import em_closed_form
 
-            return em_closed_form(self, theta, reml, iterations, tolerance)
+            return em_closed_form(self, theta, reml, iterations, tolerance, log=log)
         previous = np.inf
         for k in range(iterations):
             ev = self.evaluate([theta], keep=True)
