@@ -52,6 +52,16 @@ metric by the delta method.  Checked three ways:
     intervals are symmetric on the log scale), and at the optimum the inverse Hessian
     is invariant to the metric, so no reparametrization moves the fixed-effect SEs;
     an OPG variance needs more than one cluster and the model has one (``_all``);
+  - modes by Newton's method stopped at max|step| < tol (1e-2..1e-6), the determinant
+    from the last factorization: started from 0, the exact figures at every tol; started
+    from the optimum's modes, erratic with tol and step (+9.21 +11.15 +1.61 +19.33 at
+    tol 1e-2; +55.50 +39.96 +39.47 +54.89 at 1e-3; +1.83 -0.91 +0.06 +0.06 at 1e-6);
+  - a Hessian as the Jacobian of the partial gradient (modes held at their re-solved
+    values when differentiating): that gradient is not 0 at the optimum (1.74 for
+    1.wsm, 1.81 for _cons), so its root is not the printed estimates;
+  - the sequential per-level Laplace (female effects inner, male outer with its own
+    curvature) and modes maximizing h - 1/2 log|A| instead of h: log likelihoods
+    -208.436 and -208.737 against the printed -209.27659 (ours -209.276586);
 * on a model where the Laplace approximation is nearly exact (Poisson, 200 observations
   per group): its SEs equal 30-point adaptive quadrature's to 1e-3;
 * against a numerical Hessian of the Laplace log likelihood computed here in Stata's
