@@ -62,6 +62,12 @@ metric by the delta method.  Checked three ways:
   - the sequential per-level Laplace (female effects inner, male outer with its own
     curvature) and modes maximizing h - 1/2 log|A| instead of h: log likelihoods
     -208.436 and -208.737 against the printed -209.27659 (ours -209.276586);
+  - fixed-effect SEs conditional on the variances (inverse of the beta block of the
+    exact Hessian: +1.42 -10.26 -11.66 -1.00) or lme4's PIRLS Schur complement
+    (-3.12 -11.08 -14.71 -3.65).
+  The printed Wald chi2(3) = 37.44 is independent evidence that Stata's VCE differs
+  from ours, not a misprint: ours gives 37.57, the printed SEs with our correlations
+  37.41;
 * on a model where the Laplace approximation is nearly exact (Poisson, 200 observations
   per group): its SEs equal 30-point adaptive quadrature's to 1e-3;
 * against a numerical Hessian of the Laplace log likelihood computed here in Stata's
