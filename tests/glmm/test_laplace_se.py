@@ -62,6 +62,9 @@ metric by the delta method.  Checked three ways:
   - the sequential per-level Laplace (female effects inner, male outer with its own
     curvature) and modes maximizing h - 1/2 log|A| instead of h: log likelihoods
     -208.436 and -208.737 against the printed -209.27659 (ours -209.276586);
+  - one Newton step for the modes with the stored (optimum's) Newton matrix instead of
+    the current one: +5.62 -0.63 +0.20 +3.71 -0.76 -1.92 (standardized start), +7.52
+    +4.59 +8.89 +4.37 +24.11 +27.71 (original-metric start);
   - fixed-effect SEs conditional on the variances (inverse of the beta block of the
     exact Hessian: +1.42 -10.26 -11.66 -1.00) or lme4's PIRLS Schur complement
     (-3.12 -11.08 -14.71 -3.65).
