@@ -19,6 +19,58 @@ metric by the delta method.  Checked three ways:
   (diuretics, Gaussian, one level, where Laplace is exact), matches them to 1e-3 with the
   same exact information (tests/reference/test_me_examples_blocks_constraints.py), which
   a Hessian with the modes held fixed would not;
+* further hypotheses tried and rejected (issue 14 item 3; dense re-implementation of the
+  salamander Laplace likelihood, Hessian in (beta, ln sd) at the optimum; figures are
+  se ours/printed - 1 in %, order 1.wsm, 1.wsf, 1.wsm#1.wsf, _cons, ln sd male, female;
+  the exact information gives +2.47 -0.34 +0.13 +1.41 +0.20 -0.36):
+
+  - Laplace as one-point MCAGH with the adaptive parameters of the last update held
+    fixed (integrand at the fixed node, fixed scale): modes fixed in the standardized
+    metric -21.67 -8.34 +3.97 -28.40 and the variances not identified (Hessian not
+    negative definite); in the original metric -23.82 -29.94 -18.12 -35.33 -42.19
+    -41.82.  Fixed modes with the curvature recomputed at them: -18.25 -16.94 -4.47
+    -28.40 +1.71 +2.86 (standardized), -18.86 -27.47 -14.00 -31.45 -53.88 -53.11
+    (original).  Modes re-solved with the weights W held at the optimum: -3.01 -6.75
+    -10.53 -2.68 -17.96 -17.85;
+  - modes from Newton steps started at the optimum's modes: one step, curvature at the
+    new point +1.84 -0.91 +0.06 +0.06 +0.12 -0.51 (standardized start), +1.63 -1.77 -1.23
+    -0.04 -3.13 -3.62 (original-metric start); one step with the curvature taken at the
+    start (the last Newton matrix): +9.21 +11.15 +1.61 +19.33 +11.83 +16.21; two steps
+    with the curvature from the first: +1.83 -0.91 +0.06 +0.06 +0.11 -0.51; two or more
+    full steps reproduce the exact figures;
+  - one block Gauss-Seidel sweep (male then female effects) +2.24 -1.37 -0.11 -3.15
+    -1.97 -0.77; female then male +2.55 -1.26 -0.41 -1.24 -0.37 -3.45; one diagonal
+    (Jacobi) step +2.84 -2.40 -0.65 -7.95 -2.73 -4.53;
+  - ml-style forward-difference Hessians of the exact function, steps 1e-4..1e-1
+    relative or sized to change the log likelihood by 1e-8..1e-2: 1.wsm stays within
+    +2.36..+3.06 and _cons within +1.32..+1.72 at every step, so no step rule explains
+    the printed figures;
+  - a block-diagonal (male block, female block) log determinant: log likelihood
+    -210.998 (printed -209.27659), so Stata's determinant is the full joint one, as
+    ours is;
+  - the delta method: the printed variance SEs equal 2 var se(ln sd) (their confidence
+    intervals are symmetric on the log scale), and at the optimum the inverse Hessian
+    is invariant to the metric, so no reparametrization moves the fixed-effect SEs;
+    an OPG variance needs more than one cluster and the model has one (``_all``);
+  - modes by Newton's method stopped at max|step| < tol (1e-2..1e-6), the determinant
+    from the last factorization: started from 0, the exact figures at every tol; started
+    from the optimum's modes, erratic with tol and step (+9.21 +11.15 +1.61 +19.33 at
+    tol 1e-2; +55.50 +39.96 +39.47 +54.89 at 1e-3; +1.83 -0.91 +0.06 +0.06 at 1e-6);
+  - a Hessian as the Jacobian of the partial gradient (modes held at their re-solved
+    values when differentiating): that gradient is not 0 at the optimum (1.74 for
+    1.wsm, 1.81 for _cons), so its root is not the printed estimates;
+  - the sequential per-level Laplace (female effects inner, male outer with its own
+    curvature) and modes maximizing h - 1/2 log|A| instead of h: log likelihoods
+    -208.436 and -208.737 against the printed -209.27659 (ours -209.276586);
+  - one Newton step for the modes with the stored (optimum's) Newton matrix instead of
+    the current one: +5.62 -0.63 +0.20 +3.71 -0.76 -1.92 (standardized start), +7.52
+    +4.59 +8.89 +4.37 +24.11 +27.71 (original-metric start);
+  - fixed-effect SEs conditional on the variances (inverse of the beta block of the
+    exact Hessian: +1.42 -10.26 -11.66 -1.00) or lme4's PIRLS Schur complement
+    (-3.12 -11.08 -14.71 -3.65).
+  The printed Wald chi2(3) = 37.44 is independent evidence that Stata's VCE differs
+  from ours, not a misprint: ours gives 37.57, the printed SEs with our correlations
+  37.41;
 * on a model where the Laplace approximation is nearly exact (Poisson, 200 observations
   per group): its SEs equal 30-point adaptive quadrature's to 1e-3;
 * against a numerical Hessian of the Laplace log likelihood computed here in Stata's
