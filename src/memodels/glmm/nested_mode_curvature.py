@@ -3,23 +3,30 @@ formulas, mode-curvature adaptive Gauss-Hermite quadrature, ``intmethod(mcagherm
 the meqrlogit/meqrpoisson engine, Pinheiro and Chao 2006): the joint posterior mode of
 every top-level cluster's effects and its curvature, factored along the tree of nested
 clusters into each level's node placement (mu, B, C) of
-:class:`memodels.glmm.nested.JointAdaptive`.
+:class:`JointAdaptive` (defined here, below :mod:`memodels.glmm.nested`, which imports
+this module; the model argument is a :class:`memodels.glmm.nested.NestedQuadrature`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..lmm import batched
-from .nested import JointAdaptive
-
-if TYPE_CHECKING:
-    from .nested import NestedQuadrature
 
 
-def adapt_mode(model: NestedQuadrature, params, ads, tol: float, maxiter: int
+@dataclass
+class JointAdaptive:
+    """Adaptive parameters of one level: v = mu + B a_outer + C a (per cluster)."""
+
+    mu: np.ndarray  # (M, q)
+    b: np.ndarray  # (M, q, Q_outer)
+    chol: np.ndarray  # (M, q, q)
+
+
+def adapt_mode(model: Any, params, ads, tol: float, maxiter: int
                ) -> list[JointAdaptive]:
     """Mode-curvature adaptation for any number of nested levels ([ME] meglm, Methods
     and formulas, mode-curvature adaptive Gauss-Hermite quadrature, intmethod(mcaghermite);
