@@ -73,15 +73,25 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {
     ("memodels.postestimation.quadchk", "memodels.commands.dispatch"): "refits",
     # arrive with the Dask branch (#15): the distributed fit reuses the command checks
     ("memodels.distributed.glmm", "memodels.commands.me_checks"): "#15 command checks",
-    ("memodels.distributed.glmm", "memodels.commands"): "#15 command entry",
+    ("memodels.distributed.glmm", "memodels.commands.meglm"): "#15 command entry",
+    # already on the integration branch (7090130), listed for the merge: more results
+    # methods delegating upward (summary(), random_effects(), newdata predictions)
+    ("memodels.results.base", "memodels.output.summary"): "results.summary()",
+    ("memodels.results.base", "memodels.postestimation.groups"): "results.random_effects()",
+    ("memodels.results.base", "memodels.postestimation.newdata"): "predict on new data",
+    ("memodels.results.base", "memodels.postestimation.surface"): "results methods",
+    ("memodels.survival.results", "memodels.postestimation.newdata"): "predict on new data",
 }
 
 # Same-layer edges (inside functions) that close a circle (importer, imported).
 KNOWN_CIRCLE_EDGES: dict[tuple[str, str], str] = {
-    # plan: a session state module that the handlers import, a command registry that
-    # the dispatcher reads
-    ("memodels.session", "memodels.cli.common"): "session uses the handlers' helpers",
-    ("memodels.session", "memodels.cli.script"): "session runs do-files",
+    # on the integration branch (7090130), listed for the merge: the session imports the
+    # console's handlers and two handlers call back into the session (plan: a session
+    # state module that the handlers import, a command registry the dispatcher reads).
+    # Here the handlers name Session only under TYPE_CHECKING, which is no circle.
+    ("memodels.cli.control", "memodels.session"): "is_command_word, split_prefixes",
+    ("memodels.cli.cmd_by", "memodels.session"): "resolve_command, split_prefixes",
+    ("memodels.results.base", "memodels.results.persist"): "results.save() (integ)",
     # the base class's replay copy needs the concrete classes (plan: each class
     # registers its replay builder)
     ("memodels.results.base", "memodels.results.replay"): "replay_copy()",
@@ -136,6 +146,11 @@ def _modules() -> dict[str, Path]:
     return mods
 
 
+@functools.cache
+def _all_imports() -> list[tuple[str, str, str | None, bool]]:
+    return _imports(_modules())
+
+
 def _imports(mods: dict[str, Path]) -> list[tuple[str, str, str | None, bool]]:
     """(importer, imported module, imported name or None, runtime) for every import of a
     memodels module, module-level or inside functions; ``runtime`` is False under
@@ -178,13 +193,11 @@ def _layer(mod: str) -> int:
 
 
 def upward() -> set[tuple[str, str]]:
-    mods = _modules()
-    return {(a, b) for a, b, _, _ in _imports(mods) if _layer(b) > _layer(a)}
+    return {(a, b) for a, b, _, _ in _all_imports() if _layer(b) > _layer(a)}
 
 
 def private() -> set[tuple[str, str, str]]:
-    mods = _modules()
-    return {(a, b, n) for a, b, n, _ in _imports(mods)
+    return {(a, b, n) for a, b, n, _ in _all_imports()
             if n and n.startswith("_") and not n.startswith("__")}
 
 
@@ -193,7 +206,7 @@ def circles(skip: set[tuple[str, str]]) -> list[list[str]]:
     without the ``skip`` edges."""
     mods = _modules()
     graph: dict[str, set[str]] = {m: set() for m in mods}
-    for a, b, _, runtime in _imports(mods):
+    for a, b, _, runtime in _all_imports():
         if runtime and (a, b) not in skip:
             graph[a].add(b)
     index: dict[str, int] = {}
@@ -233,8 +246,8 @@ def circles(skip: set[tuple[str, str]]) -> list[list[str]]:
 
 
 def _present(entries, mods) -> list:
-    """Entries whose importing module exists here (those of unmerged branches wait)."""
-    return [e for e in entries if e[0] in mods]
+    """Entries whose two modules exist here (those of unmerged branches wait)."""
+    return [e for e in entries if e[0] in mods and e[1] in mods]
 
 
 def test_every_module_has_a_layer():
@@ -263,9 +276,11 @@ def test_no_new_private_import():
 def test_allowlists_only_shrink():
     """An allowlisted violation that no longer occurs must be deleted from the list."""
     mods = _modules()
-    edges = {(a, b) for a, b, _, _ in _imports(mods)}
+    edges = {(a, b) for a, b, _, _ in _all_imports()}
     stale = [e for e in _present(KNOWN_UPWARD, mods) if e not in edges]
-    stale += [e for e in _present(KNOWN_CIRCLE_EDGES, mods) if e not in edges]
+    skip = set(KNOWN_UPWARD) | set(KNOWN_CIRCLE_EDGES)
+    stale += [e for e in _present(KNOWN_CIRCLE_EDGES, mods)
+              if e not in edges or not circles(skip - {e})]  # no longer closes a circle
     now_private = private()
     stale += [e for e in _present(KNOWN_PRIVATE, mods) if e not in now_private]
     assert not stale, f"fixed: delete these allowlist entries: {stale}"

@@ -42,14 +42,24 @@ W_l are those of the weighted integrand (the adaptive parameters use them).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import logsumexp
 
 from ..lmm import batched
 from ..quadrature.gauss_hermite import product_rule
 from .layout import ParamLayout
-from .nested_mode_curvature import JointAdaptive, adapt_mode
 from .weights import any_weights, cluster_weights, obs_weights
+
+
+@dataclass
+class JointAdaptive:
+    """Adaptive parameters of one level: v = mu + B a_outer + C a (per cluster)."""
+
+    mu: np.ndarray  # (M, q)
+    b: np.ndarray  # (M, q, Q_outer)
+    chol: np.ndarray  # (M, q, q)
 
 
 class NestedQuadrature(ParamLayout):
@@ -257,6 +267,8 @@ class NestedQuadrature(ParamLayout):
 
     def _adapt_mode(self, params, ads, tol: float, maxiter: int):
         """Mode-curvature adaptation (:func:`memodels.glmm.nested_mode_curvature.adapt_mode`)."""
+        from .nested_mode_curvature import adapt_mode
+
         return adapt_mode(self, params, ads, tol, maxiter)
 
     def _path_values(self, lev: int, nodes) -> np.ndarray:

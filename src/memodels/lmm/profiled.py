@@ -52,6 +52,10 @@ def sparse_z(terms: list[EngineTerm], n: int) -> tuple[sp.csr_matrix, list[int]]
     return mat, offsets
 
 
+# kept for an importer in a busy area (postestimation/blup.py); use the public name
+_sparse_z = sparse_z
+
+
 class ProfiledLMM(Criteria):
     """Sufficient statistics of a linear mixed model and its profiled likelihood."""
 
@@ -277,7 +281,3 @@ class ProfiledLMM(Criteria):
         g_det = 2.0 * np.einsum("kij,ij->k", dl, s1)
         g_r2 = -2.0 * np.einsum("kij,ij->k", dl, ztr.T @ u)
         return ev, g_det, g_r2
-
-
-# kept for an importer in a busy area (postestimation/blup.py); use the public name
-_sparse_z = sparse_z
