@@ -71,8 +71,8 @@ def binary_terms(link_name: str, eta):
             pq = p * q
             return -softplus(-eta), -softplus(eta), q, -p, -pq, -pq
         if link_name == "probit":
-            lam_p, kap_p = _probit_hazard(eta)
-            lam_q, kap_q = _probit_hazard(-eta)
+            lam_p, kap_p = probit_hazard(eta)
+            lam_q, kap_q = probit_hazard(-eta)
             return (special.log_ndtr(eta), special.log_ndtr(-eta), lam_p, -lam_q,
                     -kap_p, -kap_q)
         if link_name == "cloglog":
@@ -86,7 +86,7 @@ def binary_terms(link_name: str, eta):
     raise ValueError(f"link {link_name} is not a binary-response link")
 
 
-def _probit_hazard(x: np.ndarray):
+def probit_hazard(x: np.ndarray):
     """lambda(x) = phi(x)/Phi(x) and kappa(x) = lambda(x) (x + lambda(x)) = -lambda'(x)."""
     x = np.asarray(x, dtype=float)
     lam = np.exp(-0.5 * x * x - _LOG_SQRT_2PI - special.log_ndtr(x))

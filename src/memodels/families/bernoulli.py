@@ -16,7 +16,7 @@ import numpy as np
 
 from ._util import binary_terms, check_finite
 from .base import Link
-from .binomial import Binomial, _xlogy_sum
+from .binomial import Binomial, xlogy_sum
 from .links import LINKS
 
 
@@ -49,7 +49,7 @@ class Bernoulli(Binomial):
             eta = np.asarray(eta, dtype=float)
             return y * eta - (np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta))))
         lp, lq, *_ = binary_terms(self.link.name, eta)
-        return _xlogy_sum(y, lp, 1.0 - y, lq)
+        return xlogy_sum(y, lp, 1.0 - y, lq)
 
     def derivatives(self, y, eta, aux=None):
         y = np.asarray(y, dtype=float)

@@ -85,12 +85,12 @@ class Binomial(Family):
 
     def loglik(self, y, eta, aux=None):
         y, r, (lp, lq, *_rest) = self._terms(y, eta)
-        return _xlogy_sum(y, lp, r - y, lq) + self._log_coef(y, r)
+        return xlogy_sum(y, lp, r - y, lq) + self._log_coef(y, r)
 
     def derivatives(self, y, eta, aux=None):
         y, r, (lp, lq, dlp, dlq, d2lp, d2lq) = self._terms(y, eta)
         f = r - y
-        ll = _xlogy_sum(y, lp, f, lq) + self._log_coef(y, r)
+        ll = xlogy_sum(y, lp, f, lq) + self._log_coef(y, r)
         return ll, y * dlp + f * dlq, y * d2lp + f * d2lq
 
     def aux_derivatives(self, y, eta, aux):
@@ -105,7 +105,7 @@ class Binomial(Family):
         return mu * (1.0 - mu / self._r(mu.shape))
 
 
-def _xlogy_sum(a, la, b, lb):
+def xlogy_sum(a, la, b, lb):
     """a*la + b*lb with 0 * (-inf) taken as 0 (a zero count never contributes)."""
     with np.errstate(invalid="ignore"):
         return np.where(a == 0, 0.0, a * la) + np.where(b == 0, 0.0, b * lb)

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..lmm.profiled import _sparse_z
+from ..lmm.profiled import sparse_z
 from .blocked_spd import BlockedSPD
 from .layout import ParamLayout
 
@@ -37,7 +37,7 @@ class SparseLaplace(ParamLayout):
         self.order = sorted(range(len(terms)),
                             key=lambda i: -terms[i].n_groups * terms[i].Z.shape[1])
         self.iterms = [terms[i] for i in self.order]
-        self.z, self.offsets = _sparse_z(self.iterms, n)
+        self.z, self.offsets = sparse_z(self.iterms, n)
         first = self.iterms[0]
         self.q1 = first.Z.shape[1]
         self.q1_total = first.n_groups * self.q1

@@ -4,26 +4,30 @@ the meqrlogit/meqrpoisson engine, Pinheiro and Chao 2006): the joint posterior m
 every top-level cluster's effects and its curvature, factored along the tree of nested
 clusters into each level's node placement (mu, B, C) of
 :class:`memodels.glmm.nested.JointAdaptive`.
+
+This module is below :mod:`memodels.glmm.nested` (which calls :func:`adapt_mode`): it
+does not import it, and builds the new adaptive parameters with the class of those it
+is given.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
 from ..lmm import batched
-from .nested import JointAdaptive
-
-if TYPE_CHECKING:
-    from .nested import NestedQuadrature
 
 
-def adapt_mode(model: NestedQuadrature, params, ads, tol: float, maxiter: int
-               ) -> list[JointAdaptive]:
+def adapt_mode(model: Any, params, ads: list[Any], tol: float, maxiter: int
+               ) -> list[Any]:
     """Mode-curvature adaptation for any number of nested levels ([ME] meglm, Methods
     and formulas, mode-curvature adaptive Gauss-Hermite quadrature, intmethod(mcaghermite);
     the meqrlogit/meqrpoisson engine of Pinheiro and Chao 2006).
+
+    ``model`` is a :class:`memodels.glmm.nested.NestedQuadrature` and ``ads`` its current
+    list of :class:`memodels.glmm.nested.JointAdaptive` (one per level); the result is a
+    new list of the same class.
 
     For each top-level cluster, the joint posterior mode of all its effects (in the
     standard-normal metric v, eta = xb + sum_l Z_l Lambda_l v_{c_l}) by Newton's method,
@@ -147,13 +151,14 @@ def adapt_mode(model: NestedQuadrature, params, ads, tol: float, maxiter: int
     # factor of the covariance instead is a rotated product rule that misses meqr's
     # printed log likelihoods with random slopes (hdp analysis: -3553.4790, not -3553.4677)
     low = batched.precision_root(np.linalg.inv(_sym(ss[0])))
-    out = [JointAdaptive(vs[0], np.zeros((model.m[0], model.q[0], 0)), low)]
+    joint_adaptive = type(ads[0])  # memodels.glmm.nested.JointAdaptive
+    out = [joint_adaptive(vs[0], np.zeros((model.m[0], model.q[0], 0)), low)]
     lpath = low
     for lev in range(1, depth):
         la = lpath[model.parent[lev]]  # (M_l, P_l, P_l)
         b = -ts[lev] @ la
         chol = batched.precision_root(np.linalg.inv(_sym(ss[lev])))
-        out.append(JointAdaptive(vs[lev], b, chol))
+        out.append(joint_adaptive(vs[lev], b, chol))
         if lev + 1 < depth:
             pl, ql = offs[lev], model.q[lev]
             lpath = np.zeros((model.m[lev], pl + ql, pl + ql))

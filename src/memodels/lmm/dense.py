@@ -23,7 +23,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from .criteria import Criteria, Evaluation, center_on_ols
-from .profiled import _sparse_z
+from .profiled import sparse_z
 from .terms import EngineTerm
 
 DENSE_MAX_Q = 300
@@ -42,7 +42,7 @@ class DenseLMM(Criteria):
         self.resid0 = y  # the OLS residuals (moment_start's)
         self.n_obs, self.n, self.p = n, float(w.sum()), p
         self.terms = terms
-        z, offsets = _sparse_z(terms, n)
+        z, offsets = sparse_z(terms, n)
         zw = z.multiply(w[:, None]).tocsr()
         self.q_total = z.shape[1]
         self.offsets = offsets

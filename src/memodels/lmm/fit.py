@@ -63,7 +63,9 @@ class LMMFit:
     vcov_beta_centred: np.ndarray | None = None
 
 
-def _split(vec: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+def split_by_sizes(vec: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+    """Cut a parameter vector into consecutive pieces of the given ``sizes`` (one per
+    random-effects term, in the order of the terms); shared by the LMM fits."""
     out, pos = [], 0
     for s in sizes:
         out.append(vec[pos : pos + s])
@@ -414,7 +416,7 @@ def _newton_polish(f, phi, free, nrtol, grad=None):
     return newton_polish(f, phi, free, Maximize(nrtolerance=nrtol, nrscale=NRSCALE), grad)
 
 
-def _logger(log, history):
+def iteration_logger(log, history):
     """Log a Newton iteration like the quasi-Newton ones (and keep it in the history)."""
     def note(it: int, val: float) -> None:
         history.append((it, val))
@@ -423,7 +425,11 @@ def _logger(log, history):
     return note
 
 
-def _invert_information(hess: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, bool]:
+def invert_information(hess: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The covariance of the free parameters: the inverse of the observed information
+    (minus the Hessian ``hess``) restricted to ``free`` (zero rows/columns for the fixed
+    ones); the flag is False when the information is not finite or not positive definite
+    ([ME] mixed, Methods and formulas: the variance of the estimated variance components)."""
     k = hess.shape[0]
     vcov = np.zeros((k, k))
     idx = np.flatnonzero(free)
@@ -438,3 +444,11 @@ def _invert_information(hess: np.ndarray, free: np.ndarray) -> tuple[np.ndarray,
         ok, sub = False, np.linalg.pinv(-h)
     vcov[np.ix_(idx, idx)] = sub
     return vcov, ok
+
+
+# Short module-internal names of the public helpers above (kept so that this busy file's
+# call sites, and tests/lmm/test_mixed_refusals.py, are unchanged; other modules import
+# the public names).
+_split = split_by_sizes
+_logger = iteration_logger
+_invert_information = invert_information

@@ -21,7 +21,10 @@ from ..errors import ConvergenceWarning, OptionError
 from ..optimize.blas import single_threaded_blas
 from ..optimize.maximize import Maximize
 from .dense import DENSE_MAX_Q, DenseLMM
-from .fit import LMMFit, _invert_information, _logger, _split
+from .fit import LMMFit
+from .fit import invert_information as _invert_information
+from .fit import iteration_logger as _logger
+from .fit import split_by_sizes as _split
 from .polish import NRSCALE, newton_polish
 from .profiled import ProfiledLMM
 from .start import moment_start

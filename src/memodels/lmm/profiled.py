@@ -31,7 +31,7 @@ from .terms import EngineTerm
 DENSE_LIMIT = 4000
 
 
-def _sparse_z(terms: list[EngineTerm], n: int) -> tuple[sp.csr_matrix, list[int]]:
+def sparse_z(terms: list[EngineTerm], n: int) -> tuple[sp.csr_matrix, list[int]]:
     """Z for several terms as one sparse n x Q matrix, columns grouped by term, group, effect."""
     rows, cols, vals, offsets = [], [], [], []
     off = 0
@@ -50,6 +50,10 @@ def _sparse_z(terms: list[EngineTerm], n: int) -> tuple[sp.csr_matrix, list[int]
     )
     mat.eliminate_zeros()
     return mat, offsets
+
+
+# kept for an importer in a busy area (postestimation/blup.py); use the public name
+_sparse_z = sparse_z
 
 
 class ProfiledLMM(Criteria):
@@ -93,8 +97,8 @@ class ProfiledLMM(Criteria):
         self.z1y = batched.group_cross(g, first.n_groups, zw, y[:, None])[:, :, 0]
         self.rest_terms = [terms[i] for i in order[1:]]
         if self.rest_terms:
-            zr, self.rest_offsets = _sparse_z(self.rest_terms, n)
-            z1, _ = _sparse_z([first], n)
+            zr, self.rest_offsets = sparse_z(self.rest_terms, n)
+            z1, _ = sparse_z([first], n)
             zrw = sp.diags(w) @ zr
             self.rr = (zr.T @ zrw).tocsr()
             self.zrx = np.asarray(zrw.T @ X)

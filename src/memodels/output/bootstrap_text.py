@@ -15,7 +15,7 @@ import math
 
 from . import numfmt
 from .glmm_text import abbrev, abbrev_label
-from .stata_text import RULE, _header_pair
+from .stata_text import RULE, header_pair
 
 SEP = "-" * 13 + "+" + "-" * 64
 TOP = f"{'':>13}|{'Observed':>11}{'Bootstrap':>12}{'Normal-based':>37}"
@@ -24,14 +24,14 @@ CI_KINDS = {"normal": ("N", "normal"), "percentile": ("P", "percentile"),
 
 
 def header(res, reps: int, wald: tuple[float, int] | None) -> list[str]:
-    out = [_header_pair(res.title, "Number of obs", numfmt.comma_int(res.nobs)),
-           _header_pair("", "Replications", numfmt.comma_int(reps))]
+    out = [header_pair(res.title, "Number of obs", numfmt.comma_int(res.nobs)),
+           header_pair("", "Replications", numfmt.comma_int(reps))]
     if wald is not None:
         chi2, df = wald
         val = "." if df == 0 or math.isnan(chi2) else f"{chi2:.2f}"
         p = "." if df == 0 or math.isnan(chi2) else f"{_chi2_sf(chi2, df):.4f}"
-        out.append(_header_pair("", f"Wald chi2({df})", val))
-        out.append(_header_pair(f"{res.ll_label} = {numfmt.g_ll(res.llf)}", "Prob > chi2", p))
+        out.append(header_pair("", f"Wald chi2({df})", val))
+        out.append(header_pair(f"{res.ll_label} = {numfmt.g_ll(res.llf)}", "Prob > chi2", p))
     return out
 
 
@@ -50,9 +50,9 @@ def results_text(boot_res, reps: int, wald) -> str:
     if hasattr(boot_res, "intmethod"):
         table = table_lines(boot_res)
     else:  # mixed: its two tables
-        from .stata_text import _fixed_table, _random_table
+        from .stata_text import fixed_table, random_table
 
-        table = _fixed_table(boot_res) + [""] + _random_table(boot_res)
+        table = fixed_table(boot_res) + [""] + random_table(boot_res)
     out, done = [], False
     for line in table:
         out.append(line)
@@ -64,8 +64,8 @@ def results_text(boot_res, reps: int, wald) -> str:
 
 def estat_text(res, table, reps: int, kinds: list[str], level: float) -> str:
     """``estat bootstrap [, normal percentile bc all]``."""
-    lines = [_header_pair(res.title, "Number of obs", numfmt.comma_int(res.nobs)),
-             _header_pair("", "Replications", numfmt.comma_int(reps)), "", RULE,
+    lines = [header_pair(res.title, "Number of obs", numfmt.comma_int(res.nobs)),
+             header_pair("", "Replications", numfmt.comma_int(reps)), "", RULE,
              f"{'':>13}|{'Observed':>12}{'':>11}{'Bootstrap':>12}",
              f"{abbrev(res.depvar, 12):>12} |{'Coef.':>12}{'Bias':>11}{'Std. Err.':>12}"
              f"  [{level:g}% Conf. Interval]", SEP]

@@ -30,7 +30,7 @@ from .coef_layout import (
     stretched,
 )
 from .display_opts import display_spec
-from .stata_text import _header_pair, _lr_line
+from .stata_text import header_pair, lr_line
 
 __all__ = ["abbrev", "abbrev_label", "constraint_lines", "header_lines", "render_glmm",
            "table_lines"]
@@ -48,7 +48,7 @@ def _group_lines(res) -> list[str]:
     if len(levels) == 1 and not nogroup:
         # nogroup: no group summary at all (number of groups and group sizes)
         lv = levels[0]
-        out.append(_header_pair(_left("Group variable:", lv.level), "Number of groups",
+        out.append(header_pair(_left("Group variable:", lv.level), "Number of groups",
                                 numfmt.comma_int(lv.n_groups)))
         out.append("")
         out.append(f"{'':<48}Obs per group:")
@@ -71,7 +71,7 @@ def _group_lines(res) -> list[str]:
 
 
 def header_lines(res) -> list[str]:
-    out = [_header_pair(res.title, "Number of obs", numfmt.comma_int(res.nobs))]
+    out = [header_pair(res.title, "Number of obs", numfmt.comma_int(res.nobs))]
     if res.command == "meglm":
         out.append(_left("Family:", FAMILY_LABELS.get(res.family, res.family)))
         out.append(_left("Link:", res.link))
@@ -87,13 +87,13 @@ def header_lines(res) -> list[str]:
         if res.intmethod == "laplace":
             out.append(method)
         else:
-            out.append(_header_pair(method, "Integration pts.", str(res.intpoints)))
+            out.append(header_pair(method, "Integration pts.", str(res.intpoints)))
         out.append("")
     chi2, df = res.wald if res.wald is not None else (math.nan, 0)
     val = "." if df == 0 or math.isnan(chi2) else f"{chi2:.2f}"
-    out.append(_header_pair("", f"Wald chi2({df})", val))
+    out.append(header_pair("", f"Wald chi2({df})", val))
     p = "." if df == 0 or math.isnan(chi2) else f"{res.wald_p:.4f}"
-    out.append(_header_pair(f"{res.ll_label} = {numfmt.g_ll(res.llf)}", "Prob > chi2", p))
+    out.append(header_pair(f"{res.ll_label} = {numfmt.g_ll(res.llf)}", "Prob > chi2", p))
     constraints = getattr(res, "constraints", None)
     if constraints and not res.options.get("nocnsreport"):
         out.append("")
@@ -254,7 +254,7 @@ def render_glmm(res) -> str:
         lines += header_lines(res)
     if not opts.get("notable"):
         lines += table_lines(res)
-        lines += _lr_line(res)
+        lines += lr_line(res)
     for w in res.warnings:
         lines.append(f"Warning: {w}")
     return "\n".join(lines)

@@ -27,7 +27,9 @@ from .display_opts import display_spec
 RULE = "-" * 78
 
 
-def _header_pair(left: str, label: str, value: str) -> str:
+def header_pair(left: str, label: str, value: str) -> str:
+    """One line of the estimation header: text on the left, ``label = value`` on the right
+    in Stata's columns."""
     return f"{left:<48}{label:<18}= {value:>10}"
 
 
@@ -35,11 +37,11 @@ def _header(res) -> list[str]:
     out = []
     levels = res.levels
     nobs = numfmt.comma_int(res.nobs)
-    out.append(_header_pair(res.title, "Number of obs", nobs))
+    out.append(header_pair(res.title, "Number of obs", nobs))
     if len(levels) == 1 and not res.options.get("nogroup"):
         # nogroup: no group summary at all (number of groups and group sizes)
         lv = levels[0]
-        out.append(_header_pair(f"Group variable: {lv.level}", "Number of groups",
+        out.append(header_pair(f"Group variable: {lv.level}", "Number of groups",
                                 numfmt.comma_int(lv.n_groups)))
         out.append("")
         out.append(f"{'':<48}Obs per group:")
@@ -71,8 +73,8 @@ def _header(res) -> list[str]:
             f, d1, d2 = ddf.model_f
             from scipy import stats
 
-            out.append(_header_pair("", f"F({d1}, {d2:.2f})", f"{f:.2f}"))
-            out.append(_header_pair(ll, "Prob > F", f"{float(stats.f.sf(f, d1, d2)):.4f}"))
+            out.append(header_pair("", f"F({d1}, {d2:.2f})", f"{f:.2f}"))
+            out.append(header_pair(ll, "Prob > F", f"{float(stats.f.sf(f, d1, d2)):.4f}"))
         elif res.wald is not None:
             # the coefficients' DDFs differ: "the large-sample chi2 test is reported
             # instead of the F test" ([ME] mixed, Methods and formulas)
@@ -91,7 +93,7 @@ def _wald_lines(res, ll: str, left: str = "") -> list[str]:
     chi2, df = res.wald
     val = "." if df == 0 or math.isnan(chi2) else f"{chi2:.2f}"
     p = "." if df == 0 else f"{res.wald_p:.4f}"
-    return [_header_pair(left, f"Wald chi2({df})", val), _header_pair(ll, "Prob > chi2", p)]
+    return [header_pair(left, f"Wald chi2({df})", val), header_pair(ll, "Prob > chi2", p)]
 
 
 def _coef_line(label: str, est: str, se: str, z: str, p: str, lo: str, hi: str) -> str:
@@ -104,7 +106,9 @@ def shown_fixed_rows(res):
     return shown_rows(res.rows, display_spec(res.options))
 
 
-def _fixed_table(res) -> list[str]:
+def fixed_table(res) -> list[str]:
+    """The coefficient table of the fixed part (z or t statistics by the model's
+    degrees of freedom), as lines of text ([ME] mixed, output)."""
     spec = display_spec(res.options)
     small = any(r.df is not None for r in res.rows if r.section == "fixed")
     stat, pcol = ("t", "P>|t|") if small else ("z", "P>|z|")
@@ -144,7 +148,9 @@ def _fixed_table(res) -> list[str]:
     return out
 
 
-def _random_table(res) -> list[str]:
+def random_table(res) -> list[str]:
+    """The random-effects parameters table (estimates and confidence intervals, no
+    p-values), as lines of text ([ME] mixed, output)."""
     spec = display_spec(res.options)
     cols = Columns(spec, res.level, "Estimate", pvalues=False)
     rows = [r for r in res.rows if r.section in ("random", "residual")]
@@ -220,7 +226,9 @@ def _estmetric_table(res) -> list[str]:
     return out
 
 
-def _lr_line(res) -> list[str]:
+def lr_line(res) -> list[str]:
+    """The footer line of the likelihood-ratio test against the linear (or one-level)
+    model, empty when there is none ([ME] mixed, output)."""
     lr = res.lr_test
     if lr is None:
         return []
@@ -252,14 +260,14 @@ def render(res) -> str:
         lines.append("")
     if opts.get("estmetric") and res.estmetric is not None:
         lines += _estmetric_table(res)
-        lines += _lr_line(res)
+        lines += lr_line(res)
         return "\n".join(lines)
     if not opts.get("nofetable"):
-        lines += _fixed_table(res)
+        lines += fixed_table(res)
     if not (opts.get("noretable") or opts.get("norettable")):
         lines.append("")
-        lines += _random_table(res)
-    lines += _lr_line(res)
+        lines += random_table(res)
+    lines += lr_line(res)
     for w in res.warnings:
         lines.append(f"Warning: {w}")
     return "\n".join(lines)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from ..families._util import _probit_hazard, softplus
+from ..families._util import probit_hazard, softplus
 from ..families.base import Link
 from .base import Inner, Pieces, SurvivalFamily, TimeLink, chain
 
@@ -136,7 +136,7 @@ class LogNormal(SurvivalFamily):
     def _pieces(self, t, eta, a):
         lt, zv, z, av = _location_scale(t, eta, a)
         g = chain(-a - lt - 0.5 * zv * zv - _LOG_SQRT_2PI, -zv, -1.0, -1.0, 0.0, 0.0, z, av)
-        lam, kap = _probit_hazard(-np.asarray(zv, dtype=float))
+        lam, kap = probit_hazard(-np.asarray(zv, dtype=float))
         s = chain(special.log_ndtr(-zv), -lam, 0.0, -kap, 0.0, 0.0, z, av)
         return g, s
 

@@ -48,7 +48,10 @@ def _num(v: _Value, where: str) -> np.ndarray:
     return v.arr
 
 
-def _truth(v: _Value, where: str) -> np.ndarray:
+def truth_value(v: _Value, where: str) -> np.ndarray:
+    """An expression value as a logical vector: nonzero is true and missing (NaN) is
+    nonzero, hence true ([U] 13.2.4 logical operators); ``where`` names the operator
+    in the error a string operand raises."""
     a = _num(v, where)
     return (a != 0) | np.isnan(a)  # missing is nonzero, hence true
 
@@ -148,7 +151,7 @@ def _eval_node(node: Node, args: list[_Value], df: pd.DataFrame, n: int) -> _Val
 def _eval_binary(node: Binary, left: _Value, right: _Value) -> _Value:
     op = node.op
     if op in ("&", "|"):
-        a, b = _truth(left, op), _truth(right, op)
+        a, b = truth_value(left, op), truth_value(right, op)
         return _Value((a & b if op == "&" else a | b).astype(float))
     if op in _COMPARISONS:
         if left.is_str != right.is_str:
@@ -204,7 +207,7 @@ def _eval_call(node: Call, args: list[_Value], n: int) -> _Value:
             out = ~np.isnan(z) & (z >= lo) & (z <= hi)
         return _Value(out.astype(float))
     if name == "cond":
-        c = _truth(args[0], "cond()")
+        c = truth_value(args[0], "cond()")
         if args[1].is_str or args[2].is_str:
             return _Value(np.where(c, args[1].arr, args[2].arr), True)
         return _Value(np.where(c, args[1].arr, args[2].arr))

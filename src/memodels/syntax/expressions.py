@@ -61,7 +61,7 @@ from memodels.syntax.expr_ast import (
     Var,
     postorder,
 )
-from memodels.syntax.expr_eval import _truth, eval_tree
+from memodels.syntax.expr_eval import eval_tree, truth_value
 from memodels.syntax.tokens import EOF, MISSING, NAME, NUMBER, STRING, TokenStream, tokenize
 from memodels.syntax.varlist import resolve_name
 
@@ -285,4 +285,4 @@ def evaluate_condition(node: Node | str, df: pd.DataFrame) -> np.ndarray:
     if isinstance(node, str):
         node = parse_expression(node)
     v = eval_tree(node, df, len(df))
-    return _truth(v, "if")
+    return truth_value(v, "if")

@@ -39,8 +39,10 @@ from typing import Any
 
 from memodels.errors import StataSyntaxError
 from memodels.spec import ModelSpec, REEquation
+from memodels.syntax.command_names import normalize_command
 from memodels.syntax.formula_fixed import frame_helpers, read_fixed
 from memodels.syntax.formula_split import is_bar_term, is_wholly_parenthesized, split_terms
+from memodels.syntax.option_values import finish_options
 from memodels.syntax.options import (
     apply_def,
     command_tables,
@@ -214,7 +216,6 @@ def parse_formula(
     >>> spec.equations[0].variables, spec.equations[0].covariance
     (('x',), 'unstructured')
     """
-    from memodels.syntax.parse import normalize_command
 
     cmd = normalize_command(command)
     columns = [str(c) for c in columns]
@@ -280,11 +281,9 @@ def parse_formula(
         for key, value in kw.items():
             set_option(global_opts, kw_table.lookup(key), key, value)
 
-    from memodels.syntax.parse import _finish_options
-
     extra: list[str] = []
     derived = list(fx.derived)
-    final = _finish_options(global_opts, columns, extra)
+    final = finish_options(global_opts, columns, extra)
     if fx.offset is not None:
         if "offset" in final or "exposure" in final:
             raise StataSyntaxError("offset() in the formula and offset()/exposure() options "

@@ -116,7 +116,7 @@ class OptionTable:
 
 
 # ---------------------------------------------------------------- value normalizers
-def _abbrev_choice(value: str, choices: Mapping[str, int], what: str) -> str:
+def abbrev_choice(value: str, choices: Mapping[str, int], what: str) -> str:
     """Resolve ``value`` against ``{full name: min abbreviation length}``."""
     v = value.strip().lower()
     if v in choices:
@@ -140,9 +140,9 @@ def normalize_covariance(value: str) -> str:
     v = value.strip()
     m = re.fullmatch(r"([A-Za-z]+)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)", v)
     if m:
-        kind = _abbrev_choice(m.group(1), {"fixed": 3, "pattern": 3}, "covariance")
+        kind = abbrev_choice(m.group(1), {"fixed": 3, "pattern": 3}, "covariance")
         return f"{kind}({m.group(2)})"
-    return _abbrev_choice(v, _COV_TYPES, "covariance")
+    return abbrev_choice(v, _COV_TYPES, "covariance")
 
 
 def split_covariance(value: str) -> tuple[str, str | None]:
@@ -168,7 +168,9 @@ def _to_int(text: str) -> int:
     return int(v)
 
 
-def _level(text: str) -> float:
+def level_value(text: str) -> float:
+    """The confidence level of ``level(#)``: a number between 10 and 99.99 ([R] level;
+    Stata: "level() must be between 10 and 99.99")."""
     v = _to_float(text)
     if not 10 <= v <= 99.99:
         raise OptionError(f"level({text.strip()}) must be between 10 and 99.99")
@@ -188,7 +190,7 @@ _INTMETHODS = {"mvaghermite": 2, "mcaghermite": 2, "ghermite": 1, "laplace": 1, 
 
 def normalize_intmethod(value: str) -> str:
     """``intm(lap)`` -> ``laplace``; ``mv`` -> ``mvaghermite``; ``mc`` -> ``mcaghermite``."""
-    return _abbrev_choice(value, _INTMETHODS, "intmethod")
+    return abbrev_choice(value, _INTMETHODS, "intmethod")
 
 
 _DISTS = {
@@ -205,7 +207,7 @@ _DIST_SYNONYMS = {"llogistic": "loglogistic", "lnormal": "lognormal"}
 
 def normalize_distribution(value: str) -> str:
     """mestreg ``distribution()``: synonyms ``llogistic``/``lnormal`` map to full names."""
-    d = _abbrev_choice(value, _DISTS, "distribution")
+    d = abbrev_choice(value, _DISTS, "distribution")
     return _DIST_SYNONYMS.get(d, d)
 
 
@@ -226,10 +228,10 @@ def normalize_family(value: str) -> str:
     parts = value.split()
     if not parts:
         raise OptionError("family() requires a family name")
-    head = _abbrev_choice(parts[0], _FAMILIES, "family")
+    head = abbrev_choice(parts[0], _FAMILIES, "family")
     rest = parts[1:]
     if head == "nbinomial" and rest:
-        rest = [_abbrev_choice(rest[0], {"mean": 1, "constant": 1}, "nbinomial dispersion")]
+        rest = [abbrev_choice(rest[0], {"mean": 1, "constant": 1}, "nbinomial dispersion")]
     return " ".join([head, *rest])
 
 
@@ -238,7 +240,7 @@ _LINKS = {"identity": 2, "log": 3, "logit": 4, "probit": 1, "cloglog": 1}
 
 def normalize_link(value: str) -> str:
     """meglm ``link()``: ``logit``, ``probit``, ``cloglog``, ``log``, ``identity``."""
-    return _abbrev_choice(value, _LINKS, "link")
+    return abbrev_choice(value, _LINKS, "link")
 
 
 _DFMETHODS = {"residual": 3, "repeated": 3, "anova": 5, "satterthwaite": 3, "kroger": 2}
@@ -247,7 +249,7 @@ _DFMETHODS = {"residual": 3, "repeated": 3, "anova": 5, "satterthwaite": 3, "kro
 def normalize_dfmethod(value: str) -> str:
     """``dfmethod(kr)`` -> ``kroger``; ``dfm(sat, oim)`` -> ``"satterthwaite, oim"``."""
     head, _, opts = value.partition(",")
-    method = _abbrev_choice(head.replace("ö", "o"), _DFMETHODS, "dfmethod")
+    method = abbrev_choice(head.replace("ö", "o"), _DFMETHODS, "dfmethod")
     opt = opts.strip().lower()
     if opt:
         if opt not in ("eim", "oim"):
@@ -260,7 +262,7 @@ def normalize_dfmethod(value: str) -> str:
 
 def normalize_dispersion(value: str) -> str:
     """menbreg ``dispersion(mean|constant)``."""
-    return _abbrev_choice(value, {"mean": 1, "constant": 1}, "dispersion")
+    return abbrev_choice(value, {"mean": 1, "constant": 1}, "dispersion")
 
 
 def normalize_vce(value: str) -> str:
@@ -268,7 +270,7 @@ def normalize_vce(value: str) -> str:
     parts = value.split()
     if not parts:
         raise OptionError("vce() requires a vcetype")
-    head = _abbrev_choice(parts[0], {"oim": 3, "robust": 1, "cluster": 2}, "vcetype")
+    head = abbrev_choice(parts[0], {"oim": 3, "robust": 1, "cluster": 2}, "vcetype")
     if head == "cluster":
         if len(parts) != 2:
             raise OptionError("vce(cluster clustvar) requires one variable")
@@ -280,12 +282,12 @@ def normalize_vce(value: str) -> str:
 
 def normalize_pwscale(value: str) -> str:
     """``pwscale(size|effective|gk)``."""
-    return _abbrev_choice(value, {"size": 1, "effective": 1, "gk": 1}, "pwscale")
+    return abbrev_choice(value, {"size": 1, "effective": 1, "gk": 1}, "pwscale")
 
 
 def normalize_dftable(value: str) -> str:
     """``dftable(default|ci|pvalue)``."""
-    return _abbrev_choice(value, {"default": 1, "ci": 1, "pvalue": 1}, "dftable")
+    return abbrev_choice(value, {"default": 1, "ci": 1, "pvalue": 1}, "dftable")
 
 
 # ---------------------------------------------------------------- option text parsing
@@ -437,7 +439,9 @@ def _flag(name: str, k: int = 0, negates: str | None = None) -> OptionDef:
     return OptionDef(name, k, "none", negates=negates)
 
 
-def _arg(name: str, k: int = 0, convert: Callable[[str], Any] | None = None) -> OptionDef:
+def option_arg(name: str, k: int = 0, convert: Callable[[str], Any] | None = None) -> OptionDef:
+    """An option table entry whose argument is required: ``name`` abbreviable to ``k``
+    letters, the argument passed through ``convert`` ([U] 11.1.8 option syntax)."""
     return OptionDef(name, k, "required", convert)
 
 
@@ -449,8 +453,8 @@ def _opt(name: str, k: int = 0) -> OptionDef:
 MAXIMIZE_OPTIONS = OptionTable(
     [
         _flag("difficult", 3),
-        _arg("technique", 4),
-        _arg("iterate", 4, _to_int),
+        option_arg("technique", 4),
+        option_arg("iterate", 4, _to_int),
         _flag("log", 2, negates="nolog"),
         _flag("nolog", 4, negates="log"),
         _flag("trace", 5),
@@ -458,11 +462,11 @@ MAXIMIZE_OPTIONS = OptionTable(
         _flag("showstep", 8),
         _flag("hessian", 4),
         _flag("showtolerance", 7),
-        _arg("tolerance", 3, _to_float),
-        _arg("ltolerance", 4, _to_float),
-        _arg("nrtolerance", 5, _to_float),
+        option_arg("tolerance", 3, _to_float),
+        option_arg("ltolerance", 4, _to_float),
+        option_arg("nrtolerance", 5, _to_float),
         _flag("nonrtolerance", 7),
-        _arg("from", 4),
+        option_arg("from", 4),
     ],
     "maximize",
 )
@@ -478,11 +482,11 @@ DISPLAY_OPTIONS = OptionTable(
         _flag("baselevels", 4),
         _flag("allbaselevels", 7),
         _flag("nofvlabel"),
-        _arg("fvwrap", 0, check_fvwrap),
-        _arg("fvwrapon", 0, check_fvwrapon),
-        _arg("cformat", 0, check_cformat),
-        _arg("pformat", 0, check_pformat),
-        _arg("sformat", 0, check_sformat),
+        option_arg("fvwrap", 0, check_fvwrap),
+        option_arg("fvwrapon", 0, check_fvwrapon),
+        option_arg("cformat", 0, check_cformat),
+        option_arg("pformat", 0, check_pformat),
+        option_arg("sformat", 0, check_sformat),
         _flag("nolstretch"),
         _flag("coeflegend", 5),
     ],
@@ -493,11 +497,11 @@ MIXED_FE_OPTIONS = OptionTable([_flag("noconstant", 3)], "mixed fe_options")
 
 MIXED_RE_OPTIONS = OptionTable(
     [
-        _arg("covariance", 3, normalize_covariance),
+        option_arg("covariance", 3, normalize_covariance),
         _flag("noconstant", 3),
         _flag("collinear", 3),
-        _arg("fweight"),
-        _arg("pweight"),
+        option_arg("fweight"),
+        option_arg("pweight"),
     ],
     "mixed re_options",
 )
@@ -507,14 +511,14 @@ MIXED_OPTIONS = (
         [
             _flag("mle", 0),
             _flag("reml"),
-            _arg("dfmethod", 3, normalize_dfmethod),
-            _arg("pwscale", 3, normalize_pwscale),
-            _arg("residuals", 3),
-            _arg("vce", 3, normalize_vce),
-            _arg("level", 1, _level),
+            option_arg("dfmethod", 3, normalize_dfmethod),
+            option_arg("pwscale", 3, normalize_pwscale),
+            option_arg("residuals", 3),
+            option_arg("vce", 3, normalize_vce),
+            option_arg("level", 1, level_value),
             _flag("variance", 3),
             _flag("stddeviations", 6),
-            _arg("dftable", 3, normalize_dftable),
+            option_arg("dftable", 3, normalize_dftable),
             _flag("noretable", 5),
             _flag("norettable", 6),
             _flag("nofetable", 5),
@@ -523,8 +527,8 @@ MIXED_OPTIONS = (
             _flag("nogroup", 4),
             _flag("nostderr"),
             _flag("nolrtest", 4),
-            _arg("emiterate", 4, _to_int),
-            _arg("emtolerance", 5, _to_float),
+            option_arg("emiterate", 4, _to_int),
+            option_arg("emtolerance", 5, _to_float),
             _flag("emonly"),
             _flag("emlog"),
             _flag("emdots"),
@@ -543,21 +547,21 @@ MIXED_OPTIONS = (
 ME_FE_OPTIONS = OptionTable(
     [
         _flag("noconstant", 3),
-        _arg("exposure", 3),
-        _arg("offset", 3),
+        option_arg("exposure", 3),
+        option_arg("offset", 3),
         _flag("asis"),
-        _arg("binomial", 3),
+        option_arg("binomial", 3),
     ],
     "me fe_options",
 )
 
 ME_RE_OPTIONS = OptionTable(
     [
-        _arg("covariance", 3, normalize_covariance),
+        option_arg("covariance", 3, normalize_covariance),
         _flag("noconstant", 3),
-        _arg("fweight"),
-        _arg("iweight"),
-        _arg("pweight"),
+        option_arg("fweight"),
+        option_arg("iweight"),
+        option_arg("pweight"),
     ],
     "me re_options",
 )
@@ -565,12 +569,12 @@ ME_RE_OPTIONS = OptionTable(
 ME_OPTIONS = (
     OptionTable(
         [
-            _arg("family", 1, normalize_family),
-            _arg("link", 2, normalize_link),
-            _arg("constraints", 1),
+            option_arg("family", 1, normalize_family),
+            option_arg("link", 2, normalize_link),
+            option_arg("constraints", 1),
             _flag("collinear", 3),
-            _arg("vce", 3, normalize_vce),
-            _arg("level", 1, _level),
+            option_arg("vce", 3, normalize_vce),
+            option_arg("level", 1, level_value),
             _flag("eform", 2),
             _flag("irr"),
             _flag("or"),
@@ -579,14 +583,14 @@ ME_OPTIONS = (
             _flag("noheader", 3),
             _flag("nogroup", 4),
             _flag("nolrtest", 4),
-            _arg("intmethod", 4, normalize_intmethod),
-            _arg("intpoints", 4, _intpoints),
+            option_arg("intmethod", 4, normalize_intmethod),
+            option_arg("intpoints", 4, _intpoints),
             _flag("laplace", 3),
-            _arg("startvalues", 6),
+            option_arg("startvalues", 6),
             _opt("startgrid", 6),
             _flag("noestimate", 5),
             _flag("dnumerical", 4),
-            _arg("dispersion", 4, normalize_dispersion),
+            option_arg("dispersion", 4, normalize_dispersion),
         ],
         "me options",
     )
@@ -597,7 +601,7 @@ ME_OPTIONS = (
 
 MEQR_RE_OPTIONS = OptionTable(
     [
-        _arg("covariance", 3, normalize_covariance),
+        option_arg("covariance", 3, normalize_covariance),
         _flag("noconstant", 3),
         _flag("collinear", 3),
     ],
@@ -607,11 +611,11 @@ MEQR_RE_OPTIONS = OptionTable(
 MEQR_OPTIONS = (
     OptionTable(
         [
-            _arg("binomial", 3),
-            _arg("exposure", 3),
-            _arg("offset", 3),
+            option_arg("binomial", 3),
+            option_arg("exposure", 3),
+            option_arg("offset", 3),
             _flag("noconstant", 3),
-            _arg("level", 1, _level),
+            option_arg("level", 1, level_value),
             _flag("irr"),
             _flag("or"),
             _flag("variance", 3),
@@ -623,14 +627,14 @@ MEQR_OPTIONS = (
             _flag("noheader", 3),
             _flag("nogroup", 4),
             _flag("nolrtest", 4),
-            _arg("intpoints", 3, _intpoints),
+            option_arg("intpoints", 3, _intpoints),
             _flag("laplace", 3),
-            _arg("retolerance", 5, _to_float),
-            _arg("reiterate", 6, _to_int),
+            option_arg("retolerance", 5, _to_float),
+            option_arg("reiterate", 6, _to_int),
             _flag("matsqrt"),
             _flag("matlog"),
-            _arg("refineopts", 6),
-            _arg("vce", 3, normalize_vce),
+            option_arg("refineopts", 6),
+            option_arg("vce", 3, normalize_vce),
         ],
         "meqr options",
     )
@@ -641,7 +645,7 @@ MEQR_OPTIONS = (
 MESTREG_OPTIONS = ME_OPTIONS.without("family", "link", "binomial", "exposure", "dispersion") | (
     OptionTable(
         [
-            _arg("distribution", 1, normalize_distribution),
+            option_arg("distribution", 1, normalize_distribution),
             _flag("time", 1),
             _flag("nohr"),
             _flag("tratio", 2),
@@ -674,7 +678,7 @@ def command_tables(command: str) -> tuple[OptionTable, OptionTable, OptionTable]
     if command in MEQR_COMMANDS:
         return MIXED_FE_OPTIONS | ME_FE_OPTIONS.without("asis"), MEQR_RE_OPTIONS, MEQR_OPTIONS
     if command == "mestreg":
-        fe = OptionTable([_flag("noconstant", 3), _arg("offset", 3)], "mestreg fe_options")
+        fe = OptionTable([_flag("noconstant", 3), option_arg("offset", 3)], "mestreg fe_options")
         return fe, ME_RE_OPTIONS, MESTREG_OPTIONS
     if command in ME_COMMANDS:
         return ME_FE_OPTIONS, ME_RE_OPTIONS, ME_OPTIONS
@@ -686,3 +690,7 @@ def keyword_table(global_table, fe_table, re_table):
     that make sense for every equation (a keyword covariance= fills each equation)."""
     return global_table | fe_table | re_table.without("noconstant", "fweight", "pweight",
                                                        "iweight")
+
+
+# kept for an importer in a busy area (results/replay.py); use the public name
+_level = level_value

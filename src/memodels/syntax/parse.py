@@ -40,8 +40,14 @@ from typing import Any
 
 from memodels.errors import OptionError, StataSyntaxError, VariableNotFoundError
 from memodels.spec import FixedTerm, InRange, ModelSpec, REEquation, Weight
+from memodels.syntax.command_names import (
+    COMMAND_ALIASES,
+    ESTIMATION_COMMANDS,
+    normalize_command,
+)
 from memodels.syntax.expressions import expression_variables, parse_expression
 from memodels.syntax.factor import parse_fixed_stream
+from memodels.syntax.option_values import finish_options
 from memodels.syntax.options import (
     ME_COMMANDS,
     MEQR_COMMANDS,
@@ -54,7 +60,6 @@ from memodels.syntax.options import (
     set_option,
     split_covariance,
 )
-from memodels.syntax.residuals import parse_residuals
 from memodels.syntax.tokens import (
     EOF,
     NAME,
@@ -64,13 +69,6 @@ from memodels.syntax.tokens import (
     tokenize,
 )
 from memodels.syntax.varlist import parse_varlist_tokens, resolve_single
-
-COMMAND_ALIASES = {
-    "xtmixed": "mixed",
-    "xtmelogit": "meqrlogit",
-    "xtmepoisson": "meqrpoisson",
-}
-ESTIMATION_COMMANDS = ("mixed", *ME_COMMANDS, *MEQR_COMMANDS)
 
 # weight types each command accepts ([ME] mixed: fw pw; [ME] meglm: fw iw pw)
 _WEIGHT_KINDS = {
@@ -92,14 +90,6 @@ for _c in MEQR_COMMANDS:
     _ALLOWED_WEIGHTS[_c] = ()
 
 _PREFIXES = ("quietly", "qui", "quiet", "noisily", "noi", "capture", "cap")
-
-
-def normalize_command(name: str) -> str:
-    """Canonical command name (``xtmixed`` -> ``mixed``); unknown names raise."""
-    cmd = COMMAND_ALIASES.get(name, name)
-    if cmd not in ESTIMATION_COMMANDS:
-        raise StataSyntaxError(f"command {name} is unrecognized")
-    return cmd
 
 
 def split_prefixes(cmdline: str) -> tuple[tuple[str, ...], str, str]:
@@ -385,45 +375,6 @@ def _level_weight(local: dict[str, Any], columns: Sequence[str], extra: list[str
     return Weight(kind, expr)  # type: ignore[arg-type]
 
 
-def _finish_options(
-    options: dict[str, Any], columns: Sequence[str], extra: list[str]
-) -> dict[str, Any]:
-    """Resolve variable names inside option values; collect them in ``extra``."""
-    out = dict(options)
-    for key in ("offset", "exposure"):
-        if key in out:
-            name = resolve_single(str(out[key]).strip(), columns)
-            out[key] = name
-            extra.append(name)
-    if "binomial" in out:
-        val = str(out["binomial"]).strip()
-        try:
-            out["binomial"] = int(val) if float(val).is_integer() else float(val)
-        except ValueError:
-            name = resolve_single(val, columns)
-            out["binomial"] = name
-            extra.append(name)
-    if "family" in out:
-        parts = str(out["family"]).split()
-        if parts[0] == "binomial" and len(parts) > 1:
-            try:
-                float(parts[1])
-            except ValueError:
-                name = resolve_single(parts[1], columns)
-                parts[1] = name
-                extra.append(name)
-            out["family"] = " ".join(parts)
-    if "residuals" in out:
-        rs = parse_residuals(str(out["residuals"]), columns)
-        out["residuals"] = rs.to_text()
-        extra.extend(rs.variables)
-    if "vce" in out and str(out["vce"]).startswith("cluster "):
-        name = resolve_single(str(out["vce"]).split()[1], columns)
-        out["vce"] = f"cluster {name}"
-        extra.append(name)
-    return out
-
-
 def _unique(names: Sequence[str]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for n in names:
@@ -543,7 +494,7 @@ def parse_model(
     if "noconstant" in global_opts:
         # noconstant after the fixed equation's options of a command without RE eqs
         noconstant = bool(global_opts.pop("noconstant")) or noconstant
-    final_opts = _finish_options(global_opts, columns, extra)
+    final_opts = finish_options(global_opts, columns, extra)
     if cmd == "mestreg" and "distribution" not in final_opts:
         raise OptionError("mestreg requires option distribution()")
     return ModelSpec(

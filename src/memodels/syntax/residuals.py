@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from memodels.errors import OptionError
-from memodels.syntax.options import OptionTable, _abbrev_choice, _arg, iter_option_items
+from memodels.syntax.options import OptionTable, abbrev_choice, iter_option_items, option_arg
 from memodels.syntax.varlist import resolve_single
 
 RESIDUAL_TYPES = {
@@ -35,7 +35,7 @@ RESIDUAL_TYPES = {
 _ORDERED = ("ar", "ma", "banded", "toeplitz")
 _NEEDS_T = ("ar", "ma", "unstructured", "banded", "toeplitz", "exponential")
 
-RESIDUAL_SUBOPTIONS = OptionTable([_arg("by"), _arg("t")], "residual_options")
+RESIDUAL_SUBOPTIONS = OptionTable([option_arg("by"), option_arg("t")], "residual_options")
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def parse_residuals(text: str, columns: Sequence[str] | None = None) -> Residual
     parts = head.split()
     if not parts:
         raise OptionError("residuals() requires a residual type")
-    rtype = _abbrev_choice(parts[0], RESIDUAL_TYPES, "residual type")
+    rtype = abbrev_choice(parts[0], RESIDUAL_TYPES, "residual type")
     order: int | None = None
     if len(parts) > 2:
         raise OptionError(f"residuals({text.strip()}) invalid")
