@@ -24,6 +24,7 @@ from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
 from .me_checks import check_inputs, check_outcome
 from .me_perfect import drop_perfect_predictors
+from .me_separation import flag_separation
 
 # options each command accepts beyond the shared ones (Stata's option tables)
 COMMAND_OPTIONS = {
@@ -369,6 +370,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
                    **_engine_kwargs(opts, fit_glmm))
     if log is not None:
         print("", file=console())
+    flag_separation(fit, design, y, family)
     me_vce.apply_vce(fit, design, terms, vce)
     res = build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",
                              options=opts, family=family, spec=model, notes=notes)

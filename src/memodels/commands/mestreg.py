@@ -35,6 +35,7 @@ from ..survival.stset import st_settings
 from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
 from .me_checks import check_failures, check_inputs
+from .me_separation import flag_separation
 from .meglm import (
     _check_supported,
     _engine_kwargs,
@@ -136,6 +137,7 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
                    **_engine_kwargs(opts, fit_glmm))
     if log is not None:
         print("", file=console())
+    flag_separation(fit, design, y, family, failures=d)
     me_vce.apply_vce(fit, design, terms, vce)
     base = build_glmm_results(design, fit, command="mestreg", cmdline=f"mestreg {spec}",
                               options=opts, family=family, spec=model, notes=notes)

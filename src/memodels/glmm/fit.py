@@ -24,7 +24,7 @@ from ..errors import ConvergenceWarning, OptionError
 from ..lmm.terms import EngineTerm
 from ..optimize import numdiff
 from ..optimize.maximize import Maximize
-from . import honesty, newton, resolved_newton
+from . import divergence, honesty, newton, resolved_newton
 from .constraints import ConstrainedModel, EstimationConstraints, constrain
 from .fixed_only import check_fixed_only_options, fixed_only_fit
 from .laplace_boundary import lift_start
@@ -246,7 +246,16 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
     if hasattr(model, "posterior"):
         extra["eb_means"], extra["eb_cov"] = model.posterior(params, ad)
         extra["eb_modes"], extra["eb_mode_cov"] = model.posterior_modes(params, ad)
-    converged, notes = honesty.verdict(converged, hessian_ok, boundary, llf, family)
+    unbounded, large = [], []
+    if cons is None and getattr(family, "name", "") != "gaussian":
+        found = divergence.large_variances(terms, params, k, llf,
+                                           lambda par: _loglik_at(model, par, ad))
+        unbounded, large = divergence.divergence_messages(found)
+    converged, notes = honesty.verdict(converged, hessian_ok, boundary, llf, family,
+                                       unbounded)
+    for text in large:
+        warnings.warn(text, ConvergenceWarning, stacklevel=3)
+    notes += large
     messages = [] if converged else ["convergence not achieved"]
     if not hessian_ok:
         messages.append("Hessian is not negative semidefinite")
@@ -268,6 +277,13 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
         log=history, messages=messages, extra=extra,
         constraints=cons.report() if cons is not None else None,
     )
+
+
+def _loglik_at(model, par: np.ndarray, ad) -> float:
+    """The fit's log likelihood at ``par`` (adaptive parameters re-computed from ``ad``)."""
+    if isinstance(model, SparseLaplace):
+        return _safe(model.loglik, par)
+    return _safe(lambda q: model.loglik(q, model.adapt(q, ad)), par)
 
 
 def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx, re_options=None):
