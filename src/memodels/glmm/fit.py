@@ -33,6 +33,7 @@ from .laplace_sparse import SparseLaplace
 from .nested import NestedQuadrature
 from .quasi_newton import maximize_lbfgs
 from .repeated import merge_repeated, restore_terms
+from .singular_boundary import singular_message
 from .start import GridSearch, StartSpec, grid_search, initial_params
 from .twolevel import Adaptive, TwoLevelQuadrature
 from .types import GLMMFit
@@ -211,11 +212,11 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, start, mx,
     ad = model.adapt(params, ad)
     llf, grad, hess = model.derivatives(params, ad)
     return _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history,
-                     converged, it, intmethod, intpoints)
+                     converged, it, intmethod, intpoints, singular=run.singular)
 
 
 def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, converged, it,
-              intmethod, intpoints) -> GLMMFit:
+              intmethod, intpoints, singular: int = 0) -> GLMMFit:
     cons = model if isinstance(model, ConstrainedModel) else None
     if cons is not None:  # back to the engine's parameters; VCE from the constrained fit
         model, params, vcov_cons, hessian_ok = cons.unwrap(params, hess)
@@ -251,8 +252,12 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
         found = divergence.large_variances(terms, params, k, llf,
                                            lambda par: _loglik_at(model, par, ad))
         unbounded, large = divergence.divergence_messages(found)
-    converged, notes = honesty.verdict(converged, hessian_ok, boundary, llf, family,
-                                       unbounded)
+    # a singular covariance reached by the Newton iterations (glmm.singular_boundary) is
+    # a boundary solution: its Hessian is not negative definite along the zero direction
+    converged, notes = honesty.verdict(converged, hessian_ok, boundary + [singular > 0],
+                                       llf, family, unbounded)
+    if singular:
+        notes.append(singular_message(singular))
     for text in large:
         warnings.warn(text, ConvergenceWarning, stacklevel=3)
     notes += large
