@@ -26,6 +26,7 @@ from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
 from .me_checks import check_inputs, check_outcome
 from .me_perfect import drop_perfect_predictors
+from .me_separation import flag_separation
 
 # options each command accepts beyond the shared ones (Stata's option tables)
 COMMAND_OPTIONS = {
@@ -374,6 +375,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
                    **me_vce.weight_kwargs(weights, level_weights),
                    **_engine_kwargs(opts, fit_glmm))
     out("")
+    flag_separation(fit, design, y, family)
     if survey is not None:
         vce = me_vce.apply_survey(fit, design, terms, survey)
     else:

@@ -23,6 +23,7 @@ from ..results.meqr import MeqrResults, build_meqr_results
 from ..syntax import parse_model
 from . import me_start
 from .me_checks import check_inputs, check_outcome
+from .me_separation import flag_separation
 from .meglm import (
     make_family_for,
     make_log,
@@ -151,6 +152,7 @@ def _fit_meqr(command: str, spec: str, data: pd.DataFrame, options: dict[str, An
                      re_options=_meqr_engine_options(
                          opts, command, method == "laplace" and len(terms) > 1))
     out("")
+    flag_separation(fit, design, y, family)
     res = build_meqr_results(design, fit, command=command, cmdline=f"{command} {spec}",
                              options=opts, family_obj=family)
     # the call, with a reference to the data (not a copy), for estat quadchk's refits

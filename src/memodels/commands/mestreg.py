@@ -37,6 +37,7 @@ from ..survival.stset import st_settings
 from ..syntax import parse_model
 from . import me_constraints, me_start, me_vce
 from .me_checks import check_failures, check_inputs
+from .me_separation import flag_separation
 from .meglm import (
     _check_supported,
     _engine_kwargs,
@@ -170,6 +171,7 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
                    **me_vce.weight_kwargs(weights, level_weights),
                    **_engine_kwargs(opts, fit_glmm))
     out("")
+    flag_separation(fit, design, y, family, failures=d)
     me_vce.apply_vce(fit, design, terms, vce)
     base = build_glmm_results(design, fit, command="mestreg", cmdline=f"mestreg {spec}",
                               options=opts, family=family, spec=model, notes=notes)

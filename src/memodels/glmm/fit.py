@@ -24,7 +24,7 @@ from ..errors import ConvergenceWarning, OptionError
 from ..lmm.terms import EngineTerm
 from ..optimize import numdiff
 from ..optimize.maximize import Maximize
-from . import honesty, newton, resolved_newton
+from . import divergence, honesty, newton, resolved_newton
 from .constraints import ConstrainedModel, EstimationConstraints, constrain
 from .fixed_only import check_fixed_only_options, fixed_only_fit
 from .laplace_boundary import lift_start
@@ -33,6 +33,7 @@ from .laplace_sparse import SparseLaplace
 from .nested import NestedQuadrature
 from .quasi_newton import maximize_lbfgs
 from .repeated import merge_repeated, restore_terms
+from .singular_boundary import singular_message
 from .start import GridSearch, StartSpec, grid_search, initial_params
 from .twolevel import Adaptive, TwoLevelQuadrature
 from .types import GLMMFit
@@ -211,11 +212,11 @@ def _fit(y, X, terms, family, offset, intmethod, intpoints, log, start, mx,
     ad = model.adapt(params, ad)
     llf, grad, hess = model.derivatives(params, ad)
     return _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history,
-                     converged, it, intmethod, intpoints)
+                     converged, it, intmethod, intpoints, singular=run.singular)
 
 
 def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, converged, it,
-              intmethod, intpoints) -> GLMMFit:
+              intmethod, intpoints, singular: int = 0) -> GLMMFit:
     cons = model if isinstance(model, ConstrainedModel) else None
     if cons is not None:  # back to the engine's parameters; VCE from the constrained fit
         model, params, vcov_cons, hessian_ok = cons.unwrap(params, hess)
@@ -246,7 +247,20 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
     if hasattr(model, "posterior"):
         extra["eb_means"], extra["eb_cov"] = model.posterior(params, ad)
         extra["eb_modes"], extra["eb_mode_cov"] = model.posterior_modes(params, ad)
-    converged, notes = honesty.verdict(converged, hessian_ok, boundary, llf, family)
+    unbounded, large = [], []
+    if cons is None and getattr(family, "name", "") != "gaussian":
+        found = divergence.large_variances(terms, params, k, llf,
+                                           lambda par: _loglik_at(model, par, ad))
+        unbounded, large = divergence.divergence_messages(found)
+    # a singular covariance reached by the Newton iterations (glmm.singular_boundary) is
+    # a boundary solution: its Hessian is not negative definite along the zero direction
+    converged, notes = honesty.verdict(converged, hessian_ok, boundary + [singular > 0],
+                                       llf, family, unbounded)
+    if singular:
+        notes.append(singular_message(singular))
+    for text in large:
+        warnings.warn(text, ConvergenceWarning, stacklevel=3)
+    notes += large
     messages = [] if converged else ["convergence not achieved"]
     if not hessian_ok:
         messages.append("Hessian is not negative semidefinite")
@@ -268,6 +282,13 @@ def _assemble(model, params, ad, llf, grad, hess, glm, family, terms, history, c
         log=history, messages=messages, extra=extra,
         constraints=cons.report() if cons is not None else None,
     )
+
+
+def _loglik_at(model, par: np.ndarray, ad) -> float:
+    """The fit's log likelihood at ``par`` (adaptive parameters re-computed from ``ad``)."""
+    if isinstance(model, SparseLaplace):
+        return _safe(model.loglik, par)
+    return _safe(lambda q: model.loglik(q, model.adapt(q, ad)), par)
 
 
 def _fit_laplace(model, params, ad, glm, family, terms, note, history, mx, re_options=None):

@@ -22,10 +22,13 @@ PERFECT = ("log likelihood is 0: the outcome is predicted perfectly (separation 
 
 
 def verdict(converged: bool, hessian_ok: bool, boundary: list[bool], llf: float,
-            family) -> tuple[bool, list[str]]:
+            family, unbounded: tuple[str, ...] | list[str] = ()) -> tuple[bool, list[str]]:
     """(converged, messages to show under the table); warns ConvergenceWarning for each
-    reason a converged-looking fit is not one."""
-    notes: list[str] = []
+    reason a converged-looking fit is not one.  ``unbounded``: messages of directions along
+    which the log likelihood keeps increasing (:mod:`memodels.glmm.divergence`)."""
+    notes: list[str] = list(unbounded)
+    if notes:
+        converged = False
     if converged and not hessian_ok and not any(boundary):
         converged = False
         notes.append(NOT_CONCAVE)

@@ -24,6 +24,7 @@ from ..errors import OptionError
 from ..optimize import numdiff
 from ..optimize.maximize import Maximize
 from ..optimize.newton_step import newton_step
+from .singular_boundary import JUMP, SingularPins
 
 
 @dataclass
@@ -32,6 +33,7 @@ class NewtonResult:
     adaptive: object
     converged: bool
     iterations: int
+    singular: int = 0  # covariance directions held at 0 (glmm.singular_boundary)
 
 
 def run(model, params: np.ndarray, ad, mx: Maximize,
@@ -52,6 +54,7 @@ def run(model, params: np.ndarray, ad, mx: Maximize,
                 numdiff.hessian(f, par, rel=1e-4))
 
     quasi = QuasiHessian(model, mx)
+    pins = SingularPins(model) if mx.techniques == Maximize().techniques else None
     converged, it, backed = False, 0, False
     ll_prev, prev = -np.inf, None
     for it in range(mx.iterate + 1):
@@ -61,7 +64,10 @@ def run(model, params: np.ndarray, ad, mx: Maximize,
         if it == 0 and infeasible is not None and not _finite(ll, grad, hess):
             params, ad = infeasible(params)
             ll, grad, hess = derivatives(params, ad)
-        step, concave = quasi.step(mx.technique_at(it), params, ad, grad, hess)
+        if pins is not None and pins.pinned:
+            step, concave = _pinned_step(pins.free(params.size), grad, hess, mx.difficult)
+        else:
+            step, concave = quasi.step(mx.technique_at(it), params, ad, grad, hess)
         # Stata's iteration-log flags: a Hessian that is not negative definite here, or a
         # previous step that had to be shortened
         note(it, ll, "(not concave)" if not concave else "(backed up)" if backed else "")
@@ -69,11 +75,17 @@ def run(model, params: np.ndarray, ad, mx: Maximize,
         moved = None if prev is None else float(abs((params - prev) @ hess @ (params - prev)))
         mx.show_iteration(params, grad, hess, prev, ll, ll_prev, nr, moved)
         if mx.converged(params, prev, ll, ll_prev, nr, concave, moved):
-            converged = True
-            break
+            if pins is None or not pins.pinned or not pins.release_if_saddle(params, hess, ll):
+                converged = True
+                break
         if it == mx.iterate:  # the cap: no step beyond the last iteration shown
             break
+        jumped = _jump(pins, model, params, ad, ll, ll_prev, it)
         prev, ll_prev = params, ll
+        if jumped is not None:
+            params, ad = jumped
+            backed = False
+            continue
         lam = 1.0
         while lam > 1e-8:
             cand = params + lam * step
@@ -89,7 +101,36 @@ def run(model, params: np.ndarray, ad, mx: Maximize,
             converged = concave and (mx.nonrtolerance or nr < mx.nrtolerance)
             break
         backed = lam < 1.0
-    return NewtonResult(params, ad, converged, it)
+    return NewtonResult(params, ad, converged, it, len(pins.pinned) if pins else 0)
+
+
+def _pinned_step(free: np.ndarray, grad, hess, difficult: bool) -> tuple[np.ndarray, bool]:
+    """The Newton step in the free parameters (the pinned ones stay at 0)."""
+    step = np.zeros_like(grad)
+    sub, concave = newton_step(grad[free], hess[np.ix_(free, free)], difficult)
+    step[free] = sub
+    return step, concave
+
+
+def _jump(pins, model, params, ad, ll, ll_prev, it):
+    """Set the nearly singular Cholesky diagonals to 0 when the iterations crawl
+    (:mod:`memodels.glmm.singular_boundary`): (params, adaptive) or None."""
+    if pins is None or not np.isfinite(ll_prev):
+        return None
+    cands = pins.candidates(params, it, abs(ll - ll_prev) / (abs(ll_prev) + 1.0))
+    if not cands:
+        return None
+    trial = pins.projected(params, cands)
+    try:
+        with np.errstate(all="ignore"):
+            ad_t = model.adapt(trial, ad)
+            ll_t = float(model.loglik(trial, ad_t))
+    except (np.linalg.LinAlgError, FloatingPointError, ValueError):
+        return None
+    if not (np.isfinite(ll_t) and ll_t >= ll - JUMP):
+        return None  # not near its maximum yet
+    pins.pin(params, cands, ll)
+    return trial, ad_t
 
 
 class QuasiHessian:
