@@ -66,6 +66,18 @@ class DenseLMM(Criteria):
         return lam
 
     def _factor(self, thetas: list[np.ndarray]):
+        """The factored mixed-model matrix at theta; the last one is remembered (the Newton
+        stage, the exact derivatives and the final estimates ask for the same theta several
+        times; the factorization is deterministic, so the numbers are unchanged)."""
+        key = tuple(np.asarray(t, dtype=float).tobytes() for t in thetas)
+        memo = getattr(self, "_memo", None)
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        out = self._factor_fresh(thetas)
+        self._memo = (key, out)
+        return out
+
+    def _factor_fresh(self, thetas: list[np.ndarray]):
         lam = self._lambda(thetas)
         qn, p = self.q_total, self.p
         m = np.empty((qn + p, qn + p))

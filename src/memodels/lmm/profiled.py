@@ -201,7 +201,19 @@ class ProfiledLMM(Criteria):
         return lam_r, wmat, lam_r.T @ self.rr @ lam_r
 
     def evaluate(self, thetas_by_term: list[np.ndarray], keep: bool = False) -> Evaluation:
-        """Evaluate at per-term theta (in the caller's term order)."""
+        """Evaluate at per-term theta (in the caller's term order).  The last evaluation
+        is remembered: the Newton stage, the exact derivatives and the final estimates ask
+        for the same theta several times (evaluation is deterministic, so the numbers are
+        those a fresh evaluation gives)."""
+        key = tuple(np.asarray(t, dtype=float).tobytes() for t in thetas_by_term)
+        memo = getattr(self, "_memo", None)
+        if memo is not None and memo[0] == key and (memo[2] or not keep):
+            return memo[1]
+        ev = self._evaluate(thetas_by_term, keep)
+        self._memo = (key, ev, keep)
+        return ev
+
+    def _evaluate(self, thetas_by_term: list[np.ndarray], keep: bool) -> Evaluation:
         p = self.p
         if not self.has_re:
             rxtrx = self.xtx

@@ -51,21 +51,28 @@ def group_tables(design: Design, data: pd.DataFrame) -> list[pd.DataFrame] | Non
 
 
 def _group_tables(design: Design, data: pd.DataFrame) -> list[pd.DataFrame]:
-    rows = data.loc[np.asarray(design.sample, bool)] if len(design.sample) == len(data) \
-        else data.loc[design.index]
+    if len(design.sample) == len(data):
+        # positions of the sample rows; only each group's first row is read from ``data``
+        positions = np.flatnonzero(np.asarray(design.sample, bool))
+    else:
+        positions = data.index.get_indexer(design.index)
+        if (positions < 0).any():
+            raise KeyError("sample rows not in data")
     out = []
     for et in engine_terms(design.terms):
         term = design.terms[et.source]
         cols = term_keys(term)
-        frame = rows[cols].reset_index(drop=True) if cols else pd.DataFrame(
-            index=range(len(rows)))
-        if _identity_rfactor(term):
-            lev = np.asarray(term.rfactor_levels, dtype=object)
-            frame[term.rfactor] = lev[np.asarray(term.rfactor_codes)]
         codes = np.asarray(et.groups)
         first = np.zeros(et.n_groups, dtype=np.int64)
         first[codes[::-1]] = np.arange(codes.size)[::-1]
-        table = frame.iloc[first].reset_index(drop=True)
+        if cols:
+            take = positions[first]
+            table = pd.DataFrame({c: data[c].array.take(take) for c in cols})
+        else:
+            table = pd.DataFrame(index=range(et.n_groups))
+        if _identity_rfactor(term):
+            lev = np.asarray(term.rfactor_levels, dtype=object)
+            table[term.rfactor] = lev[np.asarray(term.rfactor_codes)[first]]
         if table.shape[1] == 0:
             table[ALL] = ALL
         out.append(table)

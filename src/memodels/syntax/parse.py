@@ -392,7 +392,58 @@ def _drop_command_word(text: str, cmd: str, columns: list[str]) -> str:
     return text
 
 
+_CACHE: dict[tuple, ModelSpec] = {}
+_CACHE_SIZE = 64
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _cache_key(text: str, command: str, columns: Sequence[str],
+               options: Mapping[str, Any] | None) -> tuple | None:
+    """The key of a parse in :data:`_CACHE`: the text, the command, the column names
+    and the keyword options -- or None (not cached) for an lme4 formula (whose parse
+    depends on the column types) or options other than plain scalars."""
+    if not isinstance(text, str) or _looks_like_formula(text):
+        return None
+    opts: tuple = ()
+    if options:
+        if not all(isinstance(v, _SCALARS) for v in options.values()):
+            return None
+        opts = tuple(sorted((str(k), type(v).__name__, v) for k, v in options.items()))
+    return (text, command, tuple(str(c) for c in columns), opts)
+
+
+def _fresh_copy(spec: ModelSpec) -> ModelSpec:
+    """A copy whose option dicts the caller may change without touching the cache."""
+    return replace(spec, options=dict(spec.options), equations=tuple(
+        replace(e, options=dict(e.options)) for e in spec.equations))
+
+
 def parse_model(
+    text: str,
+    command: str,
+    columns: Sequence[str],
+    *,
+    options: Mapping[str, Any] | None = None,
+) -> ModelSpec:
+    """:func:`parse_model_uncached`, remembering the last parses of Stata syntax (keyed by
+    the text, command, column names and keyword options; a parse depends on nothing
+    else), so that refitting one model costs no parsing."""
+    try:
+        key = _cache_key(text, command, columns, options)
+        hash(key)
+    except TypeError:
+        key = None
+    if key is not None and key in _CACHE:
+        return _fresh_copy(_CACHE[key])
+    spec = parse_model_uncached(text, command, columns, options=options)
+    if key is not None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _fresh_copy(spec)
+    return spec
+
+
+def parse_model_uncached(
     text: str,
     command: str,
     columns: Sequence[str],
