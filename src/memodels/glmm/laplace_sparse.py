@@ -212,6 +212,17 @@ class SparseLaplace(ParamLayout):
         except (np.linalg.LinAlgError, FloatingPointError):
             return val, None
 
+    def leverage(self, fac) -> np.ndarray | None:
+        """d_i = (Lambda'z_i)' A^{-1} (Lambda'z_i) for each row, by batched q x q algebra
+        when there is one random-effects term (A block diagonal); None otherwise."""
+        if not self.single or self._zlam is None or fac.low_s.shape[0] != 0:
+            return None
+        groups, zq = self.iterms[0].groups, self._zlam
+        if self.q1 == 1:
+            return zq[:, 0] ** 2 / fac.low1[:, 0, 0][groups] ** 2
+        v = np.einsum("iab,ib->ia", fac.linv[groups], zq)  # L_g^{-1} (Lambda'z_i)
+        return np.einsum("ia,ia->i", v, v)
+
     def pair_structure(self, zl: sp.csr_matrix) -> _CrossProducts:
         """The row-pair structure of Z Lambda (fixed when Lambda is diagonal; rebuilt
         only when the pattern of Z Lambda changes otherwise)."""
