@@ -9,6 +9,8 @@ levels this is a 200 x 200 dense factorization instead of a sparse LU with heavy
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
@@ -51,8 +53,8 @@ class BlockedSPD:
         else:
             eye = np.ascontiguousarray(np.broadcast_to(np.eye(q1), blocks.shape))
             self.linv = batched.forward_solve(self.low1, eye)
-        empty = sp.csr_matrix((self.q1_total, 0))
-        self.w, self.wt, self._ymat = empty, empty.T.tocsr(), empty
+        self.w, self.wt = _empties(self.q1_total)
+        self._ymat = self.w
         self.low_s = np.zeros((0, 0))
         self._sinv = np.zeros((0, 0))
         self.logdet = 2.0 * float(np.log(np.diagonal(self.low1, axis1=1, axis2=2)).sum())
@@ -137,6 +139,14 @@ class BlockedSPD:
             self._ymat = (self.linv_s.T @ self.w).tocsr()
             self._ymat.sort_indices()
         return self._ymat
+
+
+@lru_cache(maxsize=8)
+def _empties(rows: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """The (rows x 0) and (0 x rows) empty CSR matrices of a block-diagonal factor, built
+    once per size (they are only read), not on every Newton step."""
+    empty = sp.csr_matrix((rows, 0))
+    return empty, empty.T.tocsr()
 
 
 def _row_times_dense(y: sp.csr_matrix, i: np.ndarray, r: np.ndarray,

@@ -44,9 +44,11 @@ def gradient(model, params) -> np.ndarray:
     b, zl, zlt, fac, s, h = st["b"], st["zl"], st["zlt"], st["fac"], st["s"], st["h"]
     w = -h
     t = weight_slope(model.family, model.y, st["eta"], st["aux"])
-    pairs = model.pair_structure(zl)
-    ainv = fac.inverse_entries(pairs.k_i, pairs.k_j)
-    d = pairs.products(zl).T @ ainv
+    d = model.leverage(fac)
+    if d is None:
+        pairs = model.pair_structure(zl)
+        ainv = fac.inverse_entries(pairs.k_i, pairs.k_j)
+        d = pairs.products(zl).T @ ainv
     dt = d * t
     X = model.X
     zwx = zlt @ (X * w[:, None])
