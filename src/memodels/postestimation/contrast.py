@@ -30,6 +30,7 @@ from scipy import stats
 
 from ..errors import OptionError
 from .frame import fixed_matrix
+from .margins import fixed_variables
 
 OPERATORS = ("r", "a", "ar", "g")
 MCOMPARE = ("noadjust", "bonferroni", "sidak", "scheffe")
@@ -98,16 +99,6 @@ def _label(v) -> str:
     return str(v)
 
 
-def _fixed_variables(design) -> list[str]:
-    names: list[str] = []
-    for col in design.columns:
-        for part in col.name.split("#"):
-            if part == "_cons":
-                continue
-            names.append(part[2:] if part.startswith("c.") else part.rsplit(".", 1)[-1])
-    return list(dict.fromkeys(names))
-
-
 def marginal_rows(res, sample: pd.DataFrame, term: list[str],
                   table: dict[str, Factor]) -> tuple[list[tuple], np.ndarray]:
     """The cells of ``term`` (tuples of levels, the first variable varying slowest) and
@@ -117,7 +108,7 @@ def marginal_rows(res, sample: pd.DataFrame, term: list[str],
             raise OptionError(f"{var} is not a factor variable of the model; contrast and "
                               "pwcompare take factor variables (i.var in the command)")
     others = [f for f in table if f not in term]
-    used = [v for v in _fixed_variables(res.design) if v in sample.columns]
+    used = [v for v in fixed_variables(res.design) if v in sample.columns]
     means = {v: float(pd.to_numeric(sample[v], errors="coerce").mean()) for v in used
              if v not in table}
     other_grid = list(itertools.product(*[table[f].levels for f in others])) or [()]

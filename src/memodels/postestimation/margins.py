@@ -200,11 +200,6 @@ def _elasticity(kind: str, design, frame: pd.DataFrame, var: str, mask: np.ndarr
 
 def fixed_variables(design) -> list[str]:
     """The data columns the fixed-effects columns are computed from."""
-    return _fixed_variables(design)
-
-
-def _fixed_variables(design) -> list[str]:
-    """The data columns the fixed-effects columns are computed from."""
     names: list[str] = []
     for col in design.columns:
         for part in col.name.split("#"):
@@ -224,7 +219,7 @@ def _xb_means(design, sample: pd.DataFrame, at_rows: list[dict], masks: list[np.
     observations at a time), so the work and memory are linear in K."""
     n = len(sample)
     keys = list(at_rows[0])
-    wanted = [v for v in _fixed_variables(design) if v in sample.columns]
+    wanted = [v for v in fixed_variables(design) if v in sample.columns]
     base = sample[wanted].reset_index(drop=True)
     step = max(1, batch_cells // max(n, 1))
     parts: list[list[np.ndarray]] = [[] for _ in masks]
