@@ -107,3 +107,25 @@ def test_test_and_lincom_after_svy_use_the_design_df():
     lo = (b[0] - b[1]) - stats.t.ppf(0.975, d) * se
     assert 0 < lo < 1  # printed as .xxxxxxx
     assert "P>|t|" in out and f"{lo:.7f}"[1:] in out
+
+
+def test_svy_mestreg_is_the_cluster_sandwich_with_t_statistics():
+    # [ME] mestreg allows svy; a one-stage design without strata or fpc reduces the
+    # linearized VCE to the sandwich clustered at the PSUs (vce(robust))
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(20), 8)
+    u = rng.normal(scale=0.5, size=20)[g]
+    x = rng.normal(size=g.size)
+    t = rng.weibull(1.5, size=g.size) * np.exp(-0.5 * x - u)
+    data = pd.DataFrame({"g": g, "x": x, "t": t, "fail": 1})
+    s = Session(data)
+    s.run("stset t, failure(fail)")
+    s.run("mestreg x || g:, distribution(weibull) vce(robust) nolog")
+    ref = s.e
+    s.run("svyset g")
+    s.run("svy: mestreg x || g:, distribution(weibull) nolog")
+    np.testing.assert_allclose(s.e.params.to_numpy(), ref.params.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(s.e.vcov.to_numpy(), ref.vcov.to_numpy(), rtol=1e-8)
+    assert s.e.extra["df_r"] == 19
+    row = next(r for r in s.e.rows if r.name == "x")
+    assert row.p == pytest.approx(2 * stats.t.sf(abs(row.estimate / row.se), 19))
