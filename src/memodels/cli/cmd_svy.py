@@ -14,7 +14,8 @@ as Stata notes ("further stages will be ignored for variance estimation").
 ``svy: mestreg`` is allowed as for meglm ([ME] mestreg).  ``subpop(var)`` fits the
 observations with var != 0 and keeps the whole design in the variance.  The results
 print Stata's survey header (strata, PSUs, population size, design df, adjusted Wald F)
-and t statistics with the design df (:mod:`memodels.results.survey_stats`).  ``mixed`` does not allow svy in Stata 14.
+and t statistics with the design df (:mod:`memodels.results.survey_stats`).  ``mixed``
+does not allow svy in Stata 14.
 """
 
 from __future__ import annotations
