@@ -163,8 +163,7 @@ def test_margins_pwcompare_and_refusals():
     est, se = _lin(res, {"3.a": 1.0, "2.a": -1.0})
     line = next(ln for ln in text.splitlines() if ln.strip().startswith("3 vs 2"))
     assert f"{est:.7f}"[:7].lstrip("0") in line and f"{se:.7f}"[:7].lstrip("0") in line
-    for opt, msg in [("post", "post is not supported"),
-                     ("vce(unconditional)", "unconditional"), ("eyex(a)", "factor")]:
+    for opt, msg in [("vce(unconditional)", "unconditional"), ("eyex(a)", "factor")]:
         with pytest.raises(OptionError, match=msg):
             s.run(f"margins, {opt}")
 

@@ -17,7 +17,9 @@ mean of the indicators gives the average prediction) and refused for a nonlinear
 ``if``/``in`` restrict the observations averaged.  ``pwcompare`` adds the pairwise
 differences of the margins with their delta-method standard errors.  ``eyex()``,
 ``dyex()`` and ``eydx()`` give average elasticities of the linear prediction.  ``post``
-and ``vce(unconditional)`` are refused with a message.
+makes the margins the active estimation results
+(:mod:`memodels.postestimation.margins_post`); ``vce(unconditional)`` is refused with a
+message.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import pandas as pd
 
 from ..errors import OptionError
 from ..output import numfmt
+from ..postestimation.margins_post import PostedMargins
 from ..syntax.options import OptionTable, apply_def, iter_option_items
 from ..syntax.varlist import resolve_name
 from .common import RULE, SEP, coef_line, header_pair
@@ -52,10 +55,7 @@ if TYPE_CHECKING:
 OPTIONS = OptionTable([arg("at"), arg("over"), arg("dydx", 4), arg("predict", 4), LEVEL,
                        flag("atmeans"), optional_arg("pwcompare", 4), flag("post"),
                        arg("vce"), arg("eyex"), arg("dyex"), arg("eydx")])
-_REFUSED = {
-    "post": "margins, post is not supported: the margins are kept in the session's last "
-            "results (matrix list r(table)); test and lincom apply to the model's e(b)",
-}
+_REFUSED: dict[str, str] = {}
 _STAT = re.compile(r"\(\s*(mean|median|p\d{1,2}|min|max)\s*\)\s*([^()=]*?)"
                    r"(?=\s*(?:\(|[A-Za-z_]\w*\s*=|$))")
 _STATS = ("margin", "se", "z", "p", "ci_lower", "ci_upper", "term", "_set")
@@ -75,6 +75,7 @@ class Spec:
     elasticity: str | None = None  # eyex, dyex or eydx (with dydx holding the variables)
     pwcompare: str | None = None  # "" or "effects"
     subset: Any = None
+    post: bool = False  # the margins become the active estimation results
 
 
 def _resolve(name: str, columns: list[str], what: str) -> str:
@@ -165,6 +166,9 @@ def parse(res: Any, data: pd.DataFrame, rest: str) -> Spec:
         if key == "atmeans":
             spec.atmeans = True
             continue
+        if key == "post":
+            spec.post = True
+            continue
         if key == "pwcompare":
             value_text = (text or "").strip()
             if value_text not in ("", "effects", "eff", "effe", "effec", "effect"):
@@ -197,6 +201,12 @@ def parse(res: Any, data: pd.DataFrame, rest: str) -> Spec:
 def margins(session: Session, rest: str) -> str:
     """Compute and print the margins; the table is kept in ``session.last``."""
     res = session.require_e()
+    if isinstance(res, PostedMargins):  # margins, post earlier: replay only
+        if rest.strip():
+            raise OptionError("margins: the active estimation results are posted margins "
+                              "(margins, post); type margins alone to replay them, or "
+                              "refit the model for new margins")
+        return res.summary()
     data = session.require_data()
     spec = parse(res, data, rest)
     sample = data.loc[res.design.index] if getattr(res, "design", None) is not None else data
@@ -229,7 +239,42 @@ def margins(session: Session, rest: str) -> str:
     text = render(res, table, spec)
     if spec.pwcompare is not None:
         text += "\n\n" + _pairwise(table, spec)
+    if spec.post:
+        session.e = _posted(res, table, spec, text)
     return text
+
+
+def _posted(res: Any, table: pd.DataFrame, spec: Spec, text: str) -> PostedMargins:
+    """``margins, post``: e(b) named as Stata names the margins, e(V) their joint VCE."""
+    vce = table.attrs.get("vcov")
+    if vce is None:
+        raise OptionError("margins, post: the margins come from separate at() or dydx() "
+                          "sets without a joint VCE; post one at() or one dydx() set")
+    at_vars, patterns = _patterns(table, spec)
+    position = {pat: k for k, pat in enumerate(patterns)}
+    outcomes = _outcomes(table)
+    dims = (["_predict"] if outcomes else []) + (["_at"] if len(patterns) > 1 else []) + \
+        spec.factors + ([spec.over] if spec.over else [])
+    terms = list(dict.fromkeys(table["term"])) if "term" in table.columns else [None]
+    if dims and len(terms) > 1:
+        raise OptionError("margins, post: marginal effects of several variables over "
+                          "factor levels or at() settings are not supported; post one "
+                          "dydx() variable at a time")
+    names = []
+    for row in table.to_dict("records"):
+        if not dims:
+            names.append(_term(row["term"]) if row.get("term") is not None else "_cons")
+            continue
+        parts = _label(row, dims, at_vars, position, spec, None).strip().split("#")
+        for p in parts:
+            if not re.fullmatch(r"\d+", p):
+                raise OptionError(f"margins, post: the level {p} is not a nonnegative "
+                                  "integer, which Stata's factor-variable names need")
+        names.append("#".join(f"{p}.{d}" for p, d in zip(parts, dims, strict=True)))
+    return PostedMargins(names, table["margin"].to_numpy(float), np.asarray(vce, float),
+                         depvar=str(res.depvar), nobs=int(res.nobs),
+                         level=float(table.attrs.get("level", res.level)),
+                         table_text=text, model_command=str(res.command))
 
 
 def _means(res: Any, sample: pd.DataFrame, spec: Spec, at: dict) -> dict[str, list]:

@@ -11,9 +11,11 @@ The stage weights become the model's weights as the manual's syntax examples sho
 design the observations' weight.  The variance is the linearized one of the first stage
 (PSUs, strata, fpc; :mod:`memodels.glmm.survey`); later stages only pass their weights,
 as Stata notes ("further stages will be ignored for variance estimation").
-``subpop(var)`` fits the observations with var != 0 and keeps the whole design in the
-variance.  The coefficient table reports z statistics (Stata's svy reports t with the
-design df, given in the note above the table).  ``mixed`` does not allow svy in Stata 14.
+``svy: mestreg`` is allowed as for meglm ([ME] mestreg).  ``subpop(var)`` fits the
+observations with var != 0 and keeps the whole design in the variance.  The results
+print Stata's survey header (strata, PSUs, population size, design df, adjusted Wald F)
+and t statistics with the design df (:mod:`memodels.results.survey_stats`).  ``mixed``
+does not allow svy in Stata 14.
 """
 
 from __future__ import annotations
@@ -181,15 +183,8 @@ def svy(session: Session, rest: str) -> str:
         keep &= np.nan_to_num(values, nan=0.0) != 0
     cmdline = _add_weights(command.strip(), s)
     res = fit(cmdline, data.loc[keep], survey=survey)
-    rows = data.loc[res.design.index]
-    weight = np.ones(len(rows))
-    for var in [s.pweight] + [st.weight for st in s.stages]:
-        if var:
-            weight = weight * pd.to_numeric(rows[var], errors="coerce").to_numpy(float)
-    res.extra["population_size"] = float(np.nansum(weight))
-    info = (res.extra["N_strata"], res.extra["N_psu"], res.extra["df_r"])
-    res.extra["vce_note"] = (f"(Survey: {info[0]} strata, {info[1]} PSUs, population size "
-                             f"{res.extra['population_size']:,.2f}, design df {info[2]})")
+    if sub is not None:  # the header then labels the counts "Subpop. ..."
+        res.extra["subpop"] = sub
     session.e = res
     return f"(running {name} on estimation sample)\n" + res.summary()
 

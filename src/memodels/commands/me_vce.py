@@ -27,6 +27,7 @@ from ..glmm.robust import apply_robust, cluster_map
 from ..glmm.types import GLMMFit
 from ..glmm.weights import WEIGHTS_NOT_ALLOWED
 from ..lmm.terms import EngineTerm
+from ..results.survey_stats import adjusted_wald_f, set_design_df
 
 
 @dataclass
@@ -39,6 +40,7 @@ class MEVce:
     pweighted: bool = False
     n_clusters: int = 0
     survey: Any = None  # svy: the design's counts (memodels.glmm.survey.SurveyInfo)
+    population_size: float | None = None  # svy: the sum of the product of stage weights
 
     @property
     def robust(self) -> bool:
@@ -161,9 +163,12 @@ def apply_vce(fit: GLMMFit, design: Design, terms: list[EngineTerm], vce: MEVce)
         vce.clustvar = design.terms[0].level
 
 
-def apply_survey(fit: GLMMFit, design: Design, terms: list[EngineTerm], survey) -> MEVce:
+def apply_survey(fit: GLMMFit, design: Design, terms: list[EngineTerm], survey,
+                 weights: np.ndarray | None = None,
+                 level_weights: list[np.ndarray | None] | None = None) -> MEVce:
     """``svy:``: replace the fit's VCE by the linearized one of the survey design
-    (:mod:`memodels.glmm.survey`); the design's counts go to the results."""
+    (:mod:`memodels.glmm.survey`); the design's counts and the population size (the sum
+    over the observations of the product of their stage weights) go to the results."""
     from ..glmm.survey import linearized_vcov
 
     if not terms:
@@ -173,7 +178,13 @@ def apply_survey(fit: GLMMFit, design: Design, terms: list[EngineTerm], survey) 
     v, info = linearized_vcov(fit, top.groups, top.n_groups, design.index, survey)
     fit.extra["vcov_oim"] = fit.vcov
     fit.vcov = v
-    return MEVce(kind="linearized", pweighted=True, n_clusters=info.n_psu, survey=info)
+    n = len(design.index)
+    w = np.ones(n) if weights is None else np.asarray(weights, float)
+    for lw in level_weights or []:
+        if lw is not None:
+            w = w * np.asarray(lw, float)
+    return MEVce(kind="linearized", pweighted=True, n_clusters=info.n_psu, survey=info,
+                 population_size=float(np.sum(w)))
 
 
 def decorate_results(res, design: Design, vce: MEVce) -> None:
@@ -184,9 +195,14 @@ def decorate_results(res, design: Design, vce: MEVce) -> None:
         info = vce.survey
         res.extra.update({"vcetype": "Linearized", "se_label": "Linearized",
                           "N_strata": info.n_strata, "N_psu": info.n_psu,
-                          "df_r": info.design_df,
-                          "vce_note": (f"(Survey: {info.n_strata} strata, {info.n_psu} "
-                                       f"PSUs, design df {info.design_df}; z statistics)")})
+                          "df_r": info.design_df, "svy": True})
+        if vce.population_size is not None:
+            res.extra["population_size"] = vce.population_size
+        # t with the design df everywhere, and the adjusted Wald F ([SVY] svy estimation)
+        set_design_df(res.rows, info.design_df)
+        if res.wald is not None:
+            f, k, df2 = adjusted_wald_f(res.wald[0], res.wald[1], info.design_df)
+            res.extra.update({"F": f, "df_m": k, "F_df2": df2})
         res.ll_label = "Log pseudolikelihood"
         res.lr_test = None
         return

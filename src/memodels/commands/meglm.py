@@ -377,7 +377,7 @@ def fit_me(command: str, spec: str, data: pd.DataFrame, options: dict[str, Any])
     out("")
     flag_separation(fit, design, y, family)
     if survey is not None:
-        vce = me_vce.apply_survey(fit, design, terms, survey)
+        vce = me_vce.apply_survey(fit, design, terms, survey, weights, level_weights)
     else:
         me_vce.apply_vce(fit, design, terms, vce)
     res = build_glmm_results(design, fit, command=command, cmdline=f"{command} {spec}",

@@ -134,6 +134,8 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
     check_inputs("mestreg", spec, data)
     st = st_settings(data)
     options, matrices, definitions = me_constraints.pop_python_options(options)
+    options = dict(options)
+    survey = options.pop("survey", None)  # svy: (memodels.glmm.survey.SurveyDesign)
     from_value = options.pop("from_", None)
     model = parse_model(spec, "mestreg", data, options=options)
     opts = dict(model.options)
@@ -172,7 +174,10 @@ def mestreg(spec: str, data: pd.DataFrame, **options: Any) -> MEStregResults:
                    **_engine_kwargs(opts, fit_glmm))
     out("")
     flag_separation(fit, design, y, family, failures=d)
-    me_vce.apply_vce(fit, design, terms, vce)
+    if survey is not None:
+        vce = me_vce.apply_survey(fit, design, terms, survey, weights, level_weights)
+    else:
+        me_vce.apply_vce(fit, design, terms, vce)
     base = build_glmm_results(design, fit, command="mestreg", cmdline=f"mestreg {spec}",
                               options=opts, family=family, spec=model, notes=notes)
     res = MEStregResults(**{f.name: getattr(base, f.name) for f in fields(base)})

@@ -33,7 +33,7 @@ from .display_opts import display_spec
 from .stata_text import header_pair, lr_line
 
 __all__ = ["abbrev", "abbrev_label", "constraint_lines", "header_lines", "render_glmm",
-           "table_lines"]
+           "svy_header_lines", "table_lines"]
 
 
 def _left(label: str, value: str) -> str:
@@ -70,7 +70,36 @@ def _group_lines(res) -> list[str]:
     return out
 
 
+def svy_header_lines(res) -> list[str]:
+    """The header of ``svy:`` results ([ME] meglm, example 6; [SVY] svy estimation): the
+    design's strata, PSUs, population size and design df, and the adjusted Wald F."""
+    from ..results.survey_stats import f_pvalue
+
+    ex = res.extra
+    pop = ex.get("population_size")
+    pop_txt = "." if pop is None else f"{pop:,.2f}"
+    f, k, df2 = ex.get("F", math.nan), int(ex.get("df_m", 0)), ex.get("F_df2", math.nan)
+    p = f_pvalue(f, k, df2)
+    df2_txt = "." if not math.isfinite(df2) or df2 < 1 else f"{df2:g}"
+    out = [f"Survey: {res.title}", ""]
+    # subpop(): the counts are those of the subpopulation (the sample the model is fit
+    # to), labelled as such
+    sub = bool(ex.get("subpop"))
+    out.append(header_pair(f"{'Number of strata':<19}= {ex['N_strata']:>10,}",
+                            "Subpop. no. obs" if sub else "Number of obs",
+                            numfmt.comma_int(res.nobs)))
+    out.append(header_pair(f"{'Number of PSUs':<19}= {ex['N_psu']:>10,}",
+                            "Subpop. size" if sub else "Population size", pop_txt))
+    out.append(header_pair("", "Design df", f"{ex['df_r']:,}"))
+    out.append(header_pair("", f"F({k:>2}, {df2_txt})", "." if math.isnan(f) else
+                            f"{f:.2f}"))
+    out.append(header_pair("", "Prob > F", "." if math.isnan(p) else f"{p:.4f}"))
+    return out
+
+
 def header_lines(res) -> list[str]:
+    if res.extra.get("svy"):
+        return svy_header_lines(res)
     out = [header_pair(res.title, "Number of obs", numfmt.comma_int(res.nobs))]
     if res.command == "meglm":
         out.append(_left("Family:", FAMILY_LABELS.get(res.family, res.family)))
@@ -217,7 +246,10 @@ def table_lines(res) -> list[str]:
         # noestimate: the starting values "shown using the coeflegend style of output"
         # ([ME] meglm, Options, L2714)
         spec = replace(spec, coeflegend=True)
-    cols = Columns(spec, res.level, res.coef_label)
+    if any(r.df is not None for r in res.rows):  # svy: t with the design df
+        cols = Columns(spec, res.level, res.coef_label, "t", "P>|t|")
+    else:
+        cols = Columns(spec, res.level, res.coef_label)
     # lstretch: one first column for the fixed, ancillary and random-effects rows (the
     # random-effects labels have one more character, up to the "|")
     labels = [res.depvar] + [r.label for r in res.rows if r.section in ("fixed", "offset",

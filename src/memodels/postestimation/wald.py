@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import MemodelsError, OptionError
+from ..results.survey_stats import adjusted_wald_f
 from ..syntax.expr_ast import Binary, Call, Node, Num, Unary, Var, children, postorder
 from ..syntax.expressions import parse_expression
 from .coefnames import Coefficients, closing_bracket, placeholder
@@ -218,6 +219,15 @@ def wald_test(res, coefs: list[tuple[dict, float]], small: bool = False,
         stat = float(d @ np.linalg.pinv(M) @ d)
     texts = [_constraint_text(c, k, names.display) for c, k in coefs]
     out = WaldTest(texts, stat, len(keep), dropped, linear=list(coefs))
+    design_df = survey_df(res)
+    if design_df is not None:  # svy: the adjusted Wald F ([SVY] svy postestimation)
+        if mtest is not None:
+            raise OptionError("test, mtest after svy estimation is not supported "
+                              "(the adjusted F of each constraint); test them one at a "
+                              "time")
+        f, _, df2 = adjusted_wald_f(stat, len(keep), design_df)
+        out.F, out.ddf = f, df2
+        return out
     if small:
         out.F, out.ddf = _small_f(res, space.names, Rk, rk, names.display)
     if mtest is not None:
@@ -231,6 +241,12 @@ def wald_test(res, coefs: list[tuple[dict, float]], small: bool = False,
         out.mtest = [(c, df, float(pj)) for (c, df), pj in zip(rows, p, strict=True)]
         out.mtest_method = mtest
     return out
+
+
+def survey_df(res) -> float | None:
+    """The design df of ``svy:`` results (None otherwise)."""
+    extra = getattr(res, "extra", None) or {}
+    return float(extra["df_r"]) if extra.get("svy") else None
 
 
 def _small_ddf(res):
@@ -328,6 +344,9 @@ def lincom(res, expression: str, level: float | None = None,
     if const:
         text += f" + {const:g}" if const > 0 else f" - {-const:g}"
     lev = float(res.level if level is None else level)
+    design_df = survey_df(res)
+    if design_df is not None:  # svy: t with the design df
+        return Combination(text + " = 0", est, se, lev, design_df, form)
     if small:
         _, ddf = _small_f(res, space.names, c[None, :], np.array([-const]),
                           coefs.display)

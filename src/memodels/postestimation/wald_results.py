@@ -86,7 +86,10 @@ class WaldTest:
         if self.mtest is not None:
             return "\n".join(lines + [""] + self._mtest_lines())
         if self.F is not None and self.ddf is not None:
-            lines += ["", f"       F({self.df:>3}, {self.ddf:>6.2f}) = {self.F:>8.2f}",
+            # an integral ddf (svy's design df) prints as Stata's F(  1,    36)
+            den = (f"{self.ddf:>6.0f}" if float(self.ddf).is_integer()
+                   else f"{self.ddf:>6.2f}")
+            lines += ["", f"       F({self.df:>3}, {den}) = {self.F:>8.2f}",
                       f"            Prob > F = {self.p:>10.4f}"]
         else:
             lines += ["", f"           chi2({self.df:>3}) = {self.chi2:>8.2f}",
