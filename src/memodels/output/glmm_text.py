@@ -30,7 +30,7 @@ from .coef_layout import (
     stretched,
 )
 from .display_opts import display_spec
-from .stata_text import _header_pair, _lr_line
+from .stata_text import _header_pair, _lr_line, model_f_lines
 
 __all__ = ["abbrev", "abbrev_label", "constraint_lines", "header_lines", "render_glmm",
            "svy_header_lines", "table_lines"]
@@ -118,11 +118,20 @@ def header_lines(res) -> list[str]:
         else:
             out.append(_header_pair(method, "Integration pts.", str(res.intpoints)))
         out.append("")
+    if res.extra.get("model_F") is not None:  # jackknife: F(k, df_r) = W/k
+        out += model_f_lines(res.extra["model_F"],
+                             f"{res.ll_label} = {numfmt.g_ll(res.llf)}")
+        return out + _constraint_report(res)
     chi2, df = res.wald if res.wald is not None else (math.nan, 0)
     val = "." if df == 0 or math.isnan(chi2) else f"{chi2:.2f}"
     out.append(_header_pair("", f"Wald chi2({df})", val))
     p = "." if df == 0 or math.isnan(chi2) else f"{res.wald_p:.4f}"
     out.append(_header_pair(f"{res.ll_label} = {numfmt.g_ll(res.llf)}", "Prob > chi2", p))
+    return out + _constraint_report(res)
+
+
+def _constraint_report(res) -> list[str]:
+    out: list[str] = []
     constraints = getattr(res, "constraints", None)
     if constraints and not res.options.get("nocnsreport"):
         out.append("")
