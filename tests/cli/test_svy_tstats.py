@@ -139,3 +139,12 @@ def test_svy_e_scalars_in_display():
     assert float(s.run("display e(F)")) == pytest.approx(s.e.extra["F"], rel=1e-6)
     assert float(s.run("display e(N_pop)")) == pytest.approx(float(_data()["w"].sum()),
                                                               rel=1e-6)
+
+
+def test_svy_without_covariates_has_a_missing_f():
+    d = _data()
+    s = Session(d)
+    s.run("svyset psu")
+    text = s.run("svy: melogit y || psu:, nolog")
+    assert "F( 0, 23)" in text and "Population size   =        240" in text
+    assert np.isnan(s.e.extra["F"])

@@ -77,7 +77,10 @@ def svy_header_lines(res) -> list[str]:
 
     ex = res.extra
     pop = ex.get("population_size")
-    pop_txt = "." if pop is None else f"{pop:,.2f}"
+    # integral sizes (unweighted designs) without decimals, others as the manual's
+    # "346,373.74"
+    pop_txt = ("." if pop is None else f"{pop:,.0f}" if float(pop).is_integer()
+               else f"{pop:,.2f}")
     f, k, df2 = ex.get("F", math.nan), int(ex.get("df_m", 0)), ex.get("F_df2", math.nan)
     p = f_pvalue(f, k, df2)
     df2_txt = "." if not math.isfinite(df2) or df2 < 1 else f"{df2:g}"
