@@ -129,3 +129,22 @@ def test_svy_mestreg_is_the_cluster_sandwich_with_t_statistics():
     assert s.e.extra["df_r"] == 19
     row = next(r for r in s.e.rows if r.name == "x")
     assert row.p == pytest.approx(2 * stats.t.sf(abs(row.estimate / row.se), 19))
+
+
+def test_svy_e_scalars_in_display():
+    s = _session()
+    assert float(s.run("display e(df_r)")) == 21
+    assert float(s.run("display e(N_psu)")) == 24
+    assert float(s.run("display e(N_strata)")) == 3
+    assert float(s.run("display e(F)")) == pytest.approx(s.e.extra["F"], rel=1e-6)
+    assert float(s.run("display e(N_pop)")) == pytest.approx(float(_data()["w"].sum()),
+                                                              rel=1e-6)
+
+
+def test_svy_without_covariates_has_a_missing_f():
+    d = _data()
+    s = Session(d)
+    s.run("svyset psu")
+    text = s.run("svy: melogit y || psu:, nolog")
+    assert "F( 0, 23)" in text and "Population size   =        240" in text
+    assert np.isnan(s.e.extra["F"])

@@ -92,3 +92,11 @@ def test_posted_margins_refuse_what_needs_a_model():
         s.run("margins, at(x=0) at(x=1) post")
     with pytest.raises(OptionError, match="unconditional"):
         s.run("margins, vce(unconditional)")
+
+
+def test_posted_margins_e_scalars_and_coefficients_in_display():
+    s = _session()
+    s.run("margins a, post")
+    assert float(s.run("display e(N)")) == len(_data())
+    b2 = s.e.params["2.a"]
+    assert float(s.run("display _b[2.a]")) == pytest.approx(b2, rel=1e-6)

@@ -27,6 +27,9 @@ _COEF = re.compile(r"(?<![\w.])(_b|_coef|_se)\[")
 
 def e_scalars(res: Any) -> dict[str, Any]:
     """Stata's e() scalars and macros of a results object."""
+    if getattr(res, "command", None) == "margins":  # margins, post ([R] margins)
+        return {"N": res.nobs, "level": res.level, "cmd": "margins",
+                "depvar": res.depvar, "k": len(res.params)}
     out: dict[str, Any] = {
         "N": res.nobs, "ll": res.llf, "k": res.n_params, "chi2": res.wald_chi2,
         "df_m": res.wald_df, "p": res.wald_p, "converged": int(bool(res.converged)),
@@ -35,6 +38,14 @@ def e_scalars(res: Any) -> dict[str, Any]:
     }
     if res.levels:
         out["N_g"] = res.levels[0].n_groups
+    extra = getattr(res, "extra", None) or {}
+    # svy ([SVY] svy, Stored results) and jackknife ([R] jackknife) scalars
+    for key, name in (("N_strata", "N_strata"), ("N_psu", "N_psu"), ("df_r", "df_r"),
+                      ("population_size", "N_pop"), ("F", "F"), ("N_reps", "N_reps")):
+        if extra.get(key) is not None:
+            out[name] = extra[key]
+    if extra.get("model_F") is not None:
+        out["F"] = extra["model_F"][0]
     return out
 
 

@@ -23,7 +23,12 @@ def replay(session: Session, command: str, rest: str) -> str:
     the last results again; the results' ``replay()`` makes the copy
     (:mod:`memodels.results.replay`; mestreg has its own)."""
     res = session.e
-    if res is None or res.command != command:
+    # Stata's e(cmd) of melogit ... meoprobit is meglm (their e(cmd2) the command), so
+    # meglm replays them too ([ME] meglm, Stored results)
+    meglm_family = ("melogit", "meprobit", "mecloglog", "mepoisson", "menbreg",
+                    "meologit", "meoprobit")
+    if res is None or (res.command != command
+                       and not (command == "meglm" and res.command in meglm_family)):
         raise no_estimates()
     opts = parse_opts(rest.strip().lstrip(","), REPLAY_OPTIONS, command)
     if hasattr(res, "st"):

@@ -6,7 +6,10 @@ each observation) left out in turn, and
 
 over the G leave-one-out estimates b_(g) of e(b) (b_bar their mean), [R] jackknife,
 Methods and formulas.  Replications that fail to converge are reported and left out (G
-is then the number of successful ones, as Stata's e(N_reps)).
+is then the number of successful ones, as Stata's e(N_reps)).  As Stata reports, the
+table's statistics are t with G - 1 degrees of freedom (e(df_r): the number of clusters,
+or observations, minus one), and ``test``/``lincom`` afterwards use F(k, G - 1) = W/k and
+t(G - 1).
 """
 
 from __future__ import annotations
@@ -42,15 +45,19 @@ class JackknifeResults:
         se = np.sqrt(np.clip(np.diag(v.to_numpy()), 0, None))
         se = pd.Series(se, index=v.index)
         res.rows = [copy.copy(r) for r in self.results.rows]
+        df_r = len(self.replicates) - 1  # Stata's e(df_r): t statistics and intervals
         for r in res.rows:
             if r.name in se.index and r.status == "ok" and not r.constrained:
                 r.se = float(se[r.name])
+            if getattr(r, "section", "") in ("fixed", "aux", "random", "residual"):
+                r.df = float(df_r)
         names = [r.name for r in res.rows if r.status == "ok"]
         res.vcov_matrix = v.reindex(index=names, columns=names).to_numpy(float)
         res.extra = dict(getattr(self.results, "extra", {}) or {})
         unit = f"clusters in {self.cluster}" if self.cluster else "observations"
+        res.extra.pop("ddf", None)  # mixed, dfmethod(): replaced by the jackknife's df
         res.extra.update({"vce": "jackknife", "se_label": "Jackknife",
-                          "N_reps": len(self.replicates),
+                          "N_reps": len(self.replicates), "df_r": df_r,
                           "vce_note": f"(Jackknife: {len(self.replicates):,} of "
                                       f"{self.n_units:,} {unit} left out in turn)"})
         res.lr_test = None
@@ -63,6 +70,8 @@ class JackknifeResults:
                 res.wald = (float(b @ np.linalg.solve(vf, b)), len(fixed))
             except np.linalg.LinAlgError:
                 res.wald = (float("nan"), len(fixed))
+            # Stata's jackknife header: F(k, df_r) = W/k
+            res.extra["model_F"] = (res.wald[0] / len(fixed), len(fixed), float(df_r))
         return res
 
 

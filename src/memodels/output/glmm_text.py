@@ -30,7 +30,7 @@ from .coef_layout import (
     stretched,
 )
 from .display_opts import display_spec
-from .stata_text import header_pair, lr_line
+from .stata_text import header_pair, lr_line, model_f_lines
 
 __all__ = ["abbrev", "abbrev_label", "constraint_lines", "header_lines", "render_glmm",
            "svy_header_lines", "table_lines"]
@@ -77,7 +77,10 @@ def svy_header_lines(res) -> list[str]:
 
     ex = res.extra
     pop = ex.get("population_size")
-    pop_txt = "." if pop is None else f"{pop:,.2f}"
+    # integral sizes (unweighted designs) without decimals, others as the manual's
+    # "346,373.74"
+    pop_txt = ("." if pop is None else f"{pop:,.0f}" if float(pop).is_integer()
+               else f"{pop:,.2f}")
     f, k, df2 = ex.get("F", math.nan), int(ex.get("df_m", 0)), ex.get("F_df2", math.nan)
     p = f_pvalue(f, k, df2)
     df2_txt = "." if not math.isfinite(df2) or df2 < 1 else f"{df2:g}"
@@ -118,11 +121,20 @@ def header_lines(res) -> list[str]:
         else:
             out.append(header_pair(method, "Integration pts.", str(res.intpoints)))
         out.append("")
+    if res.extra.get("model_F") is not None:  # jackknife: F(k, df_r) = W/k
+        out += model_f_lines(res.extra["model_F"],
+                             f"{res.ll_label} = {numfmt.g_ll(res.llf)}")
+        return out + _constraint_report(res)
     chi2, df = res.wald if res.wald is not None else (math.nan, 0)
     val = "." if df == 0 or math.isnan(chi2) else f"{chi2:.2f}"
     out.append(header_pair("", f"Wald chi2({df})", val))
     p = "." if df == 0 or math.isnan(chi2) else f"{res.wald_p:.4f}"
     out.append(header_pair(f"{res.ll_label} = {numfmt.g_ll(res.llf)}", "Prob > chi2", p))
+    return out + _constraint_report(res)
+
+
+def _constraint_report(res) -> list[str]:
+    out: list[str] = []
     constraints = getattr(res, "constraints", None)
     if constraints and not res.options.get("nocnsreport"):
         out.append("")

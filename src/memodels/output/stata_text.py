@@ -90,10 +90,24 @@ def _header(res) -> list[str]:
 
 
 def _wald_lines(res, ll: str, left: str = "") -> list[str]:
+    model_f = (getattr(res, "extra", None) or {}).get("model_F")
+    if model_f is not None:  # jackknife: F(k, df_r) = W/k ([R] jackknife)
+        return model_f_lines(model_f, ll, left)
     chi2, df = res.wald
     val = "." if df == 0 or math.isnan(chi2) else f"{chi2:.2f}"
     p = "." if df == 0 else f"{res.wald_p:.4f}"
     return [header_pair(left, f"Wald chi2({df})", val), header_pair(ll, "Prob > chi2", p)]
+
+
+def model_f_lines(model_f: tuple[float, int, float], ll: str, left: str = "") -> list[str]:
+    """``F(  1,     11) = ...`` and ``Prob > F`` in place of the Wald chi2 lines."""
+    from scipy import stats
+
+    f, k, df2 = model_f
+    ok = k > 0 and math.isfinite(f)
+    p = f"{float(stats.f.sf(f, k, df2)):.4f}" if ok else "."
+    return [header_pair(left, f"F({k:>3},{df2:>7.0f})", f"{f:.2f}" if ok else "."),
+            header_pair(ll, "Prob > F", p)]
 
 
 def _coef_line(label: str, est: str, se: str, z: str, p: str, lo: str, hi: str) -> str:

@@ -12,15 +12,22 @@ variances and covariances of the random effects (``var(_cons[district])``,
     scores_e(b) = scores_engine J^{-1}.
 
 Summed over the estimation sample the scores are the gradient of the log likelihood,
-zero at the estimates (up to the optimizer's tolerance).  Scores exist for the
-estimation sample only (NaN for other rows of ``data=``).
+zero at the estimates (up to the optimizer's tolerance) -- after adaptive quadrature.
+After ``intmethod(laplace)`` the one-node scores hold the modes and curvatures fixed and
+do not add up to the Laplace gradient: a warning says so (the robust and survey VCEs use
+numerical cluster scores of the Laplace likelihood instead,
+:func:`memodels.glmm.robust.cluster_scores`).  Scores exist for the estimation sample
+only (NaN for other rows of ``data=``).
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
+from ..errors import MemodelsWarning
 from ..glmm.obs_scores import observation_scores
 from ..optimize import numdiff
 from ..results.glmm import _blocks, variance_rows_me
@@ -71,6 +78,13 @@ def _estimation_to_reported(res) -> np.ndarray:
     return jac
 
 
+LAPLACE_SCORES_WARNING = (
+    "predict, scores after intmethod(laplace): the scores hold each cluster's posterior "
+    "mode and curvature fixed (one-node quadrature), so they do not add up to the "
+    "gradient of the Laplace log likelihood (their sum is not zero at the estimates); "
+    "refit with intmethod(mvaghermite) for scores that do")
+
+
 def glmm_scores(res, index: pd.Index) -> pd.DataFrame:
     """Scores of the estimation sample's observations, aligned with ``index``."""
     fit = res.fit
@@ -82,6 +96,8 @@ def glmm_scores(res, index: pd.Index) -> pd.DataFrame:
         eng = fixed_only_scores(fit)
     else:
         eng = observation_scores(extra.get("model"), params, extra.get("adaptive"))
+        if getattr(res, "intmethod", "") == "laplace":
+            warnings.warn(LAPLACE_SCORES_WARNING, MemodelsWarning, stacklevel=3)
     jac = _estimation_to_reported(res) @ _engine_to_estimation(fit, params)
     try:
         rep = np.linalg.solve(jac.T, eng.T).T

@@ -228,6 +228,10 @@ def wald_test(res, coefs: list[tuple[dict, float]], small: bool = False,
         f, _, df2 = adjusted_wald_f(stat, len(keep), design_df)
         out.F, out.ddf = f, df2
         return out
+    jk_df = jackknife_df(res)
+    if jk_df is not None and mtest is None:  # [R] jackknife: F = W/k on (k, df_r)
+        out.F, out.ddf = stat / len(keep) if len(keep) else np.nan, jk_df
+        return out
     if small:
         out.F, out.ddf = _small_f(res, space.names, Rk, rk, names.display)
     if mtest is not None:
@@ -247,6 +251,14 @@ def survey_df(res) -> float | None:
     """The design df of ``svy:`` results (None otherwise)."""
     extra = getattr(res, "extra", None) or {}
     return float(extra["df_r"]) if extra.get("svy") else None
+
+
+def jackknife_df(res) -> float | None:
+    """e(df_r) of jackknife results (None otherwise)."""
+    extra = getattr(res, "extra", None) or {}
+    if extra.get("vce") == "jackknife" and extra.get("df_r") is not None:
+        return float(extra["df_r"])
+    return None
 
 
 def _small_ddf(res):
@@ -345,7 +357,9 @@ def lincom(res, expression: str, level: float | None = None,
         text += f" + {const:g}" if const > 0 else f" - {-const:g}"
     lev = float(res.level if level is None else level)
     design_df = survey_df(res)
-    if design_df is not None:  # svy: t with the design df
+    if design_df is None:
+        design_df = jackknife_df(res)
+    if design_df is not None:  # svy or jackknife: t with e(df_r)
         return Combination(text + " = 0", est, se, lev, design_df, form)
     if small:
         _, ddf = _small_f(res, space.names, c[None, :], np.array([-const]),

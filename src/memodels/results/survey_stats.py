@@ -24,8 +24,10 @@ from scipy import stats
 def adjusted_wald_f(chi2: float, k: int, design_df: float) -> tuple[float, int, float]:
     """``(F, k, d - k + 1)``: Stata's adjusted Wald F of a survey fit (NaN F when the
     statistic is missing or d - k + 1 < 1)."""
+    if k <= 0:  # no tested coefficients: F(0, d) is missing
+        return math.nan, 0, design_df
     df2 = design_df - k + 1
-    if k <= 0 or df2 < 1 or not math.isfinite(chi2):
+    if df2 < 1 or not math.isfinite(chi2):
         return math.nan, k, df2
     return chi2 / k * df2 / design_df, k, df2
 
