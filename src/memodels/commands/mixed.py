@@ -18,7 +18,7 @@ from ..design.sample import check_lmm_sample
 from ..distributed.frame import is_dask_frame
 from ..errors import EstimationError, OptionError
 from ..lmm.centering import centering, check_random_location, map_fit_back
-from ..lmm.fit import fit_lmm
+from ..lmm.fit import em_options, fit_lmm
 from ..lmm.fit_residual import fit_lmm_residual
 from ..lmm.polish import NRSCALE
 from ..lmm.robust import robust_vcov
@@ -404,13 +404,7 @@ def _mixed(spec: str, data: pd.DataFrame, **options: Any) -> MixedResults:
     kwargs: dict[str, Any] = {"maximize": _maximize(opts)}
     if em_log is not None:
         kwargs["em_log"] = em_log
-    if opts.get("emiterate") not in (None, True):
-        kwargs["emiterate"] = int(float(opts["emiterate"]))
-    if opts.get("emtolerance") not in (None, True):
-        kwargs["emtolerance"] = float(opts["emtolerance"])
-    if opts.get("emonly"):
-        kwargs["emonly"] = True
-        kwargs.setdefault("emiterate", 20)
+    kwargs.update(em_options(opts))
     kind_vce, cluster_var = _vce(opts)
     # x + 1e9: fitted centred, mapped back exactly
     cen = centering(design.X, design.kept_names)

@@ -24,9 +24,9 @@ from ..covariance.structures import CovStructure
 from ..design.hierarchy import plan_levels
 from ..design.types import Design, FixedColumn, LevelInfo
 from ..errors import DataError, EstimationError, OptionError
-from ..lmm.fit import fit_lmm
+from ..lmm.fit import em_options, fit_lmm
 from ..lmm.fit_residual import fit_lmm_residual
-from ..output.console import console
+from ..output.iterlog import iteration_log
 from ..results.mixed import build_mixed_results
 from ..syntax import parse_model, parse_residuals
 from . import columns as colmod
@@ -186,23 +186,16 @@ def mixed_dask(spec: str, ddf, *, check_supported: Callable, maximize: Callable,
     p = int(keep.sum())
     _check_sample(stats.n, p, stats, design_terms, sources)
 
-    log = None
-    if not opts.get("nolog") and opts.get("log", True):
-        label = "log restricted-likelihood" if reml else "log likelihood"
-        print("Performing gradient-based optimization: ", file=console())
-        print("", file=console())
+    out = iteration_log(opts)  # quiet from Python unless log; Stata's log in a session
+    label = "log restricted-likelihood" if reml else "log likelihood"
+    out("Performing gradient-based optimization: ")
+    out("")
 
-        def log(it: int, val: float) -> None:
-            print(f"Iteration {it}:   {label} = {val:.8g}  ", file=console())
+    def log(it: int, val: float) -> None:
+        out(f"Iteration {it}:   {label} = {val:.8g}  ")
 
     kwargs: dict[str, Any] = {"maximize": maximize(opts)}
-    if opts.get("emiterate") not in (None, True):
-        kwargs["emiterate"] = int(float(opts["emiterate"]))
-    if opts.get("emtolerance") not in (None, True):
-        kwargs["emtolerance"] = float(opts["emtolerance"])
-    if opts.get("emonly"):
-        kwargs["emonly"] = True
-        kwargs.setdefault("emiterate", 20)
+    kwargs.update(em_options(opts))
     n = stats.n
     y_stub = RemoteRows((n,), "the outcome")
     x_stub = RemoteRows((n, p), "the fixed-effects design")
@@ -230,10 +223,9 @@ def mixed_dask(spec: str, ddf, *, check_supported: Callable, maximize: Callable,
             f"mixed: numerical failure while fitting the model ({exc}); the variance "
             "components may not be identified -- simplify the random-effects "
             "specification") from exc
-    if log is not None:
-        print("", file=console())
-        print("Computing standard errors:", file=console())
-        print("", file=console())
+    out("")
+    out("Computing standard errors:")
+    out("")
     design = Design(
         depvar=model.depvar, y=y_stub, X=x_stub, columns=cols,
         terms=remote_terms(design_terms, n),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
@@ -71,6 +72,21 @@ def split_by_sizes(vec: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
         out.append(vec[pos : pos + s])
         pos += s
     return out
+
+
+def em_options(opts: dict[str, Any]) -> dict[str, Any]:
+    """The EM keywords of :func:`fit_lmm` from ``mixed``'s parsed options ([ME] mixed,
+    Options, EM options): ``emiterate()``, ``emtolerance()``, ``emonly`` (20 EM
+    iterations unless ``emiterate()`` says otherwise)."""
+    kwargs: dict[str, Any] = {}
+    if opts.get("emiterate") not in (None, True):
+        kwargs["emiterate"] = int(float(opts["emiterate"]))
+    if opts.get("emtolerance") not in (None, True):
+        kwargs["emtolerance"] = float(opts["emtolerance"])
+    if opts.get("emonly"):
+        kwargs["emonly"] = True
+        kwargs.setdefault("emiterate", 20)
+    return kwargs
 
 
 def fit_lmm(*args, **kwargs) -> LMMFit:
